@@ -1,0 +1,24 @@
+"""How numbers are written: the shortest text that reads back as the same float."""
+from __future__ import annotations
+
+import math
+
+
+def fmt_number(v: float) -> str:
+    if isinstance(v, bool):
+        v = float(v)
+    if isinstance(v, int):
+        return str(v)
+    if math.isnan(v):
+        return "nan"
+    if math.isinf(v):
+        return "inf" if v > 0 else "-inf"
+    if v == int(v) and abs(v) < 1e16:
+        return str(int(v))
+    return repr(float(v))
+
+
+def json_number(v):
+    """A float for JSON, or a string for values JSON cannot hold."""
+    v = float(v)
+    return v if math.isfinite(v) else fmt_number(v)

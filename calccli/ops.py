@@ -1,0 +1,100 @@
+"""Operation namespaces: the table's functions for one kind of value.
+
+A partial-derivative rule receives one of these as ``o`` and calls ``o.cos(x)``,
+``o.pow(x, y)`` …; arithmetic uses Python operators on the values themselves.
+
+- ``FLOAT``: plain Python floats through the table's ``f`` (math module).
+- ``NODE``: expression nodes, so rules produce symbolic derivatives.
+- ``dual_ops(base)``: dual numbers over ``base``; a primitive's forward rule is
+  built from the table's partials, so second derivatives need no new rules.
+- ``ARRAY`` (numpy) is built on first use by :mod:`calccli.arrays`.
+"""
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+from . import expr
+from .primitives import PRIMS
+
+
+class Ops(SimpleNamespace):
+    kind: str
+    zero: object
+    one: object
+
+
+def _float_ops() -> Ops:
+    o = Ops(kind="float", zero=0.0, one=1.0)
+    for name, p in PRIMS.items():
+        setattr(o, name, p.f)
+    return o
+
+
+def _node_ops() -> Ops:
+    o = Ops(kind="node", zero=expr.ZERO, one=expr.ONE)
+    for name in PRIMS:
+        setattr(o, name, (lambda n: lambda *a: expr.call(n, *map(expr.lift, a)))(name))
+    o.add, o.sub, o.mul, o.div, o.neg, o.pow = expr.add, expr.sub, expr.mul, expr.div, expr.neg, expr.power
+    o.lift = expr.lift
+    return o
+
+
+FLOAT = _float_ops()
+NODE = _node_ops()
+
+
+class Dual:
+    """v + t·ε with ε² = 0. ``t`` is the tangent (derivative along one direction)."""
+    __slots__ = ("v", "t", "ops")
+    __array_ufunc__ = None  # make numpy defer to our operators
+
+    def __init__(self, v, t, ops):
+        self.v, self.t, self.ops = v, t, ops
+
+    def __add__(self, o): return self.ops.add(self, o)
+    def __radd__(self, o): return self.ops.add(o, self)
+    def __sub__(self, o): return self.ops.sub(self, o)
+    def __rsub__(self, o): return self.ops.sub(o, self)
+    def __mul__(self, o): return self.ops.mul(self, o)
+    def __rmul__(self, o): return self.ops.mul(o, self)
+    def __truediv__(self, o): return self.ops.div(self, o)
+    def __rtruediv__(self, o): return self.ops.div(o, self)
+    def __neg__(self): return self.ops.neg(self)
+    def __pow__(self, o): return self.ops.pow(self, o)
+    def __matmul__(self, o): return self.ops.matmul(self, o)
+    def __rmatmul__(self, o): return self.ops.matmul(o, self)
+
+    def __repr__(self):
+        return f"Dual({self.v!r}, {self.t!r})"
+
+
+def _dual_rule(prim, base, o):
+    """The forward-mode (JVP) rule of ``prim`` on dual numbers, from its partials."""
+    f = getattr(base, prim.name)
+    partials = prim.partials
+    jvp = prim.array.get("jvp")
+
+    def apply(*args):
+        vals = [a.v if isinstance(a, Dual) else a for a in args]
+        out = f(*vals)
+        if jvp is not None:  # array primitives give their own JVP
+            tans = [a.t if isinstance(a, Dual) else None for a in args]
+            return Dual(out, jvp(base, vals, out, tans), o)
+        t = None
+        for k, a in enumerate(args):
+            if isinstance(a, Dual):
+                c = partials[k](base, *vals, out) * a.t
+                t = c if t is None else t + c
+        return Dual(out, t, o) if t is not None else out
+    return apply
+
+
+def dual_ops(base: Ops) -> Ops:
+    o = Ops(kind="dual", zero=base.zero, one=base.one, base=base)
+    for name, p in PRIMS.items():
+        setattr(o, name, _dual_rule(p, base, o))
+    return o
+
+
+def make_dual(v, t, ops: Ops) -> Dual:
+    return Dual(v, t, ops)

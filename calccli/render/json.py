@@ -1,0 +1,65 @@
+"""Results → JSON objects with exactly the contract's keys (strict JSON)."""
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import asdict, is_dataclass
+
+
+def clean(v):
+    """Plain JSON data: floats full precision, arrays as lists, no NaN/Infinity tokens."""
+    if isinstance(v, bool) or v is None or isinstance(v, str):
+        return v
+    if isinstance(v, int):
+        return v
+    if isinstance(v, float):
+        return v if math.isfinite(v) else ("inf" if v > 0 else "-inf" if v < 0 else "nan")
+    if isinstance(v, dict):
+        return {str(k): clean(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return [clean(x) for x in v]
+    if is_dataclass(v):
+        return clean(asdict(v))
+    if hasattr(v, "tolist"):  # numpy arrays and scalars
+        return clean(v.tolist())
+    return str(v)
+
+
+def flat_point(point: dict) -> dict:
+    """Vector and matrix values flattened into x[1], A[1,2] components (row-major)."""
+    out = {}
+    for name, v in point.items():
+        if isinstance(v, float | int):
+            out[name] = v
+            continue
+        import numpy as np
+        a = np.asarray(v, dtype=float)
+        for idx in np.ndindex(a.shape):
+            out[f"{name}[{','.join(str(i + 1) for i in idx)}]"] = float(a[idx])
+    return out
+
+
+def obj_EvalResult(r) -> dict:
+    return {"expression": r.expression, "value": r.value, "point": flat_point(r.point)}
+
+
+def obj_DiffResult(r) -> dict:
+    return {
+        "expression": r.expression, "variable": r.variable, "point": flat_point(r.point),
+        "mode": r.mode, "order": r.order, "value": r.value, "derivative": r.derivative,
+        "output": r.output,
+        "trace": [{"name": t.name, "definition": t.definition, "value": t.value,
+                   "partials": [{"wrt": p.wrt, "expression": p.expression, "value": p.value}
+                                for p in t.partials]} for t in r.trace],
+        "steps": [{"target": s.target, "formula": s.formula, "numeric": s.numeric,
+                   "value": s.value, **({"note": s.note} if s.note else {})} for s in r.steps],
+    }
+
+
+def to_obj(result) -> dict:
+    fn = globals().get("obj_" + type(result).__name__)
+    return clean(fn(result) if fn is not None else result)
+
+
+def dumps(result) -> str:
+    return json.dumps(to_obj(result), ensure_ascii=False, allow_nan=False)

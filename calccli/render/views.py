@@ -1,0 +1,89 @@
+"""Results → documents (what the Rich and plain formats show).
+
+One ``view_<result type>`` function per result; :func:`to_doc` dispatches on
+the result's class name, so a new command adds one function here.
+"""
+from __future__ import annotations
+
+from ..numfmt import fmt_number
+from .doc import Block, Doc, Lines, Table, matrix_lines
+
+
+def fmt(v) -> str:
+    if isinstance(v, float | int):
+        return fmt_number(v)
+    try:
+        import numpy as np
+        a = np.asarray(v, dtype=float)
+    except Exception:
+        return str(v)
+    if a.ndim == 1:
+        return "[" + ", ".join(fmt_number(x) for x in a) + "]"
+    return "[" + ", ".join("[" + ", ".join(fmt_number(x) for x in r) + "]" for r in a) + "]"
+
+
+def fmt_point(point: dict) -> str:
+    return ", ".join(f"{k} = {fmt(v)}" for k, v in point.items())
+
+
+def value_lines(v, name: str) -> list[str]:
+    """A value as text lines: a scalar on one line, arrays as bracketed blocks."""
+    if isinstance(v, float | int):
+        return [f"{name} = {fmt_number(v)}"]
+    import numpy as np
+    a = np.asarray(v, dtype=float)
+    if a.ndim == 1:
+        return matrix_lines([[fmt_number(x)] for x in a], f"{name} = ")
+    return matrix_lines([[fmt_number(x) for x in r] for r in a], f"{name} = ")
+
+
+def view_EvalResult(r) -> Doc:
+    title = r.expression + (f"    at {fmt_point(r.point)}" if r.point else "")
+    if isinstance(r.value, float | int):
+        return Doc(title, [], [("value", fmt(r.value))])
+    return Doc(title, [Block("", value_lines(r.value, "value"))])
+
+
+def view_DiffResult(r) -> Doc:
+    x = r.variable
+    rows = []
+    for t in r.trace:
+        locals_ = []
+        for p in t.partials:
+            d = f"∂{t.name}/∂{p.wrt}"
+            same = p.expression == fmt_number(p.value)
+            locals_.append(f"{d} = {p.expression}" + ("" if same else f" = {fmt_number(p.value)}"))
+        rows.append([t.name, t.definition, fmt(t.value), ",  ".join(locals_)])
+    blocks = [Table("Intermediate variables (forward pass)",
+                    ["var", "definition", "value", "local derivative"], rows)]
+    if r.mode == "reverse":
+        title = f"Chain rule, reverse mode (adjoints, from {r.output} back to {x})"
+    else:
+        title = f"Chain rule, forward mode (tangents, from {x} to {r.output})"
+    lines = []
+    for s in r.steps:
+        head = s.target if s.formula == s.target else f"{s.target} = {s.formula}"
+        val = fmt(s.value)
+        if s.formula in (val, "1") and s.numeric in (val, "1"):
+            lines.append(head)
+            continue
+        if s.numeric == val or s.numeric == s.formula:
+            line = f"{head} = {val}"
+        else:
+            line = f"{head} = {s.numeric} = {val}"
+        lines.append(line + (f"      ({s.note})" if s.note else ""))
+    if r.steps:
+        blocks.append(Lines(title, lines))
+    p = fmt_number(r.point.get(x, 0.0)) if x in r.point else ""
+    args = p if len(r.point) == 1 else ", ".join(fmt(v) for v in r.point.values())
+    d = "'" if len(r.point) == 1 else f" ∂/∂{x}"
+    f = "f"
+    return Doc(f"{f}({', '.join(r.point)}) = {r.expression}    at {fmt_point(r.point)}", blocks,
+               [(f"{f}({args})", fmt(r.value)), (f"{f}{d}({args})", fmt(r.derivative))])
+
+
+def to_doc(result) -> Doc:
+    fn = globals().get("view_" + type(result).__name__)
+    if fn is None:
+        raise TypeError(f"no view for {type(result).__name__}")
+    return fn(result)

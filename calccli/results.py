@@ -1,0 +1,49 @@
+"""Result objects: what a command computed, as data. Renderers turn them into output."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Partial:
+    wrt: str            # the argument's name (x, a, …)
+    expression: str     # the local derivative in terms of names, e.g. "exp(a)"
+    value: float
+
+
+@dataclass
+class TraceRow:
+    name: str
+    definition: str
+    value: object
+    partials: list[Partial] = field(default_factory=list)
+
+
+@dataclass
+class Step:
+    target: str         # "∂f/∂c" (reverse) or "ċ" (forward)
+    formula: str        # "∂f/∂d·∂d/∂c + ∂f/∂e·∂e/∂c"
+    numeric: str        # "0.2592978120665479 + 0.5452515566923345"
+    value: float
+    note: str = ""      # "c feeds d and e: contributions add"
+
+
+@dataclass
+class EvalResult:
+    expression: str
+    value: object
+    point: dict = field(default_factory=dict)
+
+
+@dataclass
+class DiffResult:
+    expression: str
+    variable: str
+    point: dict
+    mode: str
+    order: int
+    value: float
+    derivative: float
+    output: str                       # the output's name in the trace (f)
+    trace: list[TraceRow]
+    steps: list[Step]
