@@ -120,7 +120,7 @@ def run(expr: str, compute: Callable[[str], object], fmt: str | None) -> int:
         except CalcError as e:
             return report_error(e, fmt)
         emit(result, fmt)
-        return 0
+        return getattr(result, "exit_code", 0)
     status = 0
     for lineno, line in enumerate(sys.stdin, 1):
         line = line.strip()
@@ -146,5 +146,6 @@ def run(expr: str, compute: Callable[[str], object], fmt: str | None) -> int:
             emit(result, "latex")
         else:
             sys.stdout.write(summary_line(result) + "\n")
+        status = max(status, getattr(result, "exit_code", 0))
         sys.stdout.flush()
     return status

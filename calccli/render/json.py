@@ -57,6 +57,8 @@ def obj_DiffResult(r) -> dict:
 
 
 def to_obj(result) -> dict:
+    if hasattr(result, "json"):
+        return clean(result.json())
     fn = globals().get("obj_" + type(result).__name__)
     return clean(fn(result) if fn is not None else result)
 

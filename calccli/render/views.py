@@ -83,6 +83,8 @@ def view_DiffResult(r) -> Doc:
 
 
 def to_doc(result) -> Doc:
+    if hasattr(result, "doc"):
+        return result.doc()
     fn = globals().get("view_" + type(result).__name__)
     if fn is None:
         raise TypeError(f"no view for {type(result).__name__}")
