@@ -14,8 +14,9 @@ from .tape import build_tape
 
 
 def eval_expr(text: str, at=None, let=None) -> EvalResult:
-    node = parse(text).node
-    prob = resolve(node, at, let)
+    parsed = parse(text)
+    node = parsed.node
+    prob = resolve(node, at, let, parsed=parsed)
     tape = build_tape(node)
     vals = evaluate(tape, prob.env, ops_for(tape, prob.env))
     return EvalResult(text, vals[-1], prob.point)
@@ -24,8 +25,9 @@ def eval_expr(text: str, at=None, let=None) -> EvalResult:
 def diff_at(text: str, at, let=None, wrt=None, mode: str = "reverse") -> DiffResult:
     if mode not in ("forward", "reverse"):
         raise UsageError(f"unknown mode '{mode}': use forward or reverse")
-    node = parse(text).node
-    prob = resolve(node, at, let, wrt)
+    parsed = parse(text)
+    node = parsed.node
+    prob = resolve(node, at, let, wrt, parsed=parsed)
     if len(prob.wrt) != 1:
         raise UsageError(f"diff takes one variable, got {', '.join(prob.wrt) or 'none'}: "
                          "choose with --wrt (grad gives all partial derivatives)")

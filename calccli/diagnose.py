@@ -46,7 +46,7 @@ def value_error(tape, i: int, vals, exc: BaseException) -> CalcError:
         return DomainError(f"{row}: division by zero" + (f" ({where})" if where else ""))
     if prim.name == "pow":
         return DomainError(f"{row}: {where}: a negative number to a non-integer power is not a real number")
-    dom = f" (needs {prim.domain})" if prim.domain else ""
+    dom = f" ({prim.domain})" if prim.domain else ""
     return DomainError(f"{row}: {where} is outside the domain of {prim.name}{dom}")
 
 

@@ -6,6 +6,8 @@ from the primitive table's rules applied to placeholder names.
 """
 from __future__ import annotations
 
+import unicodedata
+
 from . import expr
 from .numfmt import fmt_number
 from .ops import FLOAT, NODE
@@ -13,6 +15,11 @@ from .printer import definition, to_text
 from .results import Partial, Step, TraceRow
 
 DOT = "\u0307"  # combining dot above: ȧ is a tangent
+
+
+def dotted(name: str) -> str:
+    """The tangent's name: x -> ẋ (precomposed where Unicode has the letter)."""
+    return unicodedata.normalize("NFC", name + DOT)
 
 
 def _placeholder(tape, j):
@@ -93,7 +100,7 @@ def reverse_steps(tape, record, adj, wrt_idx: list[int]) -> list[Step]:
 
 def forward_steps(tape, record, tan, wrt_idx: list[int]) -> list[Step]:
     """One step per node, from the variable of differentiation to the output."""
-    steps = [Step(tape.name_of(j) + DOT, "1", "1", 1.0) for j in wrt_idx]
+    steps = [Step(dotted(tape.name_of(j)), "1", "1", 1.0) for j in wrt_idx]
     by_row: dict[int, list] = {}
     for (i, k, j, d, c) in record:
         by_row.setdefault(i, []).append((k, j, d, c))
@@ -105,8 +112,8 @@ def forward_steps(tape, record, tan, wrt_idx: list[int]) -> list[Step]:
             local = local_partial_expr(tape, i, k)
             if local not in ("1",) and (" " in local or "+" in local or "-" in local[1:]):
                 local = f"({local})" if not local.startswith("(") else local
-            formula.append(_times(local, tape.name_of(j) + DOT))
+            formula.append(_times(local, dotted(tape.name_of(j))))
             numeric.append(_times(_fmt(d), _fmt(tan[j])))
-        steps.append(Step(tape.name_of(i) + DOT, " + ".join(formula).replace("+ -", "- "),
+        steps.append(Step(dotted(tape.name_of(i)), " + ".join(formula).replace("+ -", "- "),
                           " + ".join(numeric), tan[i]))
     return steps

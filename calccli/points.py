@@ -93,8 +93,12 @@ class Problem:
 
 def resolve(node: Node, at: list[str] | None = None, let: list[str] | None = None,
             wrt: str | list[str] | None = None, *, need_point: bool = True,
-            defaults: dict | None = None) -> Problem:
-    """Bind the expression's free variables and choose the variables of differentiation."""
+            defaults: dict | None = None, parsed=None) -> Problem:
+    """Bind the expression's free variables and choose the variables of differentiation.
+
+    ``parsed`` (a :class:`calccli.parse.Parsed`) lets errors about a variable
+    point at it in the input.
+    """
     free = free_vars(node)
     lets = parse_bindings(let, "--let")
     ats = parse_bindings(at, "--at")
@@ -140,6 +144,12 @@ def resolve(node: Node, at: list[str] | None = None, let: list[str] | None = Non
             raise UsageError(f"the expression has several variables ({', '.join(names)}): choose with --wrt")
     missing = [v for v in free if v not in env and (need_point or v not in names)]
     if missing:
-        raise UsageError(f"the variable '{missing[0]}' has no value: give it with --at {missing[0]}=…"
+        err = UsageError(f"the variable '{missing[0]}' has no value: give it with --at {missing[0]}=…"
                          + (" (or --let)" if need_point else ""))
+        if parsed is not None:
+            from .expr import var
+            span = parsed.span(var(missing[0]))
+            if span:
+                err.at(parsed.text, *span)
+        raise err
     return Problem(node, env, names, point)
