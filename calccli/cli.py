@@ -191,7 +191,9 @@ def repl_cmd():
 
 
 def main(argv: list[str] | None = None) -> None:
-    args = sys.argv[1:] if argv is None else argv
+    args = list(sys.argv[1:] if argv is None else argv)
+    if "--" in args:  # `calc diff -- -x^2 --at 1`: EXPR may start with '-' anyway (see CMD)
+        args.remove("--")
     try:
         app(args=args, prog_name="calc", standalone_mode=True)
     except KeyboardInterrupt:

@@ -201,7 +201,7 @@ def _translate(text: str, err) -> CalcError:
             if stripped and stripped[-1] in "+-*/^,([":
                 last = stripped[-1]
                 what = {"(": "after '('", "[": "after '['", ",": "after ','"}.get(last, f"after '{last}'")
-                return ParseError(f"expected an expression {what}", source=text, pos=pos - 1)
+                return ParseError(f"expected an expression {what}", source=text, pos=pos)
             if opened is not None and ("RPAR" in expected or "RSQB" in expected):
                 return ParseError(f"unclosed '{text[opened]}' opened at column {opened + 1}",
                                   source=text, pos=opened)

@@ -67,11 +67,13 @@ def view_DiffResult(r) -> Doc:
         if s.formula in (val, "1") and s.numeric in (val, "1"):
             lines.append(head)
             continue
-        if s.numeric == val or s.numeric == s.formula:
-            line = f"{head} = {val}"
-        else:
-            line = f"{head} = {s.numeric} = {val}"
-        lines.append(line + (f"      ({s.note})" if s.note else ""))
+        tail = f"= {val}" if s.numeric in (val, s.formula) else f"= {s.numeric} = {val}"
+        note = f"      ({s.note})" if s.note else ""
+        if len(head) + len(tail) + len(note) < 80:
+            lines.append(f"{head} {tail}{note}")
+        else:  # the numbers on a continuation line, aligned under the '='
+            lines.append(head + note)
+            lines.append(" " * (len(s.target) + 1) + tail)
     if r.steps:
         blocks.append(Lines(title, lines))
     p = fmt_number(r.point.get(x, 0.0)) if x in r.point else ""
