@@ -61,6 +61,10 @@ def _get_parser():
 class _Build:
     def __init__(self):
         self.spans: dict[Node, tuple[int, int]] = {}
+        # name -> expand(args: tuple[Node, ...]) -> Node, for user-defined
+        # functions (the REPL's f(x) = …); consulted only for names that are
+        # not built-in functions. Set per call by ``parse(text, functions=…)``.
+        self.functions = None
 
     def _t(self, node, start, end):
         self.spans.setdefault(node, (start, end))
@@ -134,6 +138,14 @@ class _Build:
         name = ALIASES.get(tok.value, tok.value)
         start, end = tok.start_pos, (args[-1][2] + 1 if args else tok.end_pos + 2)
         prim = PRIMS.get(name)
+        if (prim is None or not prim.is_function) and self.functions and tok.value in self.functions:
+            try:
+                node = self.functions[tok.value](tuple(n for n, _, _ in args))
+            except CalcError as e:
+                if e.pos is None:
+                    e.pos, e.end = start, end
+                raise
+            return self._t(node, start, end)
         if prim is None or not prim.is_function:
             raise ParseError(unknown_function_message(tok.value), pos=tok.start_pos, end=tok.end_pos)
         if prim.arity >= 0 and len(args) != prim.arity:
@@ -233,7 +245,10 @@ class Parsed:
         return self.spans.get(node)
 
 
-def parse(text: str) -> Parsed:
+def parse(text: str, functions=None) -> Parsed:
+    """Parse ``text``. ``functions`` optionally maps names of user-defined
+    functions to ``expand(args) -> Node`` (called with the argument nodes of
+    each call; may raise a CalcError, which gets the call's position)."""
     from lark.exceptions import LarkError, VisitError
     if len(text) > MAX_INPUT:
         raise ParseError(f"the input is {len(text):,} characters long; calc accepts at most {MAX_INPUT:,}",
@@ -244,6 +259,7 @@ def parse(text: str) -> Parsed:
     p = _get_parser()
     builder = p.options.transformer
     builder.spans = {}
+    builder.functions = functions
     try:
         node, _, _ = p.parse(text)
     except CalcError as e:
@@ -257,6 +273,8 @@ def parse(text: str) -> Parsed:
         raise _translate(text, e) from None
     except RecursionError:
         raise ParseError("the expression is nested too deeply", source=text, pos=0) from None
+    finally:
+        builder.functions = None
     return Parsed(text, node, builder.spans)
 
 
