@@ -76,12 +76,11 @@ def view_DiffResult(r) -> Doc:
             lines.append(" " * (len(s.target) + 1) + tail)
     if r.steps:
         blocks.append(Lines(title, lines))
-    p = fmt_number(r.point.get(x, 0.0)) if x in r.point else ""
-    args = p if len(r.point) == 1 else ", ".join(fmt(v) for v in r.point.values())
-    d = "'" if len(r.point) == 1 else f" ∂/∂{x}"
-    f = "f"
-    return Doc(f"{f}({', '.join(r.point)}) = {r.expression}    at {fmt_point(r.point)}", blocks,
-               [(f"{f}({args})", fmt(r.value)), (f"{f}{d}({args})", fmt(r.derivative))])
+    args = ", ".join(fmt(v) for v in r.point.values())
+    names = ", ".join(r.point)
+    d = f"f'({args})" if list(r.point) == [x] else f"∂f/∂{x}({args})"
+    return Doc(f"f({names}) = {r.expression}    at {fmt_point(r.point)}", blocks,
+               [(f"f({args})", fmt(r.value)), (d, fmt(r.derivative))])
 
 
 def to_doc(result) -> Doc:
