@@ -6,6 +6,8 @@ naturally and parses back the same: ``2x``, ``3x^2 sin(x)``, ``x^T A x``.
 """
 from __future__ import annotations
 
+import re
+
 from .expr import Node
 from .numfmt import fmt_number
 from .primitives import PRIMS, PREC_ADD, PREC_MUL, PREC_NEG, PREC_POW
@@ -48,7 +50,9 @@ def render_node(n: Node, sub: list[tuple[str, int]], unicode: bool = False) -> t
     if op == "mul":
         left = _wrap(sub[0], PREC_MUL)
         right = sub[1] if sub[1][1] > PREC_MUL else (f"({sub[1][0]})", ATOM)
-        if n.args[0].op != "div" and _juxtaposable(sub[0], right, n.args[1]):
+        # "a(b + c)" would read back as a call of a function a: after a name, write '*'
+        after_name = right[0].startswith("(") and re.search(r"(?<![\w.])(?!\d)\w+$", left)
+        if n.args[0].op != "div" and not after_name and _juxtaposable(sub[0], right, n.args[1]):
             b = n.args[1]
             tight = (left[-1:].isdigit() and (b.op == "var" or b.op == "pow" and b.args[0].op == "var")
                      or right[0].startswith("("))
