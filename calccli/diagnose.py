@@ -13,9 +13,17 @@ from .printer import definition
 def _val(v) -> str:
     if isinstance(v, float | int):
         return fmt_number(v)
-    try:  # arrays
+    v = getattr(v, "v", v)  # a dual number: its value
+    try:  # arrays, in calc's own syntax: [[1, 2], [2, 4]]
         import numpy as np
-        return np.array2string(np.asarray(v), precision=6, separator=", ")
+        a = np.asarray(v, dtype=float)
+        if a.ndim == 0:
+            return fmt_number(float(a))
+        if a.size > 24:
+            return f"(a {'×'.join(map(str, a.shape))} array)"
+        if a.ndim == 1:
+            return "[" + ", ".join(fmt_number(float(x)) for x in a) + "]"
+        return "[" + ", ".join("[" + ", ".join(fmt_number(float(x)) for x in r) + "]" for r in a) + "]"
     except Exception:  # pragma: no cover - anything printable
         return str(v)
 

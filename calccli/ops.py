@@ -22,9 +22,22 @@ class Ops(SimpleNamespace):
     zero: object
     one: object
 
+    def __getattr__(self, name):
+        # Reached only when an attribute is missing: a primitive specialised to
+        # one node (x[2] runs the primitive "index[2]"), built on first use by
+        # the namespace's ``build``.
+        from .primitives import specialised
+        p = specialised(name)
+        build = self.__dict__.get("build")
+        if p is None or build is None:
+            raise AttributeError(name)
+        fn = build(p)
+        setattr(self, name, fn)
+        return fn
+
 
 def _float_ops() -> Ops:
-    o = Ops(kind="float", zero=0.0, one=1.0)
+    o = Ops(kind="float", zero=0.0, one=1.0, build=lambda p: p.f)
     for name, p in PRIMS.items():
         setattr(o, name, p.f)
     return o
@@ -63,6 +76,11 @@ class Dual:
     def __pow__(self, o): return self.ops.pow(self, o)
     def __matmul__(self, o): return self.ops.matmul(self, o)
     def __rmatmul__(self, o): return self.ops.matmul(o, self)
+    # linear structural operations on array-valued duals act on both parts
+    def __getitem__(self, k): return Dual(self.v[k], self.t[k], self.ops)
+
+    @property
+    def T(self): return Dual(self.v.T, self.t.T, self.ops)
 
     def __repr__(self):
         return f"Dual({self.v!r}, {self.t!r})"
@@ -73,26 +91,45 @@ def _dual_rule(prim, base, o):
     f = getattr(base, prim.name)
     partials = prim.partials
     jvp = prim.array.get("jvp")
+    fit = getattr(base, "fit", None)  # arrays: a broadcast tangent takes the output's shape
 
     def apply(*args):
         vals = [a.v if isinstance(a, Dual) else a for a in args]
         out = f(*vals)
         if jvp is not None:  # array primitives give their own JVP
             tans = [a.t if isinstance(a, Dual) else None for a in args]
+            if all(t is None for t in tans):
+                return out
             return Dual(out, jvp(base, vals, out, tans), o)
         t = None
         for k, a in enumerate(args):
             if isinstance(a, Dual):
                 c = partials[k](base, *vals, out) * a.t
+                if fit is not None:
+                    c = fit(c, out)
                 t = c if t is None else t + c
         return Dual(out, t, o) if t is not None else out
     return apply
 
 
+def _dual_fit(base, o):
+    fit = base.fit
+
+    def dual_fit(c, like):
+        lv = like.v if isinstance(like, Dual) else like
+        if isinstance(c, Dual):
+            return Dual(fit(c.v, lv), fit(c.t, lv), o)
+        return fit(c, lv)
+    return dual_fit
+
+
 def dual_ops(base: Ops) -> Ops:
     o = Ops(kind="dual", zero=base.zero, one=base.one, base=base)
+    o.build = lambda p: _dual_rule(p, base, o)
     for name, p in PRIMS.items():
         setattr(o, name, _dual_rule(p, base, o))
+    if getattr(base, "fit", None) is not None:
+        o.fit = _dual_fit(base, o)
     return o
 
 

@@ -121,8 +121,10 @@ class _Build:
         values = []
         for (n, ps, pe) in idx:
             if n.op != "num" or n.value != int(n.value) or n.value < 1:
-                raise ShapeError("an index must be a whole number ≥ 1 (indices start at 1)",
-                                 pos=ps, end=pe)
+                msg = "an index must be a whole number ≥ 1 (indices start at 1)"
+                if n.op == "vector":  # "A [1,2]" reads as indexing, like A[1,2]
+                    msg += "; brackets right after an expression index it: for a product write A*[…]"
+                raise ShapeError(msg, pos=ps, end=pe)
             values.append(int(n.value))
         end = idx[-1][2] + 1
         return self._t(expr.make("index", (a,), tuple(values)), s, end)
@@ -275,7 +277,27 @@ def parse(text: str, functions=None) -> Parsed:
         raise ParseError("the expression is nested too deeply", source=text, pos=0) from None
     finally:
         builder.functions = None
-    return Parsed(text, node, builder.spans)
+    parsed = Parsed(text, node, builder.spans)
+    _remember(parsed)
+    return parsed
+
+
+# The latest parses by root node, so that later stages (shape checking of
+# vectors and matrices) can point a caret into the text a tape came from.
+_RECENT: dict[Node, Parsed] = {}
+_RECENT_MAX = 64
+
+
+def _remember(parsed: Parsed) -> None:
+    _RECENT.pop(parsed.node, None)
+    _RECENT[parsed.node] = parsed
+    if len(_RECENT) > _RECENT_MAX:
+        del _RECENT[next(iter(_RECENT))]
+
+
+def source_of(root: Node) -> Parsed | None:
+    """The most recent parse whose result is ``root`` (its text and spans), if any."""
+    return _RECENT.get(root)
 
 
 def _raise(err):
