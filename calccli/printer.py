@@ -54,7 +54,7 @@ def render_node(n: Node, sub: list[tuple[str, int]], unicode: bool = False) -> t
         after_name = right[0].startswith("(") and re.search(r"(?<![\w.])(?!\d)\w+$", left)
         if n.args[0].op != "div" and not after_name and _juxtaposable(sub[0], right, n.args[1]):
             b = n.args[1]
-            tight = (left[-1:].isdigit() and (b.op == "var" or b.op == "pow" and b.args[0].op == "var")
+            tight = (n.args[0].op == "num" and (b.op == "var" or b.op == "pow" and b.args[0].op == "var")
                      or right[0].startswith("("))
             return left + ("" if tight else " ") + right[0], PREC_MUL
         return left + "*" + right[0], PREC_MUL
