@@ -468,7 +468,10 @@ class Session:
         if not cmd.expr.strip():
             raise UsageError(f"{name} needs an expression: {_example(name)}",
                              source=line, pos=len(line.rstrip()))
-        parsed, etext = self.expand(cmd.expr)
+        try:
+            parsed, etext = self.expand(cmd.expr)
+        except CalcError as e:
+            raise _shift(e, cmd.expr, line, cmd.offset)
         fmt = o.get("format")
         if fmt is not None and name != "graph" and fmt not in FORMATS:
             raise UsageError(f"unknown format '{fmt}': use one of {', '.join(FORMATS)}",
@@ -651,7 +654,7 @@ def split_command(line: str, name: str, start: int) -> _Command:
         elif ch in "([":
             depth += 1
         elif ch in ")]":
-            depth -= 1
+            depth = max(depth - 1, 0)
         elif depth == 0 and i > start and line[i - 1].isspace():
             m = _KEYWORD.match(line, i)
             if m:
