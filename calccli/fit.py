@@ -284,9 +284,12 @@ def train(loss: SampleLoss, theta0: list[float], mode: str, order: str, batch_si
                 raise _Diverged(f"J grew from {J0:.6g} to {J:.6g}")
             if bar is not None:
                 bar.update(epoch, f"{label}epoch {epoch}  J = {J:.6g}")
+        if run.history and run.history[-1] > 100 * abs(J0) and run.history[-1] > 1e-8:
+            raise _Diverged(f"J ended at {run.history[-1]:.6g}, far above its start {J0:.6g}")
     except _Diverged as d:
         run.diverged = True
-        run.reason = (f"diverged in epoch {len(run.history) + 1}: {d} — "
+        where = f"in epoch {len(run.history) + 1}" if len(run.history) < epochs else "over the run"
+        run.reason = (f"diverged {where}: {d} — "
                       f"the learning rate {fmt_number(lr)} is too large; try a smaller --lr")
     except DomainError as e:
         ep = len(run.history) + 1
