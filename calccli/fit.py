@@ -443,6 +443,12 @@ class FitResult:
         summary = [(n, fmt_number(v)) for n, v in zip(s.params, r.theta)] + [("loss", fmt_number(r.loss))]
         return Doc(title, blocks, summary)
 
+    def latex(self) -> str:
+        from .optimize import _tex_name, _tex_num
+        s, r = self.setup, self.run
+        ps = ", \\quad ".join(f"{_tex_name(n)} = {_tex_num(v)}" for n, v in zip(s.params, r.theta))
+        return f"{ps}, \\quad J(\\theta) = {_tex_num(r.loss)} \\quad \\text{{({r.mode}, {r.epochs} epochs)}}\n"
+
     def json(self) -> dict:
         s, r = self.setup, self.run
         return {
@@ -500,6 +506,12 @@ class CompareResult:
         b = self.best()
         summary = [("lowest loss", f"{b.mode}: {fmt_number(b.loss)}")]
         return Doc(f"fit {s.target} ≈ {s.model}    batch vs online vs mini-batch", blocks, summary)
+
+    def latex(self) -> str:
+        from .optimize import _tex_num
+        rows = " \\\\\n".join(f"\\text{{{r.mode}}} & {r.updates} & {_tex_num(r.loss)}" for r in self.runs)
+        return ("\\begin{array}{lrr}\n\\text{mode} & \\text{updates} & J(\\theta) \\\\\n\\hline\n"
+                + rows + "\n\\end{array}\n")
 
     def json(self) -> dict:
         s, b = self.setup, self.best()

@@ -136,6 +136,18 @@ KIND_TEXT = {"minimum": "local minimum", "maximum": "local maximum", "saddle": "
              "degenerate": "degenerate (a zero eigenvalue: the Hessian cannot tell)"}
 
 
+def _tex_name(n: str) -> str:
+    return n if len(n) == 1 else f"\\mathit{{{n}}}".replace("_", "\\_")
+
+
+def _tex_num(v: float) -> str:
+    t = fmt_number(v)
+    if "e" in t and t not in ("inf", "-inf", "nan"):
+        m, e = t.split("e")
+        return f"{m} \\times 10^{{{int(e)}}}"
+    return t
+
+
 def _short(v: float) -> str:
     if v is None:
         return "—"
@@ -228,9 +240,9 @@ class MinimizeResult:
             if linesearch:
                 row.append("—" if it.alpha is None else f"{it.alpha:.3g}" + (f" ({it.note})" if it.note else ""))
             rows.append(row)
-        shown = "every iteration" if len(idx) == len(self.history) else \
-            f"{len(idx)} of {len(self.history)} rows; --trace shows all"
-        blocks = [Table(f"Iterations — {self.method_text()} ({shown})", cols, rows)]
+        shown = "" if len(idx) == len(self.history) else \
+            f" ({len(idx)} of {len(self.history)} rows; --trace shows all)"
+        blocks = [Lines("Method", [self.method_text()]), Table(f"Iterations{shown}", cols, rows)]
         lines = []
         if self.converged:
             lines.append(f"converged: ‖∇J‖ = {_sci(self.last.gnorm)} ≤ tol {fmt_number(self.tol)} "
@@ -258,6 +270,14 @@ class MinimizeResult:
             summary = [("last iterate", argmin), ("J", fmt_number(self.last.J))]
         summary += [("iterations", str(self.iterations)), ("converged", "yes" if self.converged else "no")]
         return Doc(title, blocks, summary)
+
+    def latex(self) -> str:
+        names = ", ".join(_tex_name(n) for n in self.wrt)
+        vals = ", ".join(_tex_num(v) for v in self.last.theta)
+        status = (f"converged in {self.iterations} iterations" if self.converged
+                  else f"not converged after {self.iterations} iterations")
+        return (f"\\operatorname*{{argmin}}_{{{names}}} J = ({vals}), \\quad "
+                f"J_{{\\min}} = {_tex_num(self.last.J)} \\quad \\text{{({self.method}, {status})}}\n")
 
     def json(self) -> dict:
         idx = shown_rows(len(self.history), self.trace)

@@ -187,9 +187,9 @@ def test_plain_output_table_and_summary(cli):
 def test_trace_shows_every_row():
     r = run(BOOTH, "x=0,y=0", "gd", 0.05)
     assert len(r.history) > 100
-    short = r.doc().blocks[0].rows
+    short = r.doc().blocks[1].rows
     assert short[0][0] == "0" and short[-1][0] == str(r.iterations) and len(short) < 30
-    full = run(BOOTH, "x=0,y=0", "gd", 0.05, trace=True).doc().blocks[0].rows
+    full = run(BOOTH, "x=0,y=0", "gd", 0.05, trace=True).doc().blocks[1].rows
     assert [row[0] for row in full] == [str(k) for k in range(len(r.history))]
 
 
