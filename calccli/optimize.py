@@ -393,12 +393,22 @@ def _newton(obj):
         delta = 1e-8 * max(1.0, float(np.max(np.abs(lam))))
         note = ""
         if lam.min() <= delta:
-            # not positive definite: |λ| (and at least δ) keeps the step a descent direction
-            lam = np.maximum(np.abs(lam), delta)
+            # not positive definite: |λ| keeps the step a descent direction; a floor of
+            # ‖∇J‖ keeps flat directions (λ ≈ 0) from asking for an enormous step
+            lam = np.maximum(np.abs(lam), max(delta, float(np.linalg.norm(gv))))
             note = "H modified"
             state["modified"] += 1
         p = -(V @ ((V.T @ gv) / lam))
         alpha, trial = _backtrack(obj, theta, J, g, p.tolist())
+        if note and alpha == 1.0:
+            # the modified model says nothing about how far to go: expand while J keeps falling
+            Jt = _safe_value(obj, trial)
+            while alpha < 2.0 ** 30:
+                further = [t + 2 * alpha * pi for t, pi in zip(theta, p.tolist())]
+                Jf = _safe_value(obj, further)
+                if not Jf < Jt:
+                    break
+                alpha, trial, Jt = 2 * alpha, further, Jf
         if alpha is None:  # fall back to steepest descent with a line search
             p = -gv / max(1.0, float(np.linalg.norm(gv)))
             alpha, trial = _backtrack(obj, theta, J, g, p.tolist())
@@ -552,6 +562,15 @@ def _problem(text, start, let, wrt):
     return obj, [float(problem.env[n]) for n in names]
 
 
+def _quiet_numpy(run: str):
+    """Overflow inside numpy (a runaway iterate) is reported by calc, not as a warning."""
+    import contextlib
+    if run in FIRST_ORDER:
+        return contextlib.nullcontext()
+    import numpy as np
+    return np.errstate(all="ignore")
+
+
 def minimize_from(text, start, let=None, wrt=None, method="auto", lr=None, steps=None, tol=1e-8,
                   trace=False) -> MinimizeResult:
     method = (method or "auto").strip().lower()
@@ -573,7 +592,7 @@ def minimize_from(text, start, let=None, wrt=None, method="auto", lr=None, steps
     step = _first_order(obj, run, lr_used) if run in FIRST_ORDER else (_newton(obj) if run == "newton" else _bfgs(obj))
     converged, diverged, reason = False, False, ""
     J0 = J
-    with ProgressBar(cap, f"minimize ({run})") as bar:
+    with ProgressBar(cap, f"minimize ({run})") as bar, _quiet_numpy(run):
         k = 0
         while True:
             gn = history[-1].gnorm
@@ -604,6 +623,11 @@ def minimize_from(text, start, let=None, wrt=None, method="auto", lr=None, steps
             history.append(Iterate(k, list(theta), J, _norm(g), stepnorm, alpha, note))
             if J > J0 + DIVERGED * max(1.0, abs(J0)):
                 reason = f"the iteration diverged: J grew from {J0:.6g} to {J:.6g}"
+                diverged = True
+                break
+            if J < J0 - DIVERGED * max(1.0, abs(J0)):
+                reason = (f"J fell from {J0:.6g} to {J:.6g} and keeps falling: "
+                          "the function looks unbounded below (it has no minimum)")
                 diverged = True
                 break
             bar.update(k, f"J = {J:.6g}  ‖∇J‖ = {history[-1].gnorm:.2e}")

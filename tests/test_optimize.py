@@ -245,3 +245,22 @@ def test_import_is_light():
             "print('numpy' in sys.modules, 'rich' in sys.modules, 'plotext' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.split() == ["False", "False", "False"]
+
+
+@pytest.mark.parametrize("expr,start,method", [("-x^2", "x=0.1", "auto"), ("-x^2 - y^2", "x=0.1,y=1", "newton"),
+                                               ("x^3", "x=-1", "gd"), ("x", "x=0", "bfgs")])
+def test_unbounded_below_is_reported(cli, expr, start, method):
+    code, out, err = cli("minimize", expr, "--from", start, "--method", method, "--format", "json")
+    assert code == 1
+    d = json.loads(out)
+    assert d["converged"] is False and "unbounded below" in d["reason"]
+    assert err == ""                                     # no numpy warnings leak out
+
+
+def test_flat_direction_does_not_freeze_the_others():
+    # ∂²J/∂x² = -cos(π/2) = 0 at the start while ∂J/∂x = -1: the step along x must stay
+    # moderate so that the line search does not shrink the step along y to nothing
+    r = run("cos(x) + (y - 2)^2", "x=pi/2,y=0", "newton")
+    assert r.history[1].note == "H modified" and r.history[1].alpha >= 0.5
+    assert r.converged and r.argmin()["x"] == pytest.approx(math.pi) and r.argmin()["y"] == pytest.approx(2.0)
+    assert r.iterations < 10
