@@ -1,0 +1,416 @@
+"""Symbolic derivatives: the forward (tangent) loop run on expression nodes.
+
+``forward(tape, tape.nodes, {x: 1}, ops=NODE)`` applies the primitive table's
+partial-derivative rules to the nodes themselves, so the tangent of the root is
+the derivative as an expression DAG (shared subexpressions stay shared); then
+:func:`calccli.simplify.simplify` tidies it. Nothing here knows a derivative
+rule: the table does. Gradients use one reverse pass on nodes instead.
+
+``--steps`` replays the same loop row by row: for each subexpression that
+depends on x, the rule (sum, product, quotient, power, chain with the outer
+function named) with the arguments' derivatives written as ``(u)'``, then the
+simplified result; the last step's result is the printed derivative.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from . import expr
+from .errors import CalcError, ShapeError, UsageError
+from .evaluate import depends
+from .expr import Node, free_vars
+from .forward import forward
+from .ops import NODE
+from .parse import parse
+from .printer import to_text
+from .reverse import reverse
+from .simplify import simplify
+from .tape import build_tape, topo_order
+
+MAX_PRINTED = 200_000   # characters: larger results are refused, not printed
+_ARRAY = frozenset({"vector", "transpose", "index", "matmul"})
+
+
+class TooLarge(CalcError):
+    kind = "size"
+    exit_code = 1
+
+
+# ------------------------------------------------------------------ helpers
+
+def printed_length(root: Node) -> int:
+    """Roughly how long ``to_text(root)`` is, without printing (a DAG can print exponentially long)."""
+    size: dict[Node, int] = {}
+    for n in topo_order(root):
+        if not n.args:
+            size[n] = len(str(n.value)) + 1
+        else:
+            size[n] = sum(size[a] for a in n.args) + len(n.op)
+    return size[root]
+
+
+def checked_text(node: Node, what: str = "the derivative") -> str:
+    n = printed_length(node)
+    if n > MAX_PRINTED:
+        raise TooLarge(f"{what} is too large to print (about {n:,} characters); "
+                       "evaluate it at a point instead (--at)")
+    return to_text(node)
+
+
+def substitute_lets(node: Node, let) -> tuple[Node, dict]:
+    """Replace --let constants by their (scalar) values."""
+    if not let:
+        return node, {}
+    from .points import _bind_value, parse_bindings
+    values = {}
+    for b in parse_bindings(let, "--let"):
+        if b.name is None:
+            raise UsageError("--let expects name=value, e.g. --let a=2", source=b.option, pos=0)
+        v = _bind_value(b)
+        if not isinstance(v, float | int):
+            raise ShapeError(f"symbolic derivatives need scalar constants; '{b.name}' is not a number: "
+                             "give a point with --at for vectors and matrices")
+        values[b.name] = float(v)
+    new: dict[Node, Node] = {}
+    for n in topo_order(node):
+        if n.op == "var" and n.value in values:
+            new[n] = expr.num(values[n.value])
+        elif n.args:
+            args = tuple(new[a] for a in n.args)
+            new[n] = n if all(a is b for a, b in zip(args, n.args)) else expr.make(n.op, args, n.value)
+        else:
+            new[n] = n
+    return new[node], values
+
+
+def _check_scalar(node: Node) -> None:
+    from .primitives import PRIMS
+    for n in topo_order(node):
+        p = PRIMS.get(n.op)
+        if n.op in _ARRAY or (p is not None and p.array):
+            raise ShapeError("symbolic derivatives work on scalar expressions; for vectors and "
+                             "matrices give a point with --at")
+
+
+def prepare(text: str, let) -> tuple[Node, dict]:
+    node = parse(text).node
+    node, values = substitute_lets(node, let)
+    _check_scalar(node)
+    return node, values
+
+
+def choose_variables(node: Node, wrt, let_names, many: bool) -> list[str]:
+    free = [v for v in free_vars(node) if v not in let_names]
+    if wrt:
+        names = [w.strip() for w in (wrt.split(",") if isinstance(wrt, str) else wrt) if w.strip()]
+        for n in names:
+            if n in let_names:
+                raise UsageError(f"'{n}' is a constant (--let) and cannot be a variable of differentiation")
+            if not n.isidentifier():
+                raise UsageError(f"--wrt expects variable names, got '{n}'")
+        if not many and len(names) != 1:
+            raise UsageError(f"diff takes one variable, got {', '.join(names)} "
+                             "(grad gives all partial derivatives)")
+        return names
+    if many:
+        return free
+    if len(free) > 1:
+        raise UsageError(f"the expression has several variables ({', '.join(free)}): choose with --wrt")
+    return free or ["x"]
+
+
+def derivative_node(node: Node, var: str) -> Node:
+    """d node / d var, unsimplified (the forward loop on nodes)."""
+    tape = build_tape(node)
+    xi = tape.variables.get(var)
+    if xi is None:
+        return expr.ZERO
+    tan = forward(tape, tape.nodes, {xi: NODE.one}, ops=NODE)
+    t = tan[-1]
+    return expr.ZERO if t is None else expr.lift(t)
+
+
+def derivative(node: Node, var: str, order: int = 1) -> list[Node]:
+    """The simplified derivatives of orders 1..order."""
+    out = []
+    d = node
+    for _ in range(order):
+        d = simplify(derivative_node(d, var))
+        out.append(d)
+        if printed_length(d) > MAX_PRINTED:
+            checked_text(d, f"the derivative of order {len(out)}")
+    return out
+
+
+def gradient_nodes(node: Node, names: list[str]) -> list[Node]:
+    """All partial derivatives from one reverse pass on nodes, simplified."""
+    tape = build_tape(node)
+    idx = [tape.variables.get(n) for n in names]
+    wrt = [i for i in idx if i is not None]
+    adj = reverse(tape, tape.nodes, wrt, ops=NODE) if wrt else []
+    root = len(tape.nodes) - 1
+    out = []
+    for i in idx:
+        if i is None:
+            out.append(expr.ZERO)
+        elif i == root:
+            out.append(expr.ONE)
+        else:
+            a = adj[i]
+            out.append(expr.ZERO if a is None else simplify(expr.lift(a)))
+    return out
+
+
+_SUP = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def order_label(var: str, order: int, single: bool) -> str:
+    if single:
+        primes = {1: "'", 2: "''", 3: "'''"}.get(order)
+        if primes is None:
+            primes = "⁽" + str(order).translate(str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")) + "⁾"
+        return f"f{primes}({var})"
+    sup = "" if order == 1 else str(order).translate(str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹"))
+    return f"∂{sup}f/∂{var}{sup}"
+
+
+# ------------------------------------------------------------------ steps
+
+@dataclass
+class SymStep:
+    rule: str
+    expression: str       # the subexpression differentiated
+    formula: str          # its derivative by the rule, arguments' derivatives as (u)'
+    result: str           # simplified
+
+
+def _prime(text: str) -> str:
+    simple = all(ch.isalnum() or ch in "_()" for ch in text) and not text.startswith("(")
+    return f"{text}'" if simple else f"({text})'"
+
+
+def _rule(node: Node, dep: list[bool]) -> str:
+    op = node.op
+    a = node.args
+    if op == "add":
+        return "sum rule"
+    if op == "sub":
+        return "difference rule"
+    if op == "neg":
+        return "constant multiple rule (−1)"
+    if op == "mul":
+        return "product rule" if all(dep) else "constant multiple rule"
+    if op == "div":
+        if all(dep):
+            return "quotient rule"
+        return "constant multiple rule" if dep[0] else "quotient rule (constant numerator)"
+    if op == "pow":
+        if dep[0] and dep[1]:
+            return "general power rule: (u^v)' = u^v (v' log(u) + v u'/u)"
+        if dep[0]:
+            return "power rule" if a[0].op == "var" else "power rule and chain rule"
+        return "exponential rule: (c^u)' = c^u log(c) u'"
+    if a and a[0].op == "var":
+        return f"derivative of {op}"
+    return f"chain rule: outer function {op}"
+
+
+def symbolic_steps(node: Node, var: str) -> tuple[list[SymStep], Node]:
+    """One step per subexpression that depends on ``var``, innermost first."""
+    tape = build_tape(node)
+    xi = tape.variables.get(var)
+    if xi is None:
+        return [], expr.ZERO
+    need = depends(tape, [xi])
+    tan = forward(tape, tape.nodes, {xi: NODE.one}, ops=NODE)
+    texts: dict[int, str] = {}
+    steps = []
+    final = expr.ONE if xi == len(tape.nodes) - 1 else expr.ZERO
+    for i in tape.rows:
+        if not need[i] or tan[i] is None:
+            continue
+        n = tape.nodes[i]
+        args = tape.args[i]
+        dep = [need[j] for j in args]
+        texts[i] = checked_text(n, "the expression")
+        D = [None if not need[j] else (expr.ONE if j == xi else expr.var(_prime(texts[j]))) for j in args]
+        p = tape.prims[i]
+        if n.op == "mul" and all(dep):
+            u, v = n.args
+            formula = expr.add(expr.mul(D[0], v), expr.mul(u, D[1]))
+        elif n.op == "div" and all(dep):
+            u, v = n.args
+            formula = expr.div(expr.sub(expr.mul(D[0], v), expr.mul(u, D[1])), expr.power(v, expr.TWO))
+        else:
+            formula = None
+            for k, j in enumerate(args):
+                if D[k] is None:
+                    continue
+                d = expr.lift(p.partials[k](NODE, *n.args, n))
+                c = expr.mul(d, D[k])
+                formula = c if formula is None else expr.add(formula, c)
+        result = simplify(expr.lift(tan[i]))
+        if i == len(tape.nodes) - 1:
+            final = result
+        steps.append(SymStep(_rule(n, dep), texts[i], to_text(formula), checked_text(result)))
+    return steps, final
+
+
+# ------------------------------------------------------------------ results
+
+def where_bindings(root: Node, avoid: set[str], min_len: int = 24, limit: int = 3):
+    """Large subexpressions printed more than once, to show as ``where u = …``."""
+    order = topo_order(root)
+    mult: dict[Node, int] = {n: 0 for n in order}
+    mult[root] = 1
+    for n in reversed(order):
+        for a in n.args:
+            mult[a] += mult[n]
+    cands = []
+    for n in order:
+        if n.args and mult[n] >= 2:
+            ln = printed_length(n)
+            if ln >= min_len:
+                cands.append(((mult[n] - 1) * ln, n))
+    cands.sort(key=lambda c: -c[0])
+    chosen = [n for _, n in cands[:limit]]
+    if not chosen:
+        return None
+    names = {}
+    pool = (nm for nm in ("u", "v", "w", "u1", "u2", "u3") if nm not in avoid)
+    pos = {n: k for k, n in enumerate(order)}
+    for n in sorted(chosen, key=pos.__getitem__):
+        names[n] = next(pool, None)
+    names = {n: nm for n, nm in names.items() if nm}
+    if not names:
+        return None
+    body = to_text(root, names)
+    defs = []
+    for n, nm in names.items():
+        others = {m: v for m, v in names.items() if m is not n}
+        defs.append((nm, to_text(n, others)))
+    return body, defs
+
+
+@dataclass
+class SymbolicDiffResult:
+    expression: str
+    variable: str
+    order: int
+    derivative: Node
+    derivatives: list[Node]
+    single: bool = True
+    steps: list[SymStep] = field(default_factory=list)
+    note: str = ""
+
+    @property
+    def text(self) -> str:
+        return checked_text(self.derivative)
+
+    def label(self, k: int | None = None) -> str:
+        return order_label(self.variable, k or self.order, self.single)
+
+    def json(self) -> dict:
+        out = {"expression": self.expression, "variable": self.variable, "order": self.order,
+               "derivative_expression": self.text,
+               "derivatives": [checked_text(d) for d in self.derivatives]}
+        if self.steps:
+            out["steps"] = [{"rule": s.rule, "expression": s.expression, "formula": s.formula,
+                             "result": s.result} for s in self.steps]
+        if self.note:
+            out["note"] = self.note
+        return out
+
+    def doc(self):
+        from .render.doc import Doc, Lines
+        sup = "" if self.order == 1 else str(self.order).translate(_SUP)
+        title = f"d{sup}/d{self.variable}{sup} {self.expression}"
+        blocks = []
+        if self.steps:
+            lines = []
+            for k, s in enumerate(self.steps, 1):
+                lines.append(f"{k}. {s.rule}")
+                lhs = f"   {_prime(s.expression)} = "
+                lines.append(lhs + s.formula)
+                if s.formula != s.result:
+                    lines.append(" " * (len(lhs) - 2) + "= " + s.result)
+            blocks.append(Lines("Steps (each rule applied, innermost first)", lines))
+        if self.order > 1 and len(self.derivatives) > 1:
+            blocks.append(Lines("Derivatives", [f"{self.label(k)} = {checked_text(d)}"
+                                                for k, d in enumerate(self.derivatives, 1)]))
+        wb = None if printed_length(self.derivative) > 20000 else \
+            where_bindings(self.derivative, set(free_vars(self.derivative)))
+        if wb is not None:
+            body, defs = wb
+            lines = [f"{self.label()} = {body}"] + [f"  where {nm} = {t}" for nm, t in defs]
+            blocks.append(Lines("Shared subexpressions named", lines))
+        if self.note:
+            blocks.append(Lines("", [self.note]))
+        return Doc(title, blocks, [(self.label(), self.text)])
+
+    def latex(self) -> str:
+        from .render.latex import symbolic_diff_latex
+        return symbolic_diff_latex(self)
+
+
+@dataclass
+class SymbolicGradResult:
+    expression: str
+    variables: list[str]
+    gradient: list[Node]
+
+    def json(self) -> dict:
+        texts = [checked_text(g) for g in self.gradient]
+        return {"expression": self.expression, "variables": self.variables, "gradient": texts,
+                "derivative_expressions": dict(zip(self.variables, texts))}
+
+    def doc(self):
+        from .render.doc import Block, Doc, Lines
+        texts = [checked_text(g) for g in self.gradient]
+        lines = [f"∂f/∂{v} = {t}" for v, t in zip(self.variables, texts)]
+        summary = [(f"∂f/∂{v}", t) for v, t in zip(self.variables, texts)]
+        from .render.doc import matrix_lines
+        vec = matrix_lines([[t] for t in texts], "∇f = ")
+        return Doc(f"∇ {self.expression}    (variables {', '.join(self.variables)})",
+                   [Block("", vec)] if len(texts) > 1 else [], summary)
+
+    def latex(self) -> str:
+        from .render.latex import symbolic_grad_latex
+        return symbolic_grad_latex(self)
+
+
+# ------------------------------------------------------------------ commands
+
+def diff_symbolic(text: str, let=None, wrt=None, order: int = 1, steps: bool = False) -> SymbolicDiffResult:
+    node, values = prepare(text, let)
+    free = [v for v in free_vars(node)]
+    (var,) = choose_variables(node, wrt, set(values), many=False)
+    single = len(free) <= 1
+    note = ""
+    if var not in free:
+        if free:
+            note = f"{text} does not depend on {var}: its derivative with respect to {var} is 0"
+        else:
+            note = f"{text} is a constant: its derivative is 0"
+        ders = [expr.ZERO] * order
+        return SymbolicDiffResult(text, var, order, expr.ZERO, ders, single, [], note)
+    ders = derivative(node, var, order)
+    st: list[SymStep] = []
+    if steps:
+        st, final = symbolic_steps(node, var)
+        if order > 1:
+            prev = final
+            for k in range(2, order + 1):
+                d = ders[k - 1]
+                t = checked_text(d)
+                st.append(SymStep(f"differentiate again: order {k}", checked_text(prev), t, t))
+                prev = d
+    return SymbolicDiffResult(text, var, order, ders[-1], ders, single, st, note)
+
+
+def grad_symbolic(text: str, let=None, wrt=None) -> SymbolicGradResult:
+    node, values = prepare(text, let)
+    names = choose_variables(node, wrt, set(values), many=True)
+    if not names:
+        raise UsageError("the expression has no variable to differentiate: name one with --wrt")
+    return SymbolicGradResult(text, names, gradient_nodes(node, names))
