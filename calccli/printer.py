@@ -34,6 +34,8 @@ def _juxtaposable(left: tuple[str, int], right: tuple[str, int], right_node: Nod
     r = right[0]
     if r.startswith(_SIGN_START) or r[:1].isdigit() or r[:1] == ".":
         return False
+    if r.startswith("["):  # "x [1, 2]" would read back as indexing x[1, 2]
+        return False
     if right[1] < PREC_POW:  # the right operand must be a power or tighter
         return False
     return True
@@ -51,7 +53,7 @@ def render_node(n: Node, sub: list[tuple[str, int]], unicode: bool = False) -> t
         left = _wrap(sub[0], PREC_MUL)
         right = sub[1] if sub[1][1] > PREC_MUL else (f"({sub[1][0]})", ATOM)
         # "a(b + c)" would read back as a call of a function a: after a name, write '*'
-        after_name = right[0].startswith("(") and re.search(r"(?<![\w.])(?!\d)\w+$", left)
+        after_name = right[0].startswith("(") and re.search(r"(?<![\w.])(?:\d+\.?\d*|\.\d+)?(?!\d)\w+$", left)
         if n.args[0].op != "div" and not after_name and _juxtaposable(sub[0], right, n.args[1]):
             b = n.args[1]
             tight = (n.args[0].op == "num" and (b.op == "var" or b.op == "pow" and b.args[0].op == "var")
