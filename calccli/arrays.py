@@ -186,6 +186,29 @@ def shape_is_words(names, a, b) -> str:
     return ", ".join(shape_is(n, s) for n, s in zip(names, (a, b)) if len(s) == 2)
 
 
+def snippet(text: str, span: tuple[int, int]) -> str:
+    """The text of a node, widened to balance the parentheses a span leaves out
+    (a parenthesised group's span starts and ends inside it)."""
+    s, e = span
+    depth = low = 0
+    for ch in text[s:e]:
+        depth += (ch == "(") - (ch == ")")
+        low = min(low, depth)
+    for _ in range(-low):           # unmatched ')': take in the '(' before the span
+        k = s - 1
+        while k > 0 and text[k].isspace():
+            k -= 1
+        if k < 0 or text[k] != "(":
+            break
+        s = k
+    for _ in range(depth - low):    # unmatched '(': take in the ')' after it
+        k = text.find(")", e)
+        if k < 0:
+            break
+        e = k + 1
+    return text[s:e].strip()
+
+
 class _Names:
     """Operand texts for messages, made only when a message needs them."""
 
@@ -196,7 +219,7 @@ class _Names:
         node = self.tape.nodes[self.tape.args[self.i][k]]
         span = self.src.span(node) if self.src is not None else None
         if span is not None:
-            text = self.src.text[span[0]:span[1]].strip()
+            text = snippet(self.src.text, span)
         else:
             from .printer import to_text
             text = to_text(node)

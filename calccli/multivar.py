@@ -225,7 +225,7 @@ class GradResult:
         else:
             lines += _matrix([[fmt_number(x)] for x in self.gradient], "∇f = ",
                              [f"∂f/∂{c}" for c in self.variables])
-        blocks.append(Block("Gradient (reverse mode: one pass back from f)", lines))
+        blocks.append(Block("Gradient (reverse mode: one pass)", lines))
         summary = [(f"f({self.args})", fmt_number(self.value)),
                    ("∇f" if not single else f"∇_{self.parts[0][0]} f",
                     inline(self.parts[0][2]) if single else _col(self.gradient))]
@@ -300,6 +300,10 @@ def array_trace_rows(tape, vals, need) -> list:
                 continue
             seen.add(j)
             if p.array:
+                out = tape.name_of(len(tape.nodes) - 1)
+                g = None if i == len(tape.nodes) - 1 else f"∂{out}/∂{tape.names[i]}"
+                partials.append(Partial(tape.name_of(j), f"∂{out}/∂{tape.name_of(j)} += "
+                                        + adjoint_text(tape, i, k, g), None))
                 continue
             try:
                 value = p.partials[k](FLOAT, *[vals[a] for a in tape.args[i]], vals[i])
@@ -308,6 +312,19 @@ def array_trace_rows(tape, vals, need) -> list:
             partials.append(Partial(tape.name_of(j), local_partial_expr(tape, i, k), value))
         rows.append(TraceRow(tape.names[i], definition(tape.nodes[i], nn), vals[i], partials))
     return rows
+
+
+def adjoint_text(tape, i: int, k: int, g: str | None) -> str:
+    """Row i's contribution to the adjoint of its argument k, in words
+    (``g``: the name of row i's adjoint; None when row i is the output, whose adjoint is 1)."""
+    rule = tape.prims[i].array["adjoint"]
+    names = [tape.name_of(a) for a in tape.args[i]]
+    user = tape.name_of(i)
+    if g is not None:
+        return rule(k, g, names, user)
+    text = rule(k, "\0", names, user)
+    text = text.replace("(\0)ᵀ", "1").replace("\0·", "").replace("·\0", "").replace("\0", "1")
+    return text or "1"
 
 
 def array_reverse_steps(tape, record, adj, wrt_idx) -> list:
@@ -332,15 +349,11 @@ def array_reverse_steps(tape, record, adj, wrt_idx) -> list:
             g = "1" if i == root else f"∂{out}/∂{user}"
             rule = p.array.get("adjoint")
             if rule is not None:
-                names = [tape.name_of(a) for a in tape.args[i]]
-                text = rule(k, g, names, user)
-                if text.startswith("1 "):
-                    text = text[2:]
-                formula.append(text)
+                formula.append(adjoint_text(tape, i, k, g if i != root else None))
             else:
                 local = f"∂{user}/∂{name}"
                 formula.append(local if i == root else f"{g}·{local}")
-            numeric.append(_short_inline(c))
+            numeric.append(fmt_number(c) if isinstance(c, float | int) else _short_inline(c))
         users = list(dict.fromkeys(tape.name_of(t[0]) for t in terms))
         note = f"{name} feeds {', '.join(users[:-1])} and {users[-1]}: contributions add" if len(users) > 1 else ""
         steps.append(Step(f"∂{out}/∂{name}", " + ".join(formula), " + ".join(numeric), adj[j], note))
@@ -354,7 +367,9 @@ def _trace_blocks(trace, steps, output, names) -> list:
         locals_ = []
         for p in t.partials:
             d = f"∂{t.name}/∂{p.wrt}"
-            if p.value is None or not isinstance(p.value, float | int):
+            if p.value is None and "+=" in p.expression:  # an array rule, in adjoint form
+                locals_.append(p.expression)
+            elif p.value is None or not isinstance(p.value, float | int):
                 locals_.append(f"{d} = {p.expression}")
             else:
                 same = p.expression == fmt_number(p.value)
@@ -451,10 +466,11 @@ def _output_labels(s: _Setup) -> list[str]:
         return ["f"]
     src = s.parsed
     if node.op == "vector" and len(shape) == 1:
+        from .arrays import snippet
         labels = []
         for a in node.args:
             span = src.span(a)
-            labels.append(src.text[span[0]:span[1]].strip() if span else str(a))
+            labels.append(snippet(src.text, span) if span else str(a))
         return labels
     return component_names("f", shape)
 
@@ -470,7 +486,9 @@ def jacobian_at(text: str, at, let=None, wrt=None, mode: str = "auto") -> Jacobi
     n_out = 1
     for d in s.out_shape:
         n_out *= d
-    chosen = mode if mode != "auto" else ("forward" if n_in <= n_out else "reverse")
+    # forward: one pass per input component the expression uses; reverse: one per output component
+    n_fwd = sum(v.size for v in s.vars if v.index is not None)
+    chosen = mode if mode != "auto" else ("forward" if n_fwd <= n_out else "reverse")
     J = [[0.0] * n_in for _ in range(n_out)]
     root = s.root
     if chosen == "forward":
@@ -497,7 +515,7 @@ def jacobian_at(text: str, at, let=None, wrt=None, mode: str = "auto") -> Jacobi
                 a = adj[v.index] if v.index is not None else None
                 row += _flat(a) if a is not None else [0.0] * v.size
             J[r] = row
-        other = n_in
+        other = n_fwd
     return JacobianResult(text, [c for v in s.vars for c in v.components], _output_labels(s), s.point,
                           _flat(s.vals[root]), J, chosen, passes, other, mode, _title(s), _args(s))
 

@@ -444,40 +444,40 @@ _ARRAY_TABLE = [
         "shape": _transpose_shape,
         "jvp": lambda o, args, out, tans: o.transpose(tans[0]),
         "vjp": lambda o, k, g, args, out: o.fit(o.transpose(g), args[0]),
-        "adjoint": _adjoint_text("{g}ᵀ")}),
+        "adjoint": _adjoint_text("({g})ᵀ")}),
     Prim("matmul", 2, _matmul_f, (), hidden=True, prec=PREC_MUL, latex="{0} {1}", array={
         "shape": _matmul_shape, "jvp": _matmul_jvp, "vjp": _matmul_vjp,
-        "adjoint": _adjoint_text("{g} {1}ᵀ", "{0}ᵀ {g}")}),
+        "adjoint": _adjoint_text("{g}·{1}ᵀ", "{0}ᵀ·{g}")}),
     Prim("dot", 2, _dot_f, (), latex=r"{0} \cdot {1}", array={
         "shape": _dot_shape, "jvp": _dot_jvp,
         "vjp": lambda o, k, g, args, out: o.fit(g * args[1 - k], args[k]),
-        "adjoint": _adjoint_text("{g} {1}", "{g} {0}")}),
+        "adjoint": _adjoint_text("{g}·{1}", "{g}·{0}")}),
     Prim("norm", 1, _norm_f, (), latex=r"\left\|{0}\right\|", array={
         "shape": lambda shapes, names: (),
         "jvp": lambda o, args, out, tans: o.sum(args[0] * tans[0]) / out,
         "vjp": lambda o, k, g, args, out: o.fit((g / out) * args[0], args[0]),
-        "adjoint": _adjoint_text("{g} {0}/{out}")}),
+        "adjoint": _adjoint_text("{g}·{0}/{out}")}),
     Prim("sum", 1, _sum_f, (), latex=r"\sum {0}", array={
         "shape": lambda shapes, names: (),
         "jvp": lambda o, args, out, tans: o.sum(tans[0]),
         "vjp": lambda o, k, g, args, out: g * _ones(args[0]),
-        "adjoint": _adjoint_text("{g} (every entry)")}),
+        "adjoint": _adjoint_text("{g}·ones")}),
     Prim("trace", 1, _trace_f, (), latex=r"\operatorname{{tr}}\left({0}\right)", array={
         "shape": _square("trace"),
         "jvp": lambda o, args, out, tans: o.trace(tans[0]),
         "vjp": lambda o, k, g, args, out: g * _np().eye(shape_of(args[0])[0]),
-        "adjoint": _adjoint_text("{g} I")}),
+        "adjoint": _adjoint_text("{g}·I")}),
     Prim("det", 1, _det_f, (), latex=r"\det\left({0}\right)", array={
         "shape": _square("det"),
         "jvp": lambda o, args, out, tans: o.sum(o.cofactor(args[0]) * tans[0]),
         "vjp": lambda o, k, g, args, out: g * o.cofactor(args[0]),
-        "adjoint": _adjoint_text("{g} {out} {0}⁻ᵀ")}),
+        "adjoint": _adjoint_text("{g}·{out}·{0}⁻ᵀ")}),
     Prim("inv", 1, _inv_f, (), latex="{0}^{{-1}}", domain="it must be invertible; this matrix is singular",
          array={
         "shape": lambda shapes, names: (_square("inv")(shapes, names), shapes[0])[1],
         "jvp": lambda o, args, out, tans: -o.matmul(o.matmul(out, tans[0]), out),
         "vjp": lambda o, k, g, args, out: -o.matmul(o.matmul(out.T, g), out.T),
-        "adjoint": _adjoint_text("-{out}ᵀ {g} {out}ᵀ")}),
+        "adjoint": _adjoint_text("-{out}ᵀ·{g}·{out}ᵀ")}),
     # inside the rules of det only: C = det(A) A⁻ᵀ, defined for singular A too
     Prim("cofactor", 1, _cofactor_f, (), hidden=True, array={
         "shape": _square("cofactor"), "jvp": _cofactor_jvp, "vjp": _no_vjp}),
@@ -540,7 +540,7 @@ def index_prim(idx: tuple) -> Prim:
         "shape": shape,
         "jvp": lambda o, args, out, tans: f(tans[0]),
         "vjp": lambda o, k, g, args, out: g * _mask(args[0], sel_for(args[0])),
-        "adjoint": lambda k, g, names, out: f"{g} at [{', '.join(map(str, idx))}]"})
+        "adjoint": lambda k, g, names, out: f"{g} placed at [{', '.join(map(str, idx))}]"})
     _SPECIAL[name] = p
     return p
 
