@@ -29,8 +29,12 @@ from .errors import ShapeError
 from .ops import Ops
 from .primitives import PRIMS, Prim, index_prim, shape_of, shape_words
 
-# numpy's RuntimeWarnings ("divide by zero encountered") from calc's own rules:
-# calc reports those places as errors (see ``fit``); the warning is noise.
+# numpy's floating-point warnings ("divide by zero encountered in divide") from
+# the rules' Python arithmetic on arrays: calc checks every value and every
+# derivative contribution itself and reports the row (see ``fit`` and
+# ``check_finite``), so the warnings are noise. numpy's error state is
+# process-wide; np.errstate(...) blocks elsewhere still override it.
+np.seterr(divide="ignore", over="ignore", invalid="ignore", under="ignore")
 warnings.filterwarnings("ignore", category=RuntimeWarning, module=r"calccli(\.|$)")
 
 
@@ -216,14 +220,33 @@ class _Names:
         self.tape, self.i, self.src = tape, i, src
 
     def __getitem__(self, k):
-        node = self.tape.nodes[self.tape.args[self.i][k]]
+        return self._text(self.tape.nodes[self.tape.args[self.i][k]], operand=True)
+
+    @property
+    def whole(self) -> str:
+        return self._text(self.tape.nodes[self.i], operand=False)
+
+    def _text(self, node, operand: bool) -> str:
         span = self.src.span(node) if self.src is not None else None
         if span is not None:
             text = snippet(self.src.text, span)
+            prim = PRIMS.get(self.tape.nodes[self.i].op)
+            if operand and not (prim is not None and prim.is_function):
+                text = _parenthesised(self.src.text, span, text)
         else:
             from .printer import to_text
             text = to_text(node)
         return text if len(text) <= 40 else text[:39] + "…"
+
+
+def _parenthesised(source: str, span, text: str) -> str:
+    """``(x + 1)`` rather than ``x + 1`` for an operand written in parentheses."""
+    s, e = span
+    before = source[:s].rstrip()
+    after = source[e:].lstrip()
+    if before.endswith("(") and after.startswith(")") and not (text.startswith("(") and text.endswith(")")):
+        return f"({text})"
+    return text
 
 
 def _caret(err: ShapeError, tape, i, src) -> ShapeError:

@@ -629,3 +629,111 @@ def hessian_at(text: str, at, let=None, wrt=None) -> HessianResult:
     critical = all(abs(g) <= 1e-8 * gscale for g in grad)
     return HessianResult(text, obj.names, s.point, float(value) + 0.0, grad, H, eig, kind, asym, critical,
                          _title(s), _args(s), [(v.name, v.shape, None) for v in s.vars])
+
+
+# --------------------------------------------------------------------------- diff on tapes with arrays
+
+def array_forward_steps(tape, record, tan, wrt_idx) -> list:
+    """One step per row with a tangent, from the variable to the output: the
+    elementwise chain rule (∂c/∂a·ȧ) or an array rule in words (ȧ·x + A·ẋ)."""
+    from .explain import dotted
+    from .results import Step
+    by_row: dict[int, list] = {}
+    for (i, k, j, d, c) in record:
+        by_row.setdefault(i, []).append((k, j, d, c))
+    steps = [Step(dotted(tape.name_of(j)), "1", "1", 1.0) for j in wrt_idx]
+    for i in tape.rows:
+        if tan[i] is None:
+            continue
+        p = tape.prims[i]
+        rule = p.array.get("tangent")
+        if rule is not None:
+            names = [tape.name_of(a) for a in tape.args[i]]
+            ts = [dotted(tape.name_of(a)) if tan[a] is not None else None for a in tape.args[i]]
+            formula = rule(ts, names, tape.name_of(i))
+            numeric = ""
+        else:
+            terms = by_row.get(i, [])
+            formula = " + ".join(f"∂{tape.name_of(i)}/∂{tape.name_of(j)}·{dotted(tape.name_of(j))}"
+                                 for (k, j, d, c) in terms)
+            numeric = " + ".join(fmt_number(c) if isinstance(c, float | int) else _short_inline(c)
+                                 for (k, j, d, c) in terms)
+        steps.append(Step(dotted(tape.name_of(i)), formula, numeric, tan[i]))
+    return steps
+
+
+@dataclass
+class ArrayDiffResult(GradResult):
+    """``calc diff`` on an expression with vectors or matrices inside (one scalar variable)."""
+    variable: str = "x"
+    mode: str = "reverse"
+    derivative: float = 0.0
+
+    def json(self) -> dict:
+        from .render.json import flat_point
+        out = {"expression": self.expression, "variable": self.variable, "point": flat_point(self.point),
+               "mode": self.mode, "order": 1, "value": self.value, "derivative": self.derivative}
+        full = GradResult.json(self)
+        out["trace"], out["steps"] = full.get("trace", []), full.get("steps", [])
+        return out
+
+    def doc(self):
+        from .render.doc import Doc
+        x = self.variable
+        blocks = _trace_blocks(self.trace or [], [], self.output, x)
+        if self.steps:
+            blocks += _steps_block(self.steps, self.mode, self.output, x)
+        d = f"f'({self.args})" if list(self.point) == [x] else f"∂f/∂{x}({self.args})"
+        return Doc(self.title, blocks, [(f"f({self.args})", fmt_number(self.value)),
+                                        (d, fmt_number(self.derivative))])
+
+
+def _steps_block(steps, mode, output, x) -> list:
+    from .render.doc import Lines
+    if mode == "reverse":
+        return [b for b in _trace_blocks([], steps, output, x) if isinstance(b, Lines)]
+    lines = []
+    for st in steps:
+        shown = fmt_number(st.value) if isinstance(st.value, float | int) else _short_inline(st.value)
+        if st.formula == "1":
+            lines.append(f"{st.target} = 1")
+            continue
+        mid = f" = {st.numeric}" if st.numeric and st.numeric != shown else ""
+        lines.append(f"{st.target} = {st.formula}{mid} = {shown}")
+    return [Lines(f"Chain rule, forward mode (tangents, from {x} to {output})", lines)]
+
+
+def diff_with_arrays(text: str, at, let=None, wrt=None, mode: str = "reverse") -> ArrayDiffResult:
+    """``calc diff EXPR --at …`` when the expression has vectors or matrices
+    inside: the derivative of a scalar output by one scalar variable, with the
+    trace (array values) and the chain-rule steps (array rules in words)."""
+    if mode not in ("forward", "reverse"):
+        raise UsageError(f"unknown mode '{mode}': use forward or reverse")
+    s = _setup(text, at, let, wrt, "diff")
+    if len(s.vars) != 1:
+        raise UsageError(f"diff takes one variable, got {', '.join(v.name for v in s.vars)}: "
+                         "choose with --wrt (grad gives all partial derivatives)")
+    v = s.vars[0]
+    if v.shape != ():
+        raise UsageError(f"diff takes a scalar variable; {v.name} is {shape_words(v.shape)}: "
+                         f"use calc grad for ∇_{v.name} f (or calc jacobian)")
+    _need_scalar(s, "diff", "jacobian")
+    wrt_idx = s.wrt_idx
+    record: list = []
+    derivative, steps = 0.0, []
+    if wrt_idx:
+        if mode == "reverse":
+            adj = reverse(s.tape, s.vals, wrt_idx, s.ops, record=record)
+            derivative = adj[v.index] if adj[v.index] is not None else 0.0
+            steps = array_reverse_steps(s.tape, record, adj, wrt_idx)
+        else:
+            tan = forward(s.tape, s.vals, {v.index: 1.0}, s.ops, record=record)
+            derivative = tan[s.root] if tan[s.root] is not None else 0.0
+            steps = array_forward_steps(s.tape, record, tan, wrt_idx)
+    need = depends(s.tape, wrt_idx)
+    derivative = float(derivative) + 0.0
+    output = s.tape.name_of(s.root) if s.tape.rows else "f"
+    return ArrayDiffResult(text, [v.name], s.point, float(s.vals[-1]) + 0.0, [derivative],
+                           [(v.name, (), derivative)], _title(s), _args(s), output,
+                           array_trace_rows(s.tape, s.vals, need), steps,
+                           variable=v.name, mode=mode, derivative=derivative)

@@ -138,6 +138,8 @@ def function_names() -> list[str]:
 #   jvp(o, args, out, tangents)      tangent of the output (None tangent: zero)
 #   vjp(o, k, g, args, out)          the adjoint contribution to args[k]
 #   adjoint(k, g, names, out) -> str that contribution in words, for --steps
+#   tangent(t, names, out) -> str    the output's tangent in words (t: the
+#                                    arguments' tangent names, None: zero)
 # JVP/VJP rules use Python operators (+ - * elementwise and broadcasting, [k]),
 # ``.T`` (plain matrix transpose) and the namespace ``o`` (o.matmul,
 # o.transpose, o.fit(c, like): reduce/reshape c to like's shape), so the same
@@ -292,7 +294,8 @@ def _matmul_f(a, b):
 
 def _matmul_shape(shapes, names):
     a, b = shapes
-    na, nb = names
+    na, nb = names[0], names[1]
+    both = getattr(names, "whole", None) or f"{na} {nb}"   # the product as written
     if len(a) == 2 and len(b) == 1 and a[1] == b[0]:
         return () if a[0] == 1 else (a[0],)
     if len(a) == 2 and len(b) == 2 and a[1] == b[0]:
@@ -300,9 +303,9 @@ def _matmul_shape(shapes, names):
     if len(a) == 1 and len(b) == 2 and b[0] == 1:
         return (a[0], b[1])
     if len(a) == 1 and len(b) == 1 and a == b:
-        raise _shape_error(f"{na} {nb}: {na} and {nb} are both column vectors of length {a[0]}; "
+        raise _shape_error(f"{both}: {na} and {nb} are both column vectors of length {a[0]}; "
                            f"for their dot product write {na}^T {nb} or dot({na}, {nb})")
-    raise _shape_error(f"{na} {nb}: {shape_is(na, a)}, {shape_is(nb, b)}")
+    raise _shape_error(f"{both}: {shape_is(na, a)}, {shape_is(nb, b)}")
 
 
 def _matmul_jvp(o, args, out, tans):
@@ -432,6 +435,15 @@ def _adjoint_text(*templates):
     return text
 
 
+def _tangent_text(*templates):
+    """The tangent of a row from its arguments' tangents t0, t1 (None: zero) in words."""
+    def text(t, names, out):
+        terms = [tpl.format(*names, t0=t[0], t1=t[1] if len(t) > 1 else None, out=out)
+                 for k, tpl in enumerate(templates) if t[k] is not None]
+        return " + ".join(terms) or "0"
+    return text
+
+
 def _no_vjp(o, k, g, args, out):  # pragma: no cover - used only inside other rules
     raise NotImplementedError("cofactor is not differentiated in reverse mode")
 
@@ -439,45 +451,47 @@ def _no_vjp(o, k, g, args, out):  # pragma: no cover - used only inside other ru
 _ARRAY_TABLE = [
     Prim("vector", -1, _vector_f, (), hidden=True, array={
         "shape": _vector_shape, "jvp": _vector_jvp, "vjp": _vector_vjp,
-        "adjoint": lambda k, g, names, out: f"{g}[{k + 1}]"}),
+        "adjoint": lambda k, g, names, out: f"{g}[{k + 1}]",
+        "tangent": lambda t, names, out: "[" + ", ".join(x or "0" for x in t) + "]"}),
     Prim("transpose", 1, _transpose_f, (), latex=r"{0}^{{\top}}", array={
         "shape": _transpose_shape,
         "jvp": lambda o, args, out, tans: o.transpose(tans[0]),
         "vjp": lambda o, k, g, args, out: o.fit(o.transpose(g), args[0]),
-        "adjoint": _adjoint_text("({g})ᵀ")}),
+        "adjoint": _adjoint_text("({g})ᵀ"), "tangent": _tangent_text("({t0})ᵀ")}),
     Prim("matmul", 2, _matmul_f, (), hidden=True, prec=PREC_MUL, latex="{0} {1}", array={
         "shape": _matmul_shape, "jvp": _matmul_jvp, "vjp": _matmul_vjp,
-        "adjoint": _adjoint_text("{g}·{1}ᵀ", "{0}ᵀ·{g}")}),
+        "adjoint": _adjoint_text("{g}·{1}ᵀ", "{0}ᵀ·{g}"), "tangent": _tangent_text("{t0}·{1}", "{0}·{t1}")}),
     Prim("dot", 2, _dot_f, (), latex=r"{0} \cdot {1}", array={
         "shape": _dot_shape, "jvp": _dot_jvp,
         "vjp": lambda o, k, g, args, out: o.fit(g * args[1 - k], args[k]),
-        "adjoint": _adjoint_text("{g}·{1}", "{g}·{0}")}),
+        "adjoint": _adjoint_text("{g}·{1}", "{g}·{0}"),
+        "tangent": _tangent_text("dot({t0}, {1})", "dot({0}, {t1})")}),
     Prim("norm", 1, _norm_f, (), latex=r"\left\|{0}\right\|", array={
         "shape": lambda shapes, names: (),
         "jvp": lambda o, args, out, tans: o.sum(args[0] * tans[0]) / out,
         "vjp": lambda o, k, g, args, out: o.fit((g / out) * args[0], args[0]),
-        "adjoint": _adjoint_text("{g}·{0}/{out}")}),
+        "adjoint": _adjoint_text("{g}·{0}/{out}"), "tangent": _tangent_text("dot({0}, {t0})/{out}")}),
     Prim("sum", 1, _sum_f, (), latex=r"\sum {0}", array={
         "shape": lambda shapes, names: (),
         "jvp": lambda o, args, out, tans: o.sum(tans[0]),
         "vjp": lambda o, k, g, args, out: g * _ones(args[0]),
-        "adjoint": _adjoint_text("{g}·ones")}),
+        "adjoint": _adjoint_text("{g}·ones"), "tangent": _tangent_text("sum({t0})")}),
     Prim("trace", 1, _trace_f, (), latex=r"\operatorname{{tr}}\left({0}\right)", array={
         "shape": _square("trace"),
         "jvp": lambda o, args, out, tans: o.trace(tans[0]),
         "vjp": lambda o, k, g, args, out: g * _np().eye(shape_of(args[0])[0]),
-        "adjoint": _adjoint_text("{g}·I")}),
+        "adjoint": _adjoint_text("{g}·I"), "tangent": _tangent_text("trace({t0})")}),
     Prim("det", 1, _det_f, (), latex=r"\det\left({0}\right)", array={
         "shape": _square("det"),
         "jvp": lambda o, args, out, tans: o.sum(o.cofactor(args[0]) * tans[0]),
         "vjp": lambda o, k, g, args, out: g * o.cofactor(args[0]),
-        "adjoint": _adjoint_text("{g}·{out}·{0}⁻ᵀ")}),
+        "adjoint": _adjoint_text("{g}·{out}·{0}⁻ᵀ"), "tangent": _tangent_text("{out}·trace({0}⁻¹·{t0})")}),
     Prim("inv", 1, _inv_f, (), latex="{0}^{{-1}}", domain="it must be invertible; this matrix is singular",
          array={
         "shape": lambda shapes, names: (_square("inv")(shapes, names), shapes[0])[1],
         "jvp": lambda o, args, out, tans: -o.matmul(o.matmul(out, tans[0]), out),
         "vjp": lambda o, k, g, args, out: -o.matmul(o.matmul(out.T, g), out.T),
-        "adjoint": _adjoint_text("-{out}ᵀ·{g}·{out}ᵀ")}),
+        "adjoint": _adjoint_text("-{out}ᵀ·{g}·{out}ᵀ"), "tangent": _tangent_text("-{out}·{t0}·{out}")}),
     # inside the rules of det only: C = det(A) A⁻ᵀ, defined for singular A too
     Prim("cofactor", 1, _cofactor_f, (), hidden=True, array={
         "shape": _square("cofactor"), "jvp": _cofactor_jvp, "vjp": _no_vjp}),
@@ -540,7 +554,8 @@ def index_prim(idx: tuple) -> Prim:
         "shape": shape,
         "jvp": lambda o, args, out, tans: f(tans[0]),
         "vjp": lambda o, k, g, args, out: g * _mask(args[0], sel_for(args[0])),
-        "adjoint": lambda k, g, names, out: f"{g} placed at [{', '.join(map(str, idx))}]"})
+        "adjoint": lambda k, g, names, out: f"{g} placed at [{', '.join(map(str, idx))}]",
+        "tangent": lambda t, names, out: f"{t[0]}[{', '.join(map(str, idx))}]"})
     _SPECIAL[name] = p
     return p
 

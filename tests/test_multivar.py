@@ -372,3 +372,22 @@ def test_batch_mode_grad_json_lines(cli):
     lines = [json.loads(x) for x in out.splitlines()]
     assert code == 2 and lines[0]["gradient"] == [2, 4] and lines[1]["gradient"] == [1, 1]
     assert lines[2]["error"]["kind"] == "parse"
+
+
+# --------------------------------------------------------------------------- diff on expressions with arrays inside
+
+def test_diff_with_arrays_both_modes():
+    from calccli.multivar import diff_with_arrays
+    from calccli.render.json import to_obj
+    text = "norm([x, 2, x^2])^2 + [x, 1]^T A*[x, 1]"
+    for mode in ("reverse", "forward"):
+        r = diff_with_arrays(text, ["x=1.5"], ["A=[[1,2],[3,4]]"], None, mode)
+        # f = 2x² + 5x + x⁴ + 8
+        assert r.value == 2 * 1.5**2 + 5 * 1.5 + 1.5**4 + 8
+        assert r.derivative == 4 * 1.5 + 5 + 4 * 1.5**3
+        d = to_obj(r)
+        assert set(d) >= {"expression", "variable", "point", "mode", "order", "value", "derivative",
+                          "trace", "steps"}
+        assert d["mode"] == mode and d["trace"][1]["value"] == [1.5, 2, 2.25]
+    with pytest.raises(UsageError, match="use calc grad"):
+        diff_with_arrays("x^T x", ["x=[1,2]"], None, None, "reverse")
