@@ -211,10 +211,14 @@ class Simplifier:
                 acc = [self.mul(a, b) for a in acc for b in parts]
         const, terms = Q(0), {}
         for f in acc:
-            if not f.factors or f.coef == 0:
+            if isinstance(f, Sum):
+                const += f.const
+                t = f.terms
+            elif not f.factors or f.coef == 0:
                 const += f.coef
                 continue
-            _, t = self._single_term(f.coef, f.factors)
+            else:
+                _, t = self._single_term(f.coef, f.factors)
             for m, v in t.items():
                 v = terms.get(m, 0) + v
                 if v == 0:
@@ -706,9 +710,7 @@ class Simplifier:
             sign = Q(1)
         if len(inner) + (k0 != 0) < 2:
             return None
-        factors = dict(common)
-        factors[self._sum_node(k0, inner, depth + 1)] = Q(1)
-        return self._prod_node(sign * g, factors)
+        return self.materialize(self.mul(Prod(sign * g, dict(common)), self._sum_node(k0, inner, depth + 1)))
 
     # ---- one node of the input -----------------------------------------
     def step(self, n: Node, args: list):
