@@ -182,6 +182,10 @@ class SymStep:
     expression: str       # the subexpression differentiated
     formula: str          # its derivative by the rule, arguments' derivatives as (u)'
     result: str           # simplified
+    formula_node: object = field(default=None, repr=False, compare=False)
+    primes: dict = field(default_factory=dict, repr=False, compare=False)  # "(u)'" -> u
+    expression_node: object = field(default=None, repr=False, compare=False)
+    result_node: object = field(default=None, repr=False, compare=False)
 
 
 def _prime(text: str) -> str:
@@ -252,7 +256,10 @@ def symbolic_steps(node: Node, var: str) -> tuple[list[SymStep], Node]:
         result = simplify(expr.lift(tan[i]))
         if i == len(tape.nodes) - 1:
             final = result
-        steps.append(SymStep(_rule(n, dep), texts[i], to_text(formula), checked_text(result)))
+        primes = {D[k].value: tape.nodes[j] for k, j in enumerate(args)
+                  if D[k] is not None and D[k].op == "var" and j != xi}
+        steps.append(SymStep(_rule(n, dep), texts[i], to_text(formula), checked_text(result),
+                             formula, primes, n, result))
     return steps, final
 
 
@@ -403,7 +410,8 @@ def diff_symbolic(text: str, let=None, wrt=None, order: int = 1, steps: bool = F
             for k in range(2, order + 1):
                 d = ders[k - 1]
                 t = checked_text(d)
-                st.append(SymStep(f"differentiate again: order {k}", checked_text(prev), t, t))
+                st.append(SymStep(f"differentiate again: order {k}", checked_text(prev), t, t,
+                                  d, {}, prev, d))
                 prev = d
     return SymbolicDiffResult(text, var, order, ders[-1], ders, single, st, note)
 

@@ -1,0 +1,372 @@
+"""Results → LaTeX (``--format latex``).
+
+The output is a sequence of display-math formulas separated by blank lines
+(math-mode content, no ``\\[ \\]``: paste each into ``\\[ … \\]`` or an
+``align*``; every command's output renders with KaTeX, see tests/test_latex.py).
+
+Expressions are written from the primitive table's ``latex`` templates by a
+non-recursive printer (one pass in topological order, like ``printer.to_text``).
+The intermediate-variable table is an ``aligned`` environment like the notes,
+chain-rule steps another, vectors and matrices ``bmatrix``.
+"""
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+
+from ..numfmt import fmt_number
+
+PREC_ADD, PREC_MUL, PREC_NEG, PREC_POW, ATOM = 1, 2, 3, 4, 10
+FRAC = 2.5   # \frac{}{} needs no parentheses as a factor, but does as a base
+
+GREEK = {
+    "alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa",
+    "lambda", "mu", "nu", "xi", "pi", "rho", "sigma", "tau", "upsilon", "phi", "chi", "psi",
+    "omega", "Gamma", "Delta", "Theta", "Lambda", "Xi", "Pi", "Sigma", "Phi", "Psi", "Omega",
+}
+_UNICODE_GREEK = dict(zip("αβγδεζηθικλμνξπρστυφχψωΓΔΘΛΞΠΣΦΨΩ",
+                          ["alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta",
+                           "iota", "kappa", "lambda", "mu", "nu", "xi", "pi", "rho", "sigma", "tau",
+                           "upsilon", "phi", "chi", "psi", "omega", "Gamma", "Delta", "Theta",
+                           "Lambda", "Xi", "Pi", "Sigma", "Phi", "Psi", "Omega"]))
+_SPECIAL = {"\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "_": r"\_", "#": r"\#", "$": r"\$",
+            "%": r"\%", "&": r"\&", "^": r"\^{}", "~": r"\~{}"}
+
+
+def text(s: str) -> str:
+    """Plain words inside math: \\text{…} with LaTeX's special characters escaped."""
+    s = "".join(_SPECIAL.get(ch, ch) for ch in str(s))
+    s = "".join(("\\" + _UNICODE_GREEK[ch] + " ") if ch in _UNICODE_GREEK else ch for ch in s)
+    return r"\text{" + s + "}"
+
+
+def number(v) -> str:
+    if isinstance(v, bool):
+        return text(str(v).lower())
+    if not isinstance(v, float | int):
+        try:
+            v = float(v)
+        except (TypeError, ValueError):
+            return text(str(v))
+    if isinstance(v, float) and not math.isfinite(v):
+        return r"\infty" if v > 0 else (r"-\infty" if v < 0 else text("nan"))
+    s = fmt_number(v)
+    if "e" in s:
+        mant, ex = s.split("e")
+        return f"{mant} \\times 10^{{{int(ex)}}}"
+    return s
+
+
+def name(n: str) -> str:
+    """A variable name: θ → \\theta, x1 → x_{1}, w_0 → w_{0}, rate → \\mathrm{rate}."""
+    if n in _UNICODE_GREEK:
+        return "\\" + _UNICODE_GREEK[n]
+    m = re.fullmatch(r"([^\W\d_]+?)_?(\d+)", n)
+    if m:
+        return f"{name(m.group(1))}_{{{m.group(2)}}}"
+    if "_" in n:
+        head, _, tail = n.partition("_")
+        return f"{name(head)}_{{{name(tail)}}}"
+    if n in GREEK:
+        return "\\" + n
+    if len(n) == 1:
+        return n
+    if all(ch in _UNICODE_GREEK for ch in n):
+        return " ".join("\\" + _UNICODE_GREEK[ch] for ch in n)
+    return r"\mathrm{" + "".join(_SPECIAL.get(ch, ch) for ch in n) + "}"
+
+
+def _paren(t: tuple[str, float], need: float) -> str:
+    return t[0] if t[1] >= need else r"\left(" + t[0] + r"\right)"
+
+
+def _bmatrix(rows: list[list[str]]) -> str:
+    return r"\begin{bmatrix} " + r" \\ ".join(" & ".join(r) for r in rows) + r" \end{bmatrix}"
+
+
+def bmatrix(values) -> str:
+    """Numbers (a list, or a list of rows) as a bmatrix; a flat list is a column."""
+    if hasattr(values, "tolist"):
+        values = values.tolist()
+    if values and isinstance(values[0], (list, tuple)):
+        return _bmatrix([[number(x) for x in r] for r in values])
+    return _bmatrix([[number(x)] for x in values])
+
+
+def _render(n, sub: list[tuple[str, float]]) -> tuple[str, float]:
+    from ..primitives import PRIMS
+    op = n.op
+    if op == "add":
+        return _paren(sub[0], PREC_ADD) + " + " + _paren(sub[1], PREC_ADD + 0.5), PREC_ADD
+    if op == "sub":
+        return _paren(sub[0], PREC_ADD) + " - " + _paren(sub[1], PREC_ADD + 1), PREC_ADD
+    if op == "neg":
+        return "-" + _paren(sub[0], PREC_NEG if not sub[0][0].startswith("-") else ATOM), PREC_NEG
+    if op == "mul":
+        left = _paren(sub[0], PREC_MUL)
+        right = _paren(sub[1], PREC_MUL + 0.5)
+        sep = r" \cdot " if (right[:1].isdigit() or right.startswith("-") or right[:1] == ".") else " "
+        return left + sep + right, PREC_MUL
+    if op == "div":
+        return r"\frac{" + sub[0][0] + "}{" + sub[1][0] + "}", FRAC
+    if op == "pow":
+        base = _paren(sub[0], ATOM)
+        if n.args[0].op in ("var", "const") or (n.args[0].op == "num" and not sub[0][0].startswith("-")):
+            base = sub[0][0]
+        return base + "^{" + sub[1][0] + "}", PREC_POW
+    if op == "exp":
+        return "e^{" + sub[0][0] + "}", PREC_POW
+    if op == "vector":
+        if n.args and all(a.op == "vector" for a in n.args):
+            return _bmatrix([[_latex_cache[c] for c in row.args] for row in n.args]), ATOM
+        return _bmatrix([[s] for s, _ in sub]), ATOM
+    if op == "transpose":
+        return _paren(sub[0], ATOM) + r"^{\mathsf{T}}", PREC_POW
+    if op == "index":
+        return _paren(sub[0], ATOM) + "_{" + ",".join(map(str, n.value)) + "}", ATOM
+    p = PRIMS.get(op)
+    if p is not None and p.latex:
+        try:
+            return p.latex.format(*(s for s, _ in sub)), ATOM
+        except (IndexError, KeyError):
+            pass
+    args = ", ".join(s for s, _ in sub)
+    return r"\operatorname{" + op + r"}\left(" + args + r"\right)", ATOM
+
+
+_latex_cache: dict = {}
+
+
+def latex_of(root, names: dict | None = None, raw: dict | None = None) -> str:
+    """An expression node as LaTeX (nodes in ``names`` are written as those names;
+    variables named in ``raw`` as the given LaTeX)."""
+    from ..tape import topo_order
+    done: dict = {}
+    _latex_cache.clear()
+    for n in topo_order(root, stop=names):
+        if names is not None and n in names:
+            done[n] = (name(names[n]), ATOM)
+        elif n.op == "num":
+            s = number(n.value)
+            done[n] = (s, PREC_NEG if s.startswith("-") else (PREC_MUL if "times" in s else ATOM))
+        elif n.op == "var":
+            done[n] = (raw[n.value], ATOM) if raw and n.value in raw else (name(n.value), ATOM)
+        elif n.op == "const":
+            done[n] = (r"\pi" if n.value == "pi" else "e", ATOM)
+        else:
+            done[n] = _render(n, [done[a] for a in n.args])
+        _latex_cache[n] = done[n][0]
+    return done[root][0]
+
+
+def expr_latex(src: str) -> str:
+    """calc text → LaTeX (falls back to \\text{} if it does not parse)."""
+    try:
+        from ..parse import parse
+        return latex_of(parse(src).node)
+    except Exception:  # noqa: BLE001 - any text can be shown as text
+        return text(src)
+
+
+# ---------------------------------------------------------------- step formulas
+
+_PARTIAL = re.compile(r"∂(\w+(?:\[[\d,]+\])?)/∂(\w+(?:\[[\d,]+\])?)")
+_DOTTED = re.compile(r"(\w+)\u0307")
+_NUMBER = re.compile(r"-?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?")
+
+
+def _factor(f: str) -> str:
+    f = unicodedata.normalize("NFD", f.strip())   # ȧ (one character) is a + U+0307
+    if m := _PARTIAL.fullmatch(f):
+        return r"\frac{\partial " + name(m.group(1)) + r"}{\partial " + name(m.group(2)) + "}"
+    if m := _DOTTED.fullmatch(f):
+        return r"\dot{" + name(m.group(1)) + "}"
+    if _NUMBER.fullmatch(f):
+        return number(float(f))
+    if f in ("…", "..."):
+        return r"\ldots"
+    if f.startswith("-") and (m := _DOTTED.fullmatch(f[1:]) or _PARTIAL.fullmatch(f[1:])):
+        return "-" + _factor(f[1:])
+    return expr_latex(f)
+
+
+def formula(s: str) -> str:
+    """A step's formula or numbers ("∂f/∂d·∂d/∂c + …", "exp(a)·ȧ") as LaTeX."""
+    parts = re.split(r" ([+-]) ", s)
+    out = []
+    for k, part in enumerate(parts):
+        if k % 2:
+            out.append(f" {part} ")
+        else:
+            out.append(r" \cdot ".join(_factor(f) for f in part.split("·")))
+    return "".join(out)
+
+
+def _plain(s: str) -> str:
+    s = re.sub(r"[A-Za-z_]\w*", lambda m: name(m.group()), s.replace("−", "-"))
+    s = s.replace("(", r"\left(").replace(")", r"\right)")
+    return s.replace("·", r" \cdot ")
+
+
+# ---------------------------------------------------------------- results
+
+def _point(point: dict) -> str:
+    parts = []
+    for k, v in point.items():
+        parts.append(f"{name(k)} = " + (number(v) if isinstance(v, float | int) else bmatrix(v)))
+    return ", ".join(parts)
+
+
+def _prime(k: int) -> str:
+    return {1: "'", 2: "''", 3: "'''"}.get(k) or f"^{{({k})}}"
+
+
+def eval_latex(r) -> str:
+    head = expr_latex(r.expression)
+    val = number(r.value) if isinstance(r.value, float | int) else bmatrix(r.value)
+    at = (r" \quad " + text("at ") + _point(r.point)) if r.point else ""
+    return f"{head} = {val}{at}\n"
+
+
+def trace_latex(trace) -> str:
+    """The intermediate-variable table as an aligned environment (the notes' table)."""
+    rows = []
+    for t in trace:
+        val = number(t.value) if isinstance(t.value, float | int) else bmatrix(t.value)
+        cells = [f"{name(t.name)} &= {expr_latex(t.definition)}", f"&= {val}"]
+        locs = []
+        for p in getattr(t, "partials", []) or []:
+            d = r"\frac{\partial " + name(t.name) + r"}{\partial " + name(p.wrt) + "}"
+            e = expr_latex(p.expression)
+            v = number(p.value)
+            locs.append(f"{d} = {e}" + ("" if e == v else f" = {v}"))
+        cells.append("& " + r",\ ".join(locs))
+        rows.append(" & ".join(cells))
+    return "\\begin{aligned}\n" + " \\\\\n".join(rows) + "\n\\end{aligned}"
+
+
+def steps_latex(steps) -> str:
+    rows = []
+    for s in steps:   # the same lines as the rich/plain view (render/views.py)
+        val = fmt_number(s.value) if isinstance(s.value, float | int) else str(s.value)
+        target = formula(s.target)
+        if s.formula == s.target:
+            head = f"{target} &"
+        else:
+            head = f"{target} &= {formula(s.formula)}"
+        if s.formula in (val, "1") and s.numeric in (val, "1"):
+            line = head if s.formula != s.target else f"{target} &= {number(s.value)}"
+        elif s.numeric in (val, s.formula):
+            line = f"{head} = {number(s.value)}"
+        else:
+            line = f"{head} = {formula(s.numeric)} = {number(s.value)}"
+        rows.append(line.replace("& =", "&="))
+    return "\\begin{aligned}\n" + " \\\\\n".join(rows) + "\n\\end{aligned}"
+
+
+def diff_latex(r) -> str:
+    x = r.variable
+    args = ", ".join(name(k) for k in r.point) or name(x)
+    at = ", ".join(number(v) if isinstance(v, float | int) else bmatrix(v) for v in r.point.values())
+    d = "'" if len(r.point) <= 1 else r"_{" + name(x) + "}"
+    parts = [f"f({args}) = {expr_latex(r.expression)} \\quad {text('at ')}{_point(r.point)}",
+             trace_latex(r.trace)]
+    if r.steps:
+        parts.append(steps_latex(r.steps))
+    parts.append(f"f({at}) = {number(r.value)}, \\quad f{d}({at}) = {number(r.derivative)}")
+    return "\n\n".join(parts) + "\n"
+
+
+def _sym_step_rows(steps, var: str) -> list[str]:
+    """d/dx[u] = rule applied = simplified result, one aligned row per step."""
+    dx = r"\frac{d}{d" + name(var) + "}"
+    rows = []
+    for s in steps:
+        u = latex_of(s.expression_node) if s.expression_node is not None else expr_latex(s.expression)
+        raw = {p: dx + r"\left[" + latex_of(node) + r"\right]" for p, node in s.primes.items()}
+        body = latex_of(s.formula_node, raw=raw) if s.formula_node is not None else expr_latex(s.formula)
+        rhs = latex_of(s.result_node) if s.result_node is not None else expr_latex(s.result)
+        rows.append(f"{dx}\\left[{u}\\right] &= {body}" + ("" if body == rhs else f" = {rhs}")
+                    + r" && " + text(s.rule))
+    return rows
+
+
+def symbolic_diff_latex(r) -> str:
+    x = name(r.variable)
+    sup = "" if r.order == 1 else f"^{{{r.order}}}"
+    d = (r"\frac{d" + sup + "}{d" + x + sup + "}") if r.single else \
+        (r"\frac{\partial" + sup + "}{\partial " + x + sup + "}")
+    parts = []
+    if r.steps:
+        parts.append("\\begin{aligned}\n" + " \\\\\n".join(_sym_step_rows(r.steps, r.variable))
+                     + "\n\\end{aligned}")
+    if r.order > 1:
+        rows = []
+        for k, dn in enumerate(r.derivatives, 1):
+            rows.append(f"f{_prime(k)}({x}) &= {latex_of(dn)}")
+        parts.append("\\begin{aligned}\n" + " \\\\\n".join(rows) + "\n\\end{aligned}")
+    parts.append(f"{d}\\left[{expr_latex(r.expression)}\\right] = {latex_of(r.derivative)}")
+    if r.note:
+        parts.append(text(r.note))
+    return "\n\n".join(parts) + "\n"
+
+
+def symbolic_grad_latex(r) -> str:
+    col = _bmatrix([[latex_of(g)] for g in r.gradient])
+    names = _bmatrix([[r"\frac{\partial f}{\partial " + name(v) + "}"] for v in r.variables])
+    return f"\\nabla f = {names} = {col}, \\quad f = {expr_latex(r.expression)}\n"
+
+
+def higher_latex(r) -> str:
+    if r.base is not None:
+        out = diff_latex(r.base)
+    else:
+        x = name(r.variable)
+        at = number(r.point.get(r.variable, 0.0))
+        rows = []
+        for k, v in enumerate(r.derivatives, 1):
+            row = f"f{_prime(k)}({at}) &= {number(v)}"
+            if r.symbolic:
+                row += f" && f{_prime(k)}({x}) = {expr_latex(r.symbolic[k - 1])}"
+            rows.append(row)
+        out = (f"f({x}) = {expr_latex(r.expression)} \\quad {text('at ')}{_point(r.point)}\n\n"
+               "\\begin{aligned}\n" + " \\\\\n".join(rows) + "\n\\end{aligned}\n")
+    if r.sym_steps:
+        out += "\n\\begin{aligned}\n" + " \\\\\n".join(_sym_step_rows(r.sym_steps, r.variable)) \
+               + "\n\\end{aligned}\n"
+    return out
+
+
+def generic_latex(result) -> str:
+    """Any result with json(): its keys as an aligned list (numbers, vectors, matrices)."""
+    obj = result.json() if hasattr(result, "json") else {}
+    rows = []
+    for k, v in obj.items():
+        if isinstance(v, float | int) and not isinstance(v, bool):
+            val = number(v)
+        elif isinstance(v, str):
+            val = expr_latex(v) if k.endswith("expression") else text(v)
+        elif isinstance(v, list) and v and all(isinstance(x, float | int) for x in v):
+            val = bmatrix(v)
+        elif isinstance(v, list) and v and all(isinstance(x, list) and all(isinstance(y, float | int) for y in x)
+                                               for x in v):
+            val = bmatrix(v)
+        elif isinstance(v, dict) and all(isinstance(x, float | int) for x in v.values()):
+            val = ", ".join(f"{name(a)} = {number(b)}" for a, b in v.items()) or text("none")
+        else:
+            continue
+        rows.append(f"{text(k)} &= {val}")
+    return "\\begin{aligned}\n" + " \\\\\n".join(rows) + "\n\\end{aligned}\n"
+
+
+def to_latex(result) -> str:
+    if hasattr(result, "latex"):
+        out = result.latex()
+        return out if out.endswith("\n") else out + "\n"
+    kind = type(result).__name__
+    if kind == "DiffResult":
+        return diff_latex(result)
+    if kind == "EvalResult":
+        return eval_latex(result)
+    return generic_latex(result)
