@@ -1,0 +1,118 @@
+"""In-process measurements, run by run.py in a fresh interpreter each (so the
+interned-node table and the allocator start clean) and printed as one JSON object.
+
+    python benchmarks/inproc.py rosenbrock N ROUNDS
+    python benchmarks/inproc.py hessians 20,40,80 ROUNDS
+    python benchmarks/inproc.py large TERMS
+"""
+from __future__ import annotations
+
+import json
+import resource
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import workloads as W  # noqa: E402
+from harness import alternate  # noqa: E402
+
+
+def _clock(f):
+    def timed():
+        t0 = time.perf_counter()
+        f()
+        return time.perf_counter() - t0
+    return timed
+
+
+def rosenbrock(n: int, rounds: int) -> dict:
+    """One evaluation against the reverse pass alone on the same tape (the
+    cheap-gradient principle), and against evaluation + reverse (a gradient)."""
+    from calccli.evaluate import evaluate
+    from calccli.parse import parse
+    from calccli.reverse import reverse
+    from calccli.tape import build_tape
+
+    node = parse(W.rosenbrock(n)).node
+    tape = build_tape(node)
+    names = W.xs(n)
+    env = dict(zip(names, W.rosenbrock_point(n)))
+    wrt = [tape.variables[v] for v in names]
+    vals = evaluate(tape, env)
+    reverse(tape, vals, wrt)  # builds the per-tape caches once, as any later call would find them
+
+    ev = alternate(_clock(lambda: evaluate(tape, env)), _clock(lambda: reverse(tape, vals, wrt)), rounds)
+    both = alternate(_clock(lambda: reverse(tape, evaluate(tape, env), wrt)),
+                     _clock(lambda: evaluate(tape, env)), rounds)
+    adj = reverse(tape, vals, wrt)
+    return {"nodes": len(tape.nodes), "eval": ev.ma, "reverse": ev.mb,
+            "reverse_over_eval": ev.mb / ev.ma, "grad": both.ma, "grad_over_eval": both.ratio,
+            "value": vals[-1], "grad_head": [adj[i] for i in wrt[:3]]}
+
+
+def hessians(sizes: str, rounds: int) -> dict:
+    """Objective.hessian (forward-over-reverse: n dual passes over the tape) for the
+    Rosenbrock family at each size, the sizes alternated round by round (A B C A B C …)."""
+    from calccli.objective import Objective
+    from calccli.parse import parse
+
+    ns = [int(s) for s in sizes.split(",")]
+    objs = {n: (Objective(parse(W.rosenbrock(n)).node, {}, W.xs(n)), W.rosenbrock_point(n)) for n in ns}
+    for obj, theta in objs.values():
+        obj.hessian(theta)
+    times = {n: [] for n in ns}
+    for _ in range(rounds):
+        for n in ns:
+            obj, theta = objs[n]
+            t0 = time.perf_counter()
+            obj.hessian(theta)
+            times[n].append(time.perf_counter() - t0)
+    H = {n: objs[n][0].hessian(objs[n][1])[2] for n in ns}
+    return {"seconds": {str(n): statistics.median(t) for n, t in times.items()},
+            "growth_medians": [statistics.median(b / a for a, b in zip(times[lo], times[hi]))
+                               for lo, hi in zip(ns, ns[1:])],
+            "H11": {str(n): H[n][0][0] for n in ns}, "H12": {str(n): H[n][0][1] for n in ns}}
+
+
+def large(terms: int) -> dict:
+    """Parse + tape + value + gradient of a long sum of products of functions, once,
+    as a user's single command would (the caller times the whole process)."""
+    t = {}
+    text = W.big_sum(terms)
+    t0 = time.perf_counter()
+    from calccli.evaluate import evaluate
+    from calccli.parse import parse
+    from calccli.reverse import reverse
+    from calccli.tape import build_tape
+    t["import"] = time.perf_counter() - t0
+    t1 = time.perf_counter()
+    node = parse(text).node
+    t["parse"] = time.perf_counter() - t1
+    t1 = time.perf_counter()
+    tape = build_tape(node)
+    t["tape"] = time.perf_counter() - t1
+    names = W.xs(1000)
+    env = dict(zip(names, W.big_sum_point(1000)))
+    t1 = time.perf_counter()
+    vals = evaluate(tape, env)
+    t["evaluate"] = time.perf_counter() - t1
+    t1 = time.perf_counter()
+    wrt = [tape.variables[v] for v in names if v in tape.variables]
+    adj = reverse(tape, vals, wrt)
+    t["reverse"] = time.perf_counter() - t1
+    t["total_in_process"] = time.perf_counter() - t0
+    return {"chars": len(text), "nodes": len(tape.nodes), "rows": len(tape.rows), "stages": t,
+            "value": vals[-1], "grad_x1": adj[tape.variables["x1"]] if "x1" in tape.variables else 0.0,
+            "self_maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+
+
+if __name__ == "__main__":
+    what, *args = sys.argv[1:]
+    if what == "hessians":
+        print(json.dumps(hessians(args[0], int(args[1]))))
+    else:
+        fn = {"rosenbrock": rosenbrock, "large": large}[what]
+        print(json.dumps(fn(*map(int, args))))

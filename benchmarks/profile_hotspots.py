@@ -1,0 +1,153 @@
+"""Where the benchmarked time goes: cProfile over the same workloads as run.py.
+
+    python benchmarks/profile_hotspots.py                 # all workloads, top 15 by own time
+    python benchmarks/profile_hotspots.py batch large -n 25
+    python benchmarks/profile_hotspots.py --importtime     # `python -X importtime` of the scalar diff path
+
+Workloads: batch (the batch lines through the same library calls and JSON
+rendering as `calc diff - --format json`), rosenbrock (evaluate and reverse on
+the n=1000 tape), hessian (Objective.hessian, n=80), large (parse + tape +
+gradient of the 100,000-node sum), startup (a whole `calc diff` run, imports
+included). Each runs in a fresh interpreter.
+"""
+from __future__ import annotations
+
+import argparse
+import cProfile
+import io
+import pstats
+import subprocess
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+import workloads as W  # noqa: E402
+
+
+def w_batch():
+    from calccli.derivatives import diff_at
+    from calccli.render.json import dumps
+    lines = W.random_lines(300)
+    at = [f"x={W.BATCH_POINT}"]
+
+    def go():
+        for t in lines:
+            dumps(diff_at(t, at))
+    return go
+
+
+def w_rosenbrock():
+    from calccli.evaluate import evaluate
+    from calccli.parse import parse
+    from calccli.reverse import reverse
+    from calccli.tape import build_tape
+    n = 1000
+    tape = build_tape(parse(W.rosenbrock(n)).node)
+    env = dict(zip(W.xs(n), W.rosenbrock_point(n)))
+    wrt = [tape.variables[v] for v in W.xs(n)]
+
+    def go():
+        for _ in range(50):
+            reverse(tape, evaluate(tape, env), wrt)
+    return go
+
+
+def w_hessian():
+    from calccli.objective import Objective
+    from calccli.parse import parse
+    n = 80
+    obj = Objective(parse(W.rosenbrock(n)).node, {}, W.xs(n))
+    theta = W.rosenbrock_point(n)
+
+    def go():
+        for _ in range(5):
+            obj.hessian(theta)
+    return go
+
+
+def w_large():
+    text = W.big_sum(8600)
+    env = dict(zip(W.xs(1000), W.big_sum_point(1000)))
+
+    def go():
+        from calccli.evaluate import evaluate
+        from calccli.parse import parse
+        from calccli.reverse import reverse
+        from calccli.tape import build_tape
+        tape = build_tape(parse(text).node)
+        vals = evaluate(tape, env)
+        reverse(tape, vals, [tape.variables[v] for v in env if v in tape.variables])
+    return go
+
+
+def w_startup():
+    def go():
+        import contextlib
+        sys.argv = ["calc", "diff", W.SEED_EXAMPLE, "--at", "1.0"]
+        try:
+            with contextlib.redirect_stdout(io.StringIO()):
+                from calccli.cli import main
+                main()
+        except SystemExit:
+            pass
+    return go
+
+
+WORKLOADS = {"batch": w_batch, "rosenbrock": w_rosenbrock, "hessian": w_hessian, "large": w_large,
+             "startup": w_startup}
+
+
+def profile_one(name: str, top: int, sort: str) -> None:
+    go = WORKLOADS[name]()
+    pr = cProfile.Profile()
+    pr.enable()
+    go()
+    pr.disable()
+    s = io.StringIO()
+    st = pstats.Stats(pr, stream=s)
+    st.strip_dirs().sort_stats(sort).print_stats(top)
+    print(f"==== {name} (sorted by {sort}) ====")
+    print("\n".join(s.getvalue().strip().splitlines()[2:]))
+
+
+def importtime() -> None:
+    """Self and cumulative import times of the scalar `calc diff` path, heaviest first."""
+    from harness import ENV, PY
+    cmd = [PY, "-X", "importtime", "-m", "calccli", "diff", W.SEED_EXAMPLE, "--at", "1.0"]
+    subprocess.run(cmd, capture_output=True, env=ENV)  # write .pyc first
+    err = subprocess.run(cmd, capture_output=True, text=True, env=ENV).stderr
+    rows = []
+    for line in err.splitlines():
+        if line.startswith("import time:") and "self [us]" not in line:
+            self_us, cum_us, name = line[len("import time:"):].split("|")
+            rows.append((int(cum_us), int(self_us), name.rstrip()))
+    print(f"{'cumulative':>10} {'self':>8}  module (µs)")
+    for cum, own, name in sorted(rows, reverse=True)[:30]:
+        print(f"{cum:>10} {own:>8}  {name}")
+    mods = {r[2].strip() for r in rows}
+    for heavy in ("numpy", "sympy", "prompt_toolkit", "plotext", "scipy", "rich", "pygments"):
+        print(f"{heavy}: {'IMPORTED' if heavy in mods else 'not imported'}")
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("workloads", nargs="*", default=[], help=", ".join(WORKLOADS))
+    ap.add_argument("-n", type=int, default=15, help="rows per profile")
+    ap.add_argument("--sort", default="tottime", help="pstats sort key (tottime, cumulative, …)")
+    ap.add_argument("--importtime", action="store_true")
+    args = ap.parse_args(argv)
+    if args.importtime:
+        importtime()
+        return
+    names = args.workloads or list(WORKLOADS)
+    if len(names) == 1:
+        profile_one(names[0], args.n, args.sort)
+        return
+    for name in names:  # a fresh interpreter each
+        subprocess.run([sys.executable, __file__, name, "-n", str(args.n), "--sort", args.sort])
+
+
+if __name__ == "__main__":
+    main()
