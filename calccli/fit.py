@@ -275,20 +275,20 @@ def train(loss: SampleLoss, theta0: list[float], mode: str, order: str, batch_si
                 theta = [t - scale * gk for t, gk in zip(theta, g)]
                 run.updates += 1
                 if not all(map(math.isfinite, theta)):
-                    raise _Diverged("the parameters overflowed float64")
+                    raise _Diverged("the parameters overflowed float64", epoch)
             J = loss.mean(theta)
             run.history.append(J)
             run.snapshots.append(list(theta))
             run.theta = list(theta)
             if J > J0 + DIVERGED * max(1.0, abs(J0)):
-                raise _Diverged(f"J grew from {J0:.6g} to {J:.6g}")
+                raise _Diverged(f"J grew from {J0:.6g} to {J:.6g}", epoch)
             if bar is not None:
                 bar.update(epoch, f"{label}epoch {epoch}  J = {J:.6g}")
         if run.history and run.history[-1] > 100 * abs(J0) and run.history[-1] > 1e-8:
-            raise _Diverged(f"J ended at {run.history[-1]:.6g}, far above its start {J0:.6g}")
+            raise _Diverged(f"J ended at {run.history[-1]:.6g}, far above its start {J0:.6g}", None)
     except _Diverged as d:
         run.diverged = True
-        where = f"in epoch {len(run.history) + 1}" if len(run.history) < epochs else "over the run"
+        where = f"in epoch {d.epoch}" if d.epoch is not None else "over the run"
         run.reason = (f"diverged {where}: {d} — "
                       f"the learning rate {fmt_number(lr)} is too large; try a smaller --lr")
     except DomainError as e:
@@ -303,7 +303,9 @@ def train(loss: SampleLoss, theta0: list[float], mode: str, order: str, batch_si
 
 
 class _Diverged(Exception):
-    pass
+    def __init__(self, message: str, epoch: int | None):
+        super().__init__(message)
+        self.epoch = epoch
 
 
 # --------------------------------------------------------------------------- results
@@ -333,8 +335,11 @@ def plot_lines(curves: list[tuple[str, list[float]]], title: str) -> list[str]:
         return ["(no epoch finished: nothing to plot)"]
     vals = [v for _, ys in curves for v in ys]
     log = all(v > 0 for v in vals) and max(vals) / min(vals) > 100
+    import contextlib
+    import io
     try:
-        text = _plotext(curves, title + (" (log scale)" if log else ""), width, height, log)
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+            text = _plotext(curves, title + (" (log scale)" if log else ""), width, height, log)
     except Exception as e:  # noqa: BLE001 - a plotting failure must not lose the result
         return [f"(the plot could not be drawn: {type(e).__name__}: {e})"]
     return [line.rstrip() for line in text.rstrip("\n").split("\n")]
@@ -344,29 +349,30 @@ MARKERS = ("*", "+", "o")
 
 
 def _ticks(n: int) -> list[int]:
-    if n <= 1:
-        return [1]
+    """Whole-number epoch ticks 0 … n: a 1-2-5 step, at most about 8 of them."""
     step = 1
-    while (n - 1) / step > 8:
+    while n / step > 8:
         for m in (2, 5, 10):
-            if (n - 1) / (step * m) <= 8 or m == 10:
+            if n / (step * m) <= 8 or m == 10:
                 step *= m
                 break
-    t = list(range(1, n + 1, step))
-    if t[-1] != n and n - t[-1] >= step / 2:
+    t = list(range(0, n + 1, step))
+    if t[-1] != n:
+        if n - t[-1] < step / 2:
+            t.pop()
         t.append(n)
     return t
 
 
 def _plotext(curves, title, width, height, log) -> str:
     import plotext as plt
-    n = max(len(ys) for _, ys in curves)
+    n = max(len(ys) for _, ys in curves) - 1     # the curves start at epoch 0
     if hasattr(plt, "build") and hasattr(plt, "plotsize"):  # plotext 5.x
         plt.clf()
         plt.plotsize(width, height)
         plt.theme("clear")
         for k, (lab, ys) in enumerate(curves):
-            plt.plot(list(range(1, len(ys) + 1)), ys, label=lab if len(curves) > 1 else None,
+            plt.plot(list(range(len(ys))), ys, label=lab if len(curves) > 1 else None,
                      marker=MARKERS[k % len(MARKERS)])
         if log:
             plt.yscale("log")
@@ -379,7 +385,7 @@ def _plotext(curves, title, width, height, log) -> str:
     fig.clear()
     fig.plot_size(width, height)
     for k, (lab, ys) in enumerate(curves):
-        s = fig.signal(list(range(1, len(ys) + 1)), ys, marker=MARKERS[k % len(MARKERS)])
+        s = fig.signal(list(range(len(ys))), ys, marker=MARKERS[k % len(MARKERS)])
         if len(curves) > 1:
             s.label(lab)
         s.lines()
@@ -423,7 +429,9 @@ class FitResult:
                  f"parameters θ: {', '.join(s.params)}  (start: {_params_text(s.params, r.init, short=True)})",
                  f"loss per sample: {s.loss_text};  J(θ) = mean over the {s.nrows} samples",
                  f"mode: {r.describe()}",
-                 f"{r.epochs} epoch{'s' if r.epochs != 1 else ''} · {r.updates} update{'s' if r.updates != 1 else ''} "
+                 (f"{len(r.history)} of {r.epochs} epochs" if len(r.history) < r.epochs else
+                  f"{r.epochs} epoch{'s' if r.epochs != 1 else ''}")
+                 + f" · {r.updates} update{'s' if r.updates != 1 else ''} "
                  f"· learning rate {fmt_number(r.lr)}"]
         if s.seed_note:
             lines.append(s.seed_note)
@@ -433,7 +441,7 @@ class FitResult:
         from .render.doc import Block, Doc, Lines
         s, r = self.setup, self.run
         blocks = [Lines("Setup", self._setup_lines()), _epoch_table(r),
-                  Block("", plot_lines([(r.mode, r.history)], "loss J(θ) per epoch"))]
+                  Block("", plot_lines([(r.mode, [r.initial_loss] + r.history)], "loss J(θ) per epoch"))]
         res = [f"J(θ) went from {r.initial_loss:.6g} (start) to {r.loss:.6g} after {len(r.history)} "
                f"epoch{'s' if len(r.history) != 1 else ''}"]
         if r.reason:
@@ -496,7 +504,8 @@ class CompareResult:
             + (["note"] if any(x.reason for x in self.runs) else [])
         blocks = [Lines("Setup", setup),
                   DocTable("Final losses (same epochs, same learning rate)", cols, rows),
-                  Block("", plot_lines([(r.mode, r.history) for r in self.runs], "loss J(θ) per epoch"))]
+                  Block("", plot_lines([(r.mode, [r.initial_loss] + r.history) for r in self.runs],
+                                   "loss J(θ) per epoch"))]
         notes = ["batch: one careful step per epoch; online: one step per sample (fast, noisy);",
                  "mini-batch: in between — an average over a few samples per step."]
         for r in self.runs:

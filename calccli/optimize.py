@@ -636,7 +636,7 @@ def minimize_from(text, start, let=None, wrt=None, method="auto", lr=None, steps
     modified = getattr(step, "state", {}).get("modified")
     if modified:
         notes.append(f"the Hessian was not positive definite at {modified} iterate{'s' if modified != 1 else ''}: "
-                     "its eigenvalues were replaced by |λ| (at least δ) so each step went downhill")
+                     "its eigenvalues λ were replaced by max(|λ|, ‖∇J‖) so that each step went downhill")
     res = MinimizeResult(text, run, method, list(obj.wrt), history[0].theta, history, converged, reason,
                          tol, cap, lr_used, trace=trace, notes=notes, diverged=diverged)
     if not diverged:
