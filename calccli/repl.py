@@ -24,8 +24,8 @@ PROMPT = "calc> "
 # ---- writing outcomes ------------------------------------------------------------
 
 def show(outcome: Outcome, session: Session, *, interactive: bool, default_fmt: str,
-         lineno: int | None = None) -> None:
-    """Write one statement's outcome: results on stdout, errors on stderr."""
+         lineno: int | None = None) -> int:
+    """Write one statement's outcome (results on stdout, errors on stderr); its exit status."""
     from . import output
     fmt = outcome.fmt or session.fmt or default_fmt
     if outcome.error is not None:
@@ -42,17 +42,20 @@ def show(outcome: Outcome, session: Session, *, interactive: bool, default_fmt: 
             where = f"line {lineno}: " if lineno is not None else ""
             sys.stderr.write(where + output.error_text(outcome.error) + "\n")
             sys.stderr.flush()
-        return
+        return outcome.status
     if outcome.text:
         sys.stdout.write(outcome.text + "\n")
     if outcome.note and interactive:
         sys.stdout.write(outcome.note + "\n")
+    status = outcome.status
     if outcome.result is not None:
         if outcome.value and fmt in ("rich", "plain"):
             sys.stdout.write("\n".join(value_lines(outcome.result.value)) + "\n")
         else:
-            output.emit(outcome.result, fmt)
+            rc = output.emit(outcome.result, fmt)
+            status = rc if isinstance(rc, int) else status
     sys.stdout.flush()
+    return status
 
 
 def run_script(lines, session: Session | None = None, default_fmt: str = "plain") -> int:
@@ -61,9 +64,9 @@ def run_script(lines, session: Session | None = None, default_fmt: str = "plain"
     status = 0
     for lineno, line in enumerate(lines, 1):
         outcome = session.execute(line)
-        show(outcome, session, interactive=False, default_fmt=default_fmt, lineno=lineno)
-        if outcome.status and not status:
-            status = outcome.status
+        rc = show(outcome, session, interactive=False, default_fmt=default_fmt, lineno=lineno)
+        if rc and not status:
+            status = rc
         if outcome.quit:
             break
     return status

@@ -14,8 +14,9 @@ How statements reach the engine:
   when they are defined, so a function may call earlier functions and never
   itself.
 - ``f'``, ``f''`` … of a one-variable function are functions too: their
-  bodies are the engine's symbolic derivative (reverse mode over expression
-  nodes). ``f'(1)`` alone is computed exactly as ``calc diff BODY --at 1``.
+  bodies are the symbolic derivatives of :mod:`calccli.symbolic` (so
+  ``g(x) = f'(x)`` works). ``f'(1)`` alone is computed exactly as
+  ``calc diff BODY --at 1 [--order N]`` computes it.
 - Commands (``diff EXPR at x=1``) go through the same ``*_compute`` functions
   as the CLI (:mod:`calccli.commands`), so they compute and render the same.
   An expression that used a user function is handed over as its expansion,
@@ -164,23 +165,6 @@ def substitute(root: Node, mapping: dict[Node, Node]) -> Node:
     return done[root]
 
 
-def symbolic_derivative(root: Node, var: str) -> Node:
-    """d root / d var as an expression: the reverse pass run on expression nodes."""
-    from .evaluate import program
-    from .ops import NODE
-    from .reverse import reverse
-    from .tape import build_tape
-    tape = build_tape(root)
-    xi = tape.variables.get(var)
-    if xi is None:
-        return expr.ZERO
-    vals: list = list(tape.nodes)          # leaves stand for themselves (x, 2, pi)
-    for i, f, a in program(tape, NODE):
-        vals[i] = f(*[vals[j] for j in a])
-    adj = reverse(tape, vals, [xi], NODE)
-    return expr.lift(adj[xi]) if adj[xi] is not None else expr.ZERO
-
-
 def literal(v) -> str:
     """A value in calc's own syntax: 2, 0.1, [1, 2], [[1, 2], [3, 4]] (exact round trip)."""
     if hasattr(v, "tolist"):
@@ -267,9 +251,8 @@ class Session:
         key = (name, id(fn), order)
         d = self._derived.get(key)
         if d is None:
-            body = fn.body
-            for _ in range(order):
-                body = symbolic_derivative(body, fn.params[0])
+            from .symbolic import derivative
+            body = derivative(fn.body, fn.params[0], order)[-1]
             d = self._derived[key] = Function(name + "'" * order, fn.params, body)
         return d
 

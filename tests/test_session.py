@@ -92,15 +92,23 @@ def test_second_derivative(s):
     from calccli.derivatives import diff_at
     h = 1e-5
     fd = (diff_at(SEED, ["x=1.00001"]).derivative - diff_at(SEED, ["x=0.99999"]).derivative) / (2 * h)
-    got = value(s, "f''(1)") if has("higher") else value(s, "f''(1) + 0")
+    got = value(s, "f''(1)")
     assert math.isclose(got, fd, rel_tol=1e-6)
     assert math.isclose(value(s, "f''(1) + 0"), got, rel_tol=1e-12)
+    # the statement is computed exactly as `calc diff … --order 2`
+    from calccli.commands import diff_compute
+    from calccli.render.json import to_obj
+    cli = to_obj(diff_compute(["x=1"], None, None, "reverse", "2", False)(SEED))["derivative"]
+    assert got == cli
 
 
 def test_prime_of_polynomials():
     s = Session()
     ok(s, "p(x) = x^3 - 2x")
     assert value(s, "p'(2)") == 10.0
+    assert value(s, "p''(2)") == 12.0
+    ok(s, "q(x) = p''(x)")
+    assert "q(x) = 6x" in ok(s, ":vars").text
     assert value(s, "p'(2) + 0") == 10.0
     assert value(s, "p''(2) + 0") == 12.0
     assert value(s, "p'''(5) + 0") == 6.0
