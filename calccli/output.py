@@ -28,8 +28,10 @@ def check_format(fmt: str | None) -> str:
 
 def _console(stderr: bool = False):
     from rich.console import Console
-    return Console(stderr=stderr, highlight=False,
-                   no_color=bool(os.environ.get("NO_COLOR")) or None)
+    # NO_COLOR: no escape codes at all (rich's no_color alone still writes bold)
+    no_color = bool(os.environ.get("NO_COLOR"))
+    return Console(stderr=stderr, highlight=False, no_color=no_color or None,
+                   **({"color_system": None} if no_color else {}))
 
 
 def render(result, fmt: str) -> str | None:
