@@ -81,6 +81,10 @@ def _setup(text: str, at, let, wrt, command: str) -> _Setup:
     return _Setup(text, parsed, tape, prob.env, point, lets, ops, vals, variables, out_shape)
 
 
+def _out_name(s: _Setup) -> str:
+    return s.tape.name_of(s.root) if s.tape.rows else "f"
+
+
 def _need_scalar(s: _Setup, command: str, other: str) -> None:
     if s.out_shape != ():
         raise ShapeError(f"{command} needs a scalar expression; this one is {shape_words(s.out_shape)} "
@@ -92,6 +96,32 @@ def _flat(v) -> list[float]:
     if isinstance(v, float | int):
         return [float(v) + 0.0]
     return [float(x) + 0.0 for x in v.reshape(-1)]
+
+
+def _finite(v) -> bool:
+    if v is None:
+        return True
+    if isinstance(v, float | int):
+        return math.isfinite(v)
+    import numpy as np
+    return bool(np.isfinite(v).all())
+
+
+def check_derivatives(tape, ders, order, output: str, wrt: str | None = None) -> None:
+    """Raise for the first node (in ``order``) whose adjoint or tangent is inf or
+    NaN: a derivative beyond float64 is reported, never printed as inf."""
+    from .errors import NotDifferentiable, OverflowErr
+    for j in order:
+        d = ders[j]
+        if not _finite(d):
+            name = tape.name_of(j)
+            d_text = f"∂{output}/∂{name}" if wrt is None else f"∂{name}/∂{wrt}"
+            import math as _m
+            nan = any(_m.isnan(x) for x in _flat(d))
+            if nan:
+                raise NotDifferentiable(f"not differentiable at this point: {d_text} is undefined (NaN)")
+            raise OverflowErr(f"the derivative {d_text} overflows float64 at this point "
+                              "(beyond about 1.8e308)")
 
 
 def _zeros(shape):
@@ -259,6 +289,7 @@ def grad_at(text: str, at, let=None, wrt=None, steps: bool = False) -> GradResul
     _need_scalar(s, "grad", "jacobian")
     record = [] if steps else None
     adj = reverse(s.tape, s.vals, s.wrt_idx, s.ops, record=record)
+    check_derivatives(s.tape, adj, list(reversed(s.tape.rows)) + s.wrt_idx, _out_name(s))
     parts, gradient = [], []
     for v in s.vars:
         g = adj[v.index] if v.index is not None and adj[v.index] is not None else _zeros(v.shape)
@@ -414,6 +445,7 @@ class JacobianResult:
     requested: str = "auto"
     title: str = ""
     args: str = ""
+    shape: tuple = ()                 # the output's shape (a matrix output is shown as one)
 
     def mode_text(self) -> str:
         other = "reverse" if self.mode == "forward" else "forward"
@@ -444,7 +476,11 @@ class JacobianResult:
         header = " " * (len(left) + 2) + "  ".join(h.rjust(w) for h, w in zip(head, widths))
         right = [f"{o}" for o in self.outputs]
         lines = [header] + _matrix(cells, left, right)
-        value = _matrix([[num(x)] for x in self.value], "f = ", None)
+        if len(self.shape) == 2:
+            rows = [self.value[k:k + self.shape[1]] for k in range(0, len(self.value), self.shape[1])]
+            value = _matrix([[num(x) for x in r] for r in rows], "f = ", None)
+        else:
+            value = _matrix([[num(x)] for x in self.value], "f = ", None)
         blocks = [Block("Value", value),
                   Block("Jacobian, row i = ∇fᵢᵀ (J[i][j] = ∂fᵢ/∂xⱼ)", lines),
                   Block("", [self.short_mode()])]
@@ -498,6 +534,7 @@ def jacobian_at(text: str, at, let=None, wrt=None, mode: str = "auto") -> Jacobi
             for c in range(v.size):
                 if v.index is not None:
                     tan = forward(s.tape, s.vals, {v.index: _unit(v.shape, c)}, s.ops)
+                    check_derivatives(s.tape, tan, s.tape.rows, "f", v.components[c])
                     passes += 1
                     t = tan[root]
                     if t is not None:
@@ -509,6 +546,7 @@ def jacobian_at(text: str, at, let=None, wrt=None, mode: str = "auto") -> Jacobi
         passes = 0
         for r in range(n_out):
             adj = reverse(s.tape, s.vals, s.wrt_idx, s.ops, seed=_unit(s.out_shape, r))
+            check_derivatives(s.tape, adj, list(reversed(s.tape.rows)) + s.wrt_idx, _out_name(s))
             passes += 1
             row = []
             for v in s.vars:
@@ -517,7 +555,8 @@ def jacobian_at(text: str, at, let=None, wrt=None, mode: str = "auto") -> Jacobi
             J[r] = row
         other = n_fwd
     return JacobianResult(text, [c for v in s.vars for c in v.components], _output_labels(s), s.point,
-                          _flat(s.vals[root]), J, chosen, passes, other, mode, _title(s), _args(s))
+                          _flat(s.vals[root]), J, chosen, passes, other, mode, _title(s), _args(s),
+                          s.out_shape)
 
 
 # --------------------------------------------------------------------------- hessian
@@ -616,10 +655,12 @@ def hessian_at(text: str, at, let=None, wrt=None) -> HessianResult:
     value, grad, H = obj.hessian(theta)
     H = [[float(x) + 0.0 for x in r] for r in H]
     grad = [float(x) + 0.0 for x in grad]
+    from .errors import NotDifferentiable, OverflowErr
+    if not all(map(math.isfinite, grad)):
+        raise OverflowErr("the gradient overflows float64 at this point (beyond about 1.8e308)")
     for r in H:
         for x in r:
             if not math.isfinite(x):
-                from .errors import NotDifferentiable
                 raise NotDifferentiable("not twice differentiable at this point: the Hessian is not finite")
     A = np.array(H, dtype=float).reshape(len(grad), len(grad))
     asym = float(np.max(np.abs(A - A.T))) if A.size else 0.0
@@ -724,10 +765,12 @@ def diff_with_arrays(text: str, at, let=None, wrt=None, mode: str = "reverse") -
     if wrt_idx:
         if mode == "reverse":
             adj = reverse(s.tape, s.vals, wrt_idx, s.ops, record=record)
+            check_derivatives(s.tape, adj, list(reversed(s.tape.rows)) + wrt_idx, _out_name(s))
             derivative = adj[v.index] if adj[v.index] is not None else 0.0
             steps = array_reverse_steps(s.tape, record, adj, wrt_idx)
         else:
             tan = forward(s.tape, s.vals, {v.index: 1.0}, s.ops, record=record)
+            check_derivatives(s.tape, tan, s.tape.rows, _out_name(s), v.name)
             derivative = tan[s.root] if tan[s.root] is not None else 0.0
             steps = array_forward_steps(s.tape, record, tan, wrt_idx)
     need = depends(s.tape, wrt_idx)
