@@ -452,10 +452,11 @@ class FitResult:
         return Doc(title, blocks, summary)
 
     def latex(self) -> str:
-        from .optimize import _tex_name, _tex_num
+        from .render.latex import expr_latex, name, number, text
         s, r = self.setup, self.run
-        ps = ", \\quad ".join(f"{_tex_name(n)} = {_tex_num(v)}" for n, v in zip(s.params, r.theta))
-        return f"{ps}, \\quad J(\\theta) = {_tex_num(r.loss)} \\quad \\text{{({r.mode}, {r.epochs} epochs)}}\n"
+        ps = ", \\quad ".join(f"{name(n)} = {number(v)}" for n, v in zip(s.params, r.theta))
+        return (f"\\hat y = {expr_latex(s.model)}\n\n"
+                f"{ps}, \\quad J(\\theta) = {number(r.loss)} \\quad {text(f'({r.mode}, {len(r.history)} epochs)')}\n")
 
     def json(self) -> dict:
         s, r = self.setup, self.run
@@ -517,10 +518,10 @@ class CompareResult:
         return Doc(f"fit {s.target} ≈ {s.model}    batch vs online vs mini-batch", blocks, summary)
 
     def latex(self) -> str:
-        from .optimize import _tex_num
-        rows = " \\\\\n".join(f"\\text{{{r.mode}}} & {r.updates} & {_tex_num(r.loss)}" for r in self.runs)
-        return ("\\begin{array}{lrr}\n\\text{mode} & \\text{updates} & J(\\theta) \\\\\n\\hline\n"
-                + rows + "\n\\end{array}\n")
+        from .render.latex import number, text
+        rows = " \\\\\n".join(f"{text(r.mode)} & {r.updates} & {number(r.loss)}" for r in self.runs)
+        return ("\\begin{array}{lrr}\n" + text("mode") + " & " + text("updates") + " & J(\\theta) \\\\\n"
+                "\\hline\n" + rows + "\n\\end{array}\n")
 
     def json(self) -> dict:
         s, b = self.setup, self.best()

@@ -136,18 +136,6 @@ KIND_TEXT = {"minimum": "local minimum", "maximum": "local maximum", "saddle": "
              "degenerate": "degenerate (a zero eigenvalue: the Hessian cannot tell)"}
 
 
-def _tex_name(n: str) -> str:
-    return n if len(n) == 1 else f"\\mathit{{{n}}}".replace("_", "\\_")
-
-
-def _tex_num(v: float) -> str:
-    t = fmt_number(v)
-    if "e" in t and t not in ("inf", "-inf", "nan"):
-        m, e = t.split("e")
-        return f"{m} \\times 10^{{{int(e)}}}"
-    return t
-
-
 def _short(v: float) -> str:
     if v is None:
         return "—"
@@ -272,12 +260,16 @@ class MinimizeResult:
         return Doc(title, blocks, summary)
 
     def latex(self) -> str:
-        names = ", ".join(_tex_name(n) for n in self.wrt)
-        vals = ", ".join(_tex_num(v) for v in self.last.theta)
-        status = (f"converged in {self.iterations} iterations" if self.converged
-                  else f"not converged after {self.iterations} iterations")
-        return (f"\\operatorname*{{argmin}}_{{{names}}} J = ({vals}), \\quad "
-                f"J_{{\\min}} = {_tex_num(self.last.J)} \\quad \\text{{({self.method}, {status})}}\n")
+        from .render.latex import expr_latex, name, number, text
+        names = ", ".join(name(n) for n in self.wrt)
+        point = ", ".join(f"{name(n)} = {number(v)}" for n, v in zip(self.wrt, self.last.theta))
+        its = f"{self.iterations} iteration{'s' if self.iterations != 1 else ''}"
+        status = f"converged in {its}" if self.converged else f"NOT converged after {its}"
+        head = "\\hat\\theta = \\operatorname*{argmin}_{" + names + "} J" if self.converged else \
+            text("last iterate") + " "
+        return (f"J({names}) = {expr_latex(self.expression)}\n\n"
+                f"{head}: \\; {point}, \\quad J = {number(self.last.J)} \\quad "
+                f"{text(f'({self.method}, {status})')}\n")
 
     def json(self) -> dict:
         idx = shown_rows(len(self.history), self.trace)

@@ -336,3 +336,11 @@ def test_slow_divergence_is_still_reported(tmp_path):
     p.write_text("x,y\n" + "".join(f"{i / 10},{2 * i / 10 + 1}\n" for i in range(20)))
     r = fit(str(p), epochs=400, lr=0.5)
     assert r.exit_code == 1 and r.run.diverged and "smaller --lr" in r.run.reason
+
+
+def test_latex(cli):
+    code, out, _ = cli("fit", "w*x + b", "--data", LINE, "--target", "y", "--epochs", "3", "--format", "latex")
+    assert code == 0 and out.startswith(r"\hat y = w x + b") and r"J(\theta)" in out
+    code, out, _ = cli("fit", "w*x + b", "--data", LINE, "--target", "y", "--epochs", "3", "--compare",
+                       "--format", "latex")
+    assert code == 0 and r"\begin{array}" in out and r"\text{online} & 300" in out

@@ -264,3 +264,11 @@ def test_flat_direction_does_not_freeze_the_others():
     assert r.history[1].note == "H modified" and r.history[1].alpha >= 0.5
     assert r.converged and r.argmin()["x"] == pytest.approx(math.pi) and r.argmin()["y"] == pytest.approx(2.0)
     assert r.iterations < 10
+
+
+def test_latex(cli):
+    code, out, _ = cli("minimize", ROSENBROCK, "--from", "x=-1.2,y=1", "--format", "latex")
+    assert code == 0
+    assert r"\operatorname*{argmin}_{x, y} J" in out and "converged in 21 iterations" in out
+    code, out, _ = cli("minimize", "x^2", "--from", "x=1", "--method", "gd", "--steps", "3", "--format", "latex")
+    assert code == 1 and "NOT converged after 3 iterations" in out
