@@ -117,7 +117,18 @@ class _Build:
         return list(c)
 
     def index(self, c):
-        (a, s, _), idx = c[0], c[1]
+        (a, s, e), idx = c[0], c[1]
+        text = getattr(self, "text", None)
+        if text is not None:  # "A [1, 2]": an index or a product with a literal? Ask.
+            b = text.rfind("[", e, idx[0][1])
+            if b > 0 and text[b - 1].isspace():
+                end = idx[-1][2] + 1
+                base = text[s:e].strip()
+                if base.count("(") != base.count(")") or len(base) > 30:
+                    base = "…"
+                inside = text[b + 1:end - 1].strip()
+                raise ShapeError(f"a space before '[' is ambiguous: write {base}[{inside}] to index, "
+                                 f"or {base}*[{inside}] for a product", pos=b, end=end)
         values = []
         for (n, ps, pe) in idx:
             if n.op != "num" or n.value != int(n.value) or n.value < 1:
@@ -261,6 +272,7 @@ def parse(text: str, functions=None) -> Parsed:
     p = _get_parser()
     builder = p.options.transformer
     builder.spans = {}
+    builder.text = text
     builder.functions = functions
     try:
         node, _, _ = p.parse(text)

@@ -154,9 +154,13 @@ def test_shape_error_operand_texts_keep_their_parentheses():
     assert snippet("[(0.5) - (x), 1]", (2, 10)) == "(0.5) - (x)"
 
 
-def test_a_literal_after_an_expression_is_indexing_and_the_error_says_so():
+def test_a_bracket_after_a_space_is_ambiguous_and_the_error_says_how_to_write_it():
+    with pytest.raises(ShapeError, match=r"write A\[1, 2\] to index, or A\*\[1, 2\] for a product") as e:
+        parse("x^T A [1, 2]")
+    assert caret(e.value) == "[1, 2]"
+    assert value("x^T A*[1, 2]") == 27 and value("x^T A[1, 2]")[0, 0] == 2
     with pytest.raises(ShapeError, match="brackets right after an expression index it"):
-        parse("x^T A [[1, 2]]")
+        parse("A[[1, 2]]")
 
 
 def test_shape_errors_come_before_any_evaluation():
