@@ -55,13 +55,13 @@ class Table:
             for c, k in pos.items():
                 text = row[k].strip()
                 if not text:
-                    raise DataError(f"{self.path}, line {line}, column '{c}': the cell is empty")
+                    raise DataError(f"--data {self.path}, line {line}, column '{c}': the cell is empty")
                 try:
                     v = float(text)
                 except ValueError:
-                    raise DataError(f"{self.path}, line {line}, column '{c}': '{_clip(text)}' is not a number") from None
+                    raise DataError(f"--data {self.path}, line {line}, column '{c}': '{_clip(text)}' is not a number") from None
                 if not math.isfinite(v):
-                    raise DataError(f"{self.path}, line {line}, column '{c}': '{_clip(text)}' is not a finite number")
+                    raise DataError(f"--data {self.path}, line {line}, column '{c}': '{_clip(text)}' is not a finite number")
                 rec[c] = v
             out.append(rec)
         return out
