@@ -26,7 +26,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 
-from .errors import CalcError, DomainError, ShapeError, UsageError
+from .errors import CalcError, DomainError, UsageError
 from .numfmt import fmt_number
 
 METHODS = ("auto", "gd", "momentum", "adam", "newton", "bfgs")
@@ -311,7 +311,7 @@ class _NoHessian(_Stop):
 
 def _first_order(obj, method: str, lr: float):
     """A step function for gd, momentum and adam: (θ, g, k) → (θ_new, J, g, α, note)."""
-    n = len(obj.wrt)
+    n = len(obj.names)
     v = [0.0] * n
     m = [0.0] * n
     s = [0.0] * n
@@ -482,7 +482,7 @@ def _wolfe(obj, theta, J, g, p, alpha0=1.0, c1=1e-4, c2=0.9, max_iter=40):
 
 def _bfgs(obj):
     import numpy as np
-    n = len(obj.wrt)
+    n = len(obj.names)
     state = {"Hinv": None}
 
     def step(theta, J, g, k):
@@ -542,16 +542,16 @@ def _problem(text, start, let, wrt):
     names = problem.wrt
     if not names:
         raise UsageError("nothing to minimize: --from binds none of the expression's variables")
-    bad = [n for n in names if not isinstance(problem.env.get(n), float | int)]
-    if bad:
-        raise UsageError(f"minimize works with scalar variables; '{bad[0]}' is an array "
-                         "(write its components as separate variables)")
-    try:
-        obj = Objective(problem.node, problem.env, names)
-    except ShapeError:
-        raise ShapeError("minimize works with scalar expressions of scalar variables "
-                         "(vectors and matrices are not supported here)") from None
-    return obj, [float(problem.env[n]) for n in names]
+    obj = Objective(problem.node, problem.env, names)
+    theta: list[float] = []
+    for n in names:   # vector and matrix variables: their components, row-major (as Objective.names)
+        v = problem.env[n]
+        if isinstance(v, float | int):
+            theta.append(float(v))
+        else:
+            import numpy as np
+            theta.extend(float(x) for x in np.asarray(v, dtype=float).reshape(-1))
+    return obj, theta, list(obj.names)
 
 
 def _quiet_numpy(run: str):
@@ -567,7 +567,7 @@ def minimize_from(text, start, let=None, wrt=None, method="auto", lr=None, steps
                   trace=False) -> MinimizeResult:
     method = (method or "auto").strip().lower()
     _check_options(method, lr, steps, tol)
-    obj, theta = _problem(text, start, let, wrt)
+    obj, theta, components = _problem(text, start, let, wrt)
     n = len(theta)
     run = method
     if method == "auto":
@@ -629,7 +629,7 @@ def minimize_from(text, start, let=None, wrt=None, method="auto", lr=None, steps
     if modified:
         notes.append(f"the Hessian was not positive definite at {modified} iterate{'s' if modified != 1 else ''}: "
                      "its eigenvalues λ were replaced by max(|λ|, ‖∇J‖) so that each step went downhill")
-    res = MinimizeResult(text, run, method, list(obj.wrt), history[0].theta, history, converged, reason,
+    res = MinimizeResult(text, run, method, components, history[0].theta, history, converged, reason,
                          tol, cap, lr_used, trace=trace, notes=notes, diverged=diverged)
     if not diverged:
         _classify(obj, res)

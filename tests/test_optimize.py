@@ -272,3 +272,23 @@ def test_latex(cli):
     assert r"\operatorname*{argmin}_{x, y} J" in out and "converged in 21 iterations" in out
     code, out, _ = cli("minimize", "x^2", "--from", "x=1", "--method", "gd", "--steps", "3", "--format", "latex")
     assert code == 1 and "NOT converged after 3 iterations" in out
+
+
+def test_vector_variables_are_flattened(cli):
+    # x^T A x - 2 bᵀx is minimal where A x = b: x = A⁻¹b = (0.4, 0.2) for A = [[2,1],[1,3]], b = [1,1]
+    code, out, _ = cli("minimize", "x^T A x - 2 dot(b, x)", "--let", "A=[[2,1],[1,3]]", "--let", "b=[1,1]",
+                       "--from", "x=[0,0]", "--format", "json")
+    assert code == 0
+    d = json.loads(out)
+    assert list(d["argmin"]) == ["x[1]", "x[2]"] and d["variables"] == ["x[1]", "x[2]"]
+    assert d["argmin"]["x[1]"] == pytest.approx(0.4) and d["argmin"]["x[2]"] == pytest.approx(0.2)
+    assert d["minimum"] == pytest.approx(-0.6) and d["classification"] == "minimum"
+    for m in ("bfgs", "gd"):
+        r = minimize_from("x^T A x - 2 dot(b, x)", ["x=[0,0]"], ["A=[[2,1],[1,3]]", "b=[1,1]"], None, m,
+                          None, None, 1e-8, False)
+        assert r.converged and r.last.theta == pytest.approx([0.4, 0.2])
+
+
+def test_non_scalar_objective_is_a_type_error(cli):
+    code, out, err = cli("minimize", "x", "--from", "x=[1,2]")
+    assert code == 2 and out == "" and "scalar" in err
