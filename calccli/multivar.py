@@ -177,13 +177,18 @@ def _col(values: list[float]) -> str:
 def _title(s: _Setup) -> str:
     names = ", ".join(s.point) or ", ".join(v.name for v in s.vars)
     at = ", ".join(f"{k} = {inline(v)}" for k, v in s.point.items())
-    lets = [f"{k} = {inline(v)}" for k, v in s.lets.items() if not isinstance(v, float | int) or k in _used(s)]
+    used = _used(s)
+    lets = [f"{k} = {inline(v)}" for k, v in s.lets.items() if k in used and _is_value(v)]
     out = f"f({names}) = {s.text}"
     if at:
         out += f"    at {at}"
     if lets:
         out += f"    with {', '.join(lets)}"
     return out
+
+
+def _is_value(v) -> bool:
+    return isinstance(v, float | int) or hasattr(v, "ndim")
 
 
 def _used(s: _Setup) -> set:
