@@ -1,0 +1,139 @@
+"""Length of calc's symbolic derivatives against SymPy's ``diff``, on random expressions.
+
+    python benchmarks/bench_symbolic_length.py [--n 300] [--seed 1]
+
+For each random expression f (the same text for both systems), the printed
+length of calc's simplified derivative (``calc diff f``, calc syntax) and of
+SymPy's ``diff(f, x)``: as ``str()`` prints it, and with ``**`` written ``^``
+(the same notation as calc, so that only the form of the result differs).
+Target: median ratio calc / SymPy ≤ 1.0. Every calc result is also evaluated
+against SymPy's at two points (a wrong derivative would make the ratio
+meaningless).
+
+A second table times order-N derivatives at a point, the two exact methods
+calc has: nested dual numbers (what ``calc diff --order N --at`` uses) against
+repeated symbolic differentiation then evaluation.
+"""
+from __future__ import annotations
+
+import argparse
+import math
+import random
+import statistics
+import time
+
+FUNCS = ["sin", "cos", "exp", "log", "sqrt", "tan", "atan"]
+
+
+def random_expr(rng: random.Random, leaves: int) -> str:
+    """A random expression with about ``leaves`` leaves, explicit operators (both systems read it)."""
+    if leaves <= 1:
+        return rng.choice(["x", "x", "x", str(rng.randint(1, 5)), "x"])
+    kind = rng.random()
+    if kind < 0.2:
+        return f"{rng.choice(FUNCS)}({random_expr(rng, leaves - 1)})"
+    if kind < 0.3:
+        return f"({random_expr(rng, leaves - 1)})^{rng.randint(2, 4)}"
+    k = rng.randint(1, leaves - 1)
+    op = rng.choice(["+", "-", "*", "*", "/"])
+    return f"({random_expr(rng, k)} {op} {random_expr(rng, leaves - k)})"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--n", type=int, default=300)
+    ap.add_argument("--seed", type=int, default=1)
+    args = ap.parse_args()
+    import sympy as sp
+    from calccli.evaluate import evaluate
+    from calccli.ops import FLOAT
+    from calccli.parse import parse
+    from calccli.printer import to_text
+    from calccli.symbolic import derivative
+    from calccli.tape import build_tape
+
+    X = sp.Symbol("x")
+    rng = random.Random(args.seed)
+    rows = []
+    t_calc = t_sympy = 0.0
+    wrong = 0
+    for _ in range(args.n):
+        text = random_expr(rng, rng.randint(3, 9))
+        f = sp.sympify(text.replace("^", "**"), locals={"x": X})
+        t0 = time.perf_counter()
+        d = derivative(parse(text).node, "x")[0]
+        calc_text = to_text(d)
+        t1 = time.perf_counter()
+        ds = sp.diff(f, X)
+        sympy_text = str(ds)
+        t2 = time.perf_counter()
+        t_calc += t1 - t0
+        t_sympy += t2 - t1
+        for x0 in (0.37, 1.61):
+            try:
+                got = evaluate(build_tape(d), {"x": x0}, FLOAT)[-1]
+            except Exception:
+                continue
+            want = complex(ds.subs(X, x0).evalf())
+            if abs(want.imag) < 1e-12 and math.isfinite(want.real) and \
+                    abs(got - want.real) > 1e-8 * max(1.0, abs(want.real)):
+                wrong += 1
+        rows.append((text, calc_text, sympy_text, sympy_text.replace("**", "^")))
+
+    calc_len = [len(r[1]) for r in rows]
+    sym_len = [len(r[2]) for r in rows]
+    sym_caret = [len(r[3]) for r in rows]
+    ratios = [c / s for c, s in zip(calc_len, sym_caret) if s]
+    print(f"{args.n} random expressions (seed {args.seed}), first derivative in x\n")
+    print(f"{'':34}{'median':>8}{'mean':>9}{'p90':>8}")
+    for label, v in [("calc (calc syntax)", calc_len), ("SymPy str()", sym_len),
+                     ("SymPy, ** written ^", sym_caret)]:
+        v = sorted(v)
+        print(f"{label:34}{statistics.median(v):8.1f}{statistics.mean(v):9.1f}{v[int(0.9 * (len(v) - 1))]:8d}")
+    med_ratio = statistics.median(calc_len) / statistics.median(sym_caret)
+    print(f"\nratio of medians, calc / SymPy (same notation): {med_ratio:.3f}   (target ≤ 1.0)")
+    print(f"ratio of medians, calc / SymPy str():           "
+          f"{statistics.median(calc_len) / statistics.median(sym_len):.3f}")
+    print(f"median of per-expression ratios:                 {statistics.median(ratios):.3f}")
+    print(f"calc shorter on {sum(c < s for c, s in zip(calc_len, sym_caret))}, equal on "
+          f"{sum(c == s for c, s in zip(calc_len, sym_caret))}, longer on "
+          f"{sum(c > s for c, s in zip(calc_len, sym_caret))} of {len(rows)}")
+    print(f"derivatives that disagree with SymPy numerically: {wrong}")
+    print(f"time: calc {t_calc:.2f} s (differentiate + simplify + print), SymPy {t_sympy:.2f} s (diff + str)\n")
+    print("examples (f → calc | SymPy):")
+    for text, c, s, _ in rows[:6]:
+        print(f"  {text}\n    calc:  {c}\n    SymPy: {s}")
+
+    higher_orders()
+
+
+def higher_orders() -> None:
+    """Order-N derivatives at a point: nested duals vs repeated symbolic differentiation."""
+    from calccli.evaluate import evaluate
+    from calccli.higher import derivatives_at
+    from calccli.ops import FLOAT
+    from calccli.parse import parse
+    from calccli.symbolic import CalcError, derivative
+    from calccli.tape import build_tape
+
+    print("\norder N at x = 0.5: nested dual numbers vs repeated symbolic differentiation")
+    print(f"  {'expression':38}{'N':>3}{'duals (s)':>11}{'symbolic (s)':>14}{'symbolic length':>17}")
+    for text in ["exp(x) sin(x)", "sqrt(x^2+exp(x^2))+cos(x^2+exp(x^2))", "sin(x)^2/(1 + x^2)", "x^x"]:
+        node = parse(text).node
+        tape = build_tape(node)
+        for n in (2, 4, 6, 8, 10):
+            t0 = time.perf_counter()
+            derivatives_at(tape, {"x": 0.5}, "x", n)
+            t1 = time.perf_counter()
+            try:
+                ds = derivative(node, "x", n)
+                evaluate(build_tape(ds[-1]), {"x": 0.5}, FLOAT)
+                sym = f"{time.perf_counter() - t1:14.3f}"
+                length = f"{len(str(ds[-1])):17d}"
+            except CalcError:
+                sym, length = f"{'too large':>14}", f"{'> 200000':>17}"
+            print(f"  {text[:37]:38}{n:3d}{t1 - t0:11.3f}{sym}{length}")
+
+
+if __name__ == "__main__":
+    main()
