@@ -5,6 +5,7 @@ from .errors import UsageError
 from .evaluate import depends, evaluate, ops_for
 from .explain import forward_steps, reverse_steps, trace_rows
 from .forward import forward
+from .ops import FLOAT
 from .parse import parse
 from .points import Problem, resolve
 from .printer import to_text
@@ -34,6 +35,9 @@ def diff_at(text: str, at, let=None, wrt=None, mode: str = "reverse") -> DiffRes
     var = prob.wrt[0]
     tape = build_tape(node)
     ops = ops_for(tape, prob.env)
+    if ops is not FLOAT:  # array values in the trace: multivar's view
+        from .multivar import diff_with_arrays
+        return diff_with_arrays(text, at, let, wrt, mode)
     vals = evaluate(tape, prob.env, ops)
     root = len(tape.nodes) - 1
     xi = tape.variables.get(var)
