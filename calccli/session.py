@@ -98,14 +98,19 @@ EXAMPLES = [
 ]
 
 
-def help_text() -> str:
-    width = max(len(s) for s, _, _ in EXAMPLES)
-    lines = ["Statements (one a line; '#' starts a comment):", ""]
-    for syntax, example, what in EXAMPLES:
-        lines.append(f"  {syntax.ljust(width)}  {what}")
-        lines.append(f"  {'':{width}}    calc> {example}")
-    lines += ["", "Options read like the CLI's: 'at x=1' or '--at x=1'; points may use bound names.",
-              "A bound name is a constant unless the statement names it in at, from or wrt."]
+def help_text(topic: str | None = None) -> str:
+    """Every statement with an example (or those whose syntax starts with ``topic``)."""
+    entries = [e for e in EXAMPLES if topic is None or e[0].lstrip(":").startswith(topic.lstrip(":"))]
+    if not entries:
+        return f"no statement starts with '{topic}': :help lists them all"
+    lines = [] if topic else ["Statements, one a line ('#' starts a comment):", ""]
+    for syntax, example, what in entries:
+        lines += [f"  {syntax}", f"      {what}", f"      calc> {example}"]
+    if not topic:
+        lines += ["", "Options read like the CLI's: 'at x=1' or '--at x=1'; points may use bound names.",
+                  "A bound name is a constant unless the statement names it in at, from or wrt.",
+                  "Tab completes names and commands; Ctrl-C cancels the line; history is kept",
+                  "in $XDG_STATE_HOME/calc/history (or ~/.local/state/calc/history)."]
     return "\n".join(lines)
 
 
@@ -560,7 +565,7 @@ class Session:
         if cmd in (":quit", ":q", ":exit"):
             return Outcome(quit=True)
         if cmd in (":help", ":h", ":?"):
-            return Outcome(text=help_text())
+            return Outcome(text=help_text(args[0] if args else None))
         if cmd == ":vars":
             return Outcome(text=self.vars_text())
         if cmd == ":mode":
