@@ -337,9 +337,15 @@ class Session:
         text = strip_comment(line).rstrip()
         if not text.strip():
             return Outcome()
+        run = text
+        pasted = re.match(r"\s*calc\s+(?=(\w+)\s)", text)     # a CLI line pasted as it is
+        if pasted and pasted.group(1) in SPECS and "calc" not in self.bindings:
+            run = " " * pasted.end() + text[pasted.end():]       # same columns for carets
         try:
-            return guarded(lambda: self._execute(text))
+            return guarded(lambda: self._execute(run))
         except CalcError as e:
+            if e.source == run:
+                e.source = text
             return Outcome(error=_unmangle(e))
 
     def _execute(self, line: str) -> Outcome:

@@ -393,3 +393,11 @@ def test_minimize_command():
     assert math.isclose(obj["argmin"]["y"], 1.0, abs_tol=1e-6)
     o = s.execute("minimize rosen(x, y) from x=-1.2, y=1 method gd steps 3")
     assert o.error is None and o.status == 1      # printed, but did not converge
+
+
+def test_a_pasted_cli_line_works():
+    s = Session()
+    r = ok(s, 'calc diff "x^3" --at 2 --mode forward').result
+    assert (r.derivative, r.mode) == (12.0, "forward")
+    e = err(s, 'calc eval "1 +"')
+    assert e.source == 'calc eval "1 +"' and e.pos == 14
