@@ -762,7 +762,16 @@ def simplify(root: Node) -> Node:
     """The simplified equivalent of ``root`` (one bounded pass; idempotent)."""
     from .tape import topo_order
     s = Simplifier()
+    order = topo_order(root)
+    left: dict[Node, int] = {}
+    for n in order:
+        for a in n.args:
+            left[a] = left.get(a, 0) + 1
     forms: dict[Node, object] = {}
-    for n in topo_order(root):
+    for n in order:
         forms[n] = s.step(n, [forms[a] for a in n.args])
+        for a in n.args:          # a form nobody needs any more is dropped (memory stays linear)
+            left[a] -= 1
+            if left[a] == 0:
+                forms.pop(a, None)
     return s.materialize(forms[root])
