@@ -21,6 +21,12 @@ class Ops(SimpleNamespace):
     kind: str
     zero: object
     one: object
+    # Optional hooks the interpreters look up on every call: class-level
+    # defaults keep those lookups from falling through to __getattr__.
+    fit = None            # arrays: reduce a broadcast contribution to the argument's shape
+    check_finite = None   # arrays: name the first row holding inf/NaN
+    lift_leaf = None      # wrap leaf values (unused by the built-in namespaces)
+    build = None          # make the function of a specialised primitive (x[2])
 
     def __getattr__(self, name):
         # Reached only when an attribute is missing: a primitive specialised to
@@ -28,7 +34,7 @@ class Ops(SimpleNamespace):
         # the namespace's ``build``.
         from .primitives import specialised
         p = specialised(name)
-        build = self.__dict__.get("build")
+        build = self.build
         if p is None or build is None:
             raise AttributeError(name)
         fn = build(p)
