@@ -10,9 +10,10 @@ Target: median ratio calc / SymPy ≤ 1.0. Every calc result is also evaluated
 against SymPy's at two points (a wrong derivative would make the ratio
 meaningless).
 
-A second table times order-N derivatives at a point, the two exact methods
-calc has: nested dual numbers (what ``calc diff --order N --at`` uses) against
-repeated symbolic differentiation then evaluation.
+A second table compares calc's three exact methods for order-N derivatives at
+a point (time and accuracy against mpmath): Taylor mode (what
+``calc diff --order N --at`` uses), nested dual numbers, and repeated symbolic
+differentiation then evaluation.
 """
 from __future__ import annotations
 
@@ -108,31 +109,49 @@ def main() -> None:
 
 
 def higher_orders() -> None:
-    """Order-N derivatives at a point: nested duals vs repeated symbolic differentiation."""
+    """Order-N derivatives at a point by calc's three exact methods: time and accuracy."""
+    import mpmath as mp
     from calccli.evaluate import evaluate
-    from calccli.higher import derivatives_at
+    from calccli.higher import derivatives_at, dual_derivatives_at
     from calccli.ops import FLOAT
     from calccli.parse import parse
     from calccli.symbolic import CalcError, derivative
     from calccli.tape import build_tape
 
-    print("\norder N at x = 0.5: nested dual numbers vs repeated symbolic differentiation")
-    print(f"  {'expression':38}{'N':>3}{'duals (s)':>11}{'symbolic (s)':>14}{'symbolic length':>17}")
-    for text in ["exp(x) sin(x)", "sqrt(x^2+exp(x^2))+cos(x^2+exp(x^2))", "sin(x)^2/(1 + x^2)", "x^x"]:
+    mp.mp.dps = 50
+    cases = {
+        "exp(x) sin(x)": lambda x: mp.exp(x) * mp.sin(x),
+        "sqrt(x^2+exp(x^2))+cos(x^2+exp(x^2))":
+            lambda x: mp.sqrt(x ** 2 + mp.exp(x ** 2)) + mp.cos(x ** 2 + mp.exp(x ** 2)),
+        "sin(x)^2/(1 + x^2)": lambda x: mp.sin(x) ** 2 / (1 + x ** 2),
+        "tan(x)/x": lambda x: mp.tan(x) / x,
+        "x^x": lambda x: x ** x,
+    }
+    print("\norder N at x = 0.5: Taylor mode (used by calc diff --order N --at) vs nested dual")
+    print("numbers vs repeated symbolic differentiation; time, and relative error of f⁽ᴺ⁾ against")
+    print("mpmath at 50 digits")
+    print(f"  {'expression':38}{'N':>3}{'Taylor':>16}{'nested duals':>20}{'symbolic':>20}")
+    for text, f in cases.items():
         node = parse(text).node
         tape = build_tape(node)
-        for n in (2, 4, 6, 8, 10):
+        for n in (4, 6, 8, 10):
+            tc = mp.taylor(f, mp.mpf(1) / 2, n)
+            want = float(tc[n] * mp.factorial(n))
+
+            def err(v):
+                return abs(v - want) / max(1.0, abs(want))
             t0 = time.perf_counter()
-            derivatives_at(tape, {"x": 0.5}, "x", n)
+            a = derivatives_at(tape, {"x": 0.5}, "x", n)[-1]
             t1 = time.perf_counter()
+            b = dual_derivatives_at(tape, {"x": 0.5}, "x", n)[-1]
+            t2 = time.perf_counter()
             try:
                 ds = derivative(node, "x", n)
-                evaluate(build_tape(ds[-1]), {"x": 0.5}, FLOAT)
-                sym = f"{time.perf_counter() - t1:14.3f}"
-                length = f"{len(str(ds[-1])):17d}"
+                c = evaluate(build_tape(ds[-1]), {"x": 0.5}, FLOAT)[-1]
+                sym = f"{time.perf_counter() - t2:8.3f}s {err(c):7.0e}"
             except CalcError:
-                sym, length = f"{'too large':>14}", f"{'> 200000':>17}"
-            print(f"  {text[:37]:38}{n:3d}{t1 - t0:11.3f}{sym}{length}")
+                sym = f"{'too large':>17}"
+            print(f"  {text[:37]:38}{n:3d}{t1 - t0:8.4f}s {err(a):7.0e}{t2 - t1:11.3f}s {err(b):7.0e}   {sym}")
 
 
 if __name__ == "__main__":
