@@ -282,7 +282,7 @@ class Session:
         engine text is ``text`` itself, or the expansion printed in calc's syntax."""
         from .parse import parse
         from .printer import to_text
-        mangled = re.sub(r"(?<=\w)'+", lambda m: PRIME * len(m.group()), text)
+        mangled = re.sub(r"(\w+)('+)", _prime_names, text)
         scope = _Scope(self)
         try:
             parsed = parse(mangled, functions=scope)
@@ -338,7 +338,7 @@ class Session:
         if not text.strip():
             return Outcome()
         run = text
-        pasted = re.match(r"\s*calc\s+(?=(\w+)\s)", text)     # a CLI line pasted as it is
+        pasted = re.match(r"\s*calc\s+(?=(\w+)(?:\s|$))", text)     # a CLI line pasted as it is
         if pasted and pasted.group(1) in SPECS and "calc" not in self.bindings:
             run = " " * pasted.end() + text[pasted.end():]       # same columns for carets
         try:
@@ -732,6 +732,14 @@ def _example(name: str) -> str:
         if syntax.startswith(name + " "):
             return example
     return name + " EXPR"
+
+
+def _prime_names(m) -> str:
+    """f' → fʹ (a name character, so f' parses as the name of a function); 2' stays."""
+    word, primes = m.group(1), m.group(2)
+    if re.fullmatch(r"[\d.]*", word):
+        return m.group()
+    return word + PRIME * len(primes)
 
 
 def _unmangle(e: CalcError) -> CalcError:

@@ -401,3 +401,12 @@ def test_a_pasted_cli_line_works():
     assert (r.derivative, r.mode) == (12.0, "forward")
     e = err(s, 'calc eval "1 +"')
     assert e.source == 'calc eval "1 +"' and e.pos == 14
+
+
+def test_primes_after_numbers_and_in_products():
+    s = Session()
+    ok(s, "f(x) = x^3")
+    assert value(s, "2f'(1)") == 6.0
+    assert value(s, "3 f''(2)") == 36.0
+    assert err(s, "2'").kind == "parse"
+    assert "unexpected character \"'\"" in err(s, "f(1)'").message
