@@ -239,7 +239,8 @@ class Simplifier:
                 mc, mf = self.as_prod(mono)
                 return _bounded(c * mc), mf
             if self._negative_sum(f.const, f.terms):
-                return Q(-1), {self.materialize(Sum(-f.const, {k: -v for k, v in f.terms.items()})): Q(1)}
+                c, fac = self.as_prod(self.materialize(Sum(-f.const, {k: -v for k, v in f.terms.items()})))
+                return -c, fac
             return self.as_prod(self.materialize(f))
         got = self.prod_of.get(f)
         if got is not None:
@@ -552,12 +553,15 @@ class Simplifier:
         if got is not None:
             return got
         plain = best = self._plain_sum(const, terms)
+        fact = None
         if depth < MAX_DEPTH:
-            for cand in (self._factored(const, terms, depth), self._collected(const, terms, depth)):
+            fact = self._factored(const, terms, depth)
+            for cand in (fact, self._collected(const, terms, depth)):
                 if cand is not None and self._length(cand) < self._length(best):
                     best = cand
-        if best is plain:
-            self.prod_of.setdefault(plain, (Q(1), {plain: Q(1)}))
+        if best is plain:   # printed as a sum; as a factor, its content and sign come out: 2x + 2 = 2(x + 1)
+            self.prod_of.setdefault(plain, self.prod_of.get(fact) if fact is not None and fact in self.prod_of
+                                    else (Q(1), {plain: Q(1)}))
         self.by_content[key] = best
         self.sum_of.setdefault(best, (const, dict(terms)))
         return best
@@ -669,11 +673,9 @@ class Simplifier:
         return node
 
     def _factored(self, const, terms, depth: int = 0) -> Node | None:
-        """c·X·A + c·X·B → c·X·(A + B): a factor of every term taken out (no constant term)."""
-        if const != 0:
-            return None
+        """c·X·A + c·X·B → c·X·(A + B): a factor of every term (and the integer content) taken out."""
         decomp = [(self.as_prod(m), c) for m, c in terms.items()]
-        first = decomp[0][0][1]
+        first = decomp[0][0][1] if const == 0 else {}
         common = {}
         for base, e in first.items():
             es = [f.get(base) for (_, f), _ in decomp]
@@ -683,12 +685,12 @@ class Simplifier:
                 common[base] = min(es)
             elif all(x is es[0] for x in es):
                 common[base] = e
-        coefs = [c * mc for (mc, _), c in decomp]
+        coefs = [c * mc for (mc, _), c in decomp] + ([const] if const != 0 else [])
         g = Q(math.gcd(*(q.numerator for q in coefs))) if all(q.denominator == 1 for q in coefs) else Q(1)
         if not common and g == 1:
             return None
         inner: dict = {}
-        k0 = Q(0)
+        k0 = const / g
         for ((mc, mf), c) in decomp:
             rest = {}
             for base, e in mf.items():
