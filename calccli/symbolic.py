@@ -251,7 +251,8 @@ def symbolic_steps(node: Node, var: str) -> tuple[list[SymStep], Node]:
                 if D[k] is None:
                     continue
                 d = expr.lift(p.partials[k](NODE, *n.args, n))
-                c = expr.mul(d, D[k])
+                c = D[k] if d is expr.ONE else (expr.mul(d, D[k]) if d.op == "num" or D[k] is expr.ONE
+                                                 else expr.make("mul", (d, D[k])))
                 formula = c if formula is None else expr.add(formula, c)
         result = simplify(expr.lift(tan[i]))
         if i == len(tape.nodes) - 1:
