@@ -332,7 +332,8 @@ class SymbolicDiffResult:
     def doc(self):
         from .render.doc import Doc, Lines
         sup = "" if self.order == 1 else str(self.order).translate(_SUP)
-        title = f"d{sup}/d{self.variable}{sup} {self.expression}"
+        d = "d" if self.single else "∂"
+        title = f"{d}{sup}/{d}{self.variable}{sup} {self.expression}"
         blocks = []
         if self.steps:
             lines = []
