@@ -9,7 +9,7 @@ series (the adjoint of x is the series of f').
 
 Measured against the two other exact methods (benchmarks/bench_symbolic_length.py):
 nested dual numbers (``ops.dual_ops`` nested N deep) cost 3ᴺ per product —
-0.4–2 s at N = 10 against 0.3–9 ms here — and lose accuracy with N (relative
+0.6–2 s at N = 10 against 1–13 ms here — and lose accuracy with N (relative
 error 8e-6 for tan(x)/x at N = 10, against 2e-13 here); repeated symbolic
 differentiation is exact too and is what ``calc diff EXPR --order N`` prints
 without ``--at``, but its expressions grow quickly (the notes' example passes
