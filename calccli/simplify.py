@@ -50,7 +50,12 @@ def to_q(v: float) -> Fraction:
     return Q(repr(float(v))) if v == v and abs(v) != math.inf else Q(0)
 
 
+_FMAX = Q(1.7976931348623157e308)
+
+
 def _bounded(q: Fraction) -> Fraction:
+    if q.numerator.bit_length() > 1000 and abs(q) > _FMAX:
+        raise OverflowErr("a constant in the result overflows float64 (about 1.8e308)")
     if q.numerator.bit_length() > _MAX_BITS or q.denominator.bit_length() > _MAX_BITS:
         try:
             f = float(q)

@@ -119,13 +119,28 @@ def choose_variables(node: Node, wrt, let_names, many: bool) -> list[str]:
     return free or ["x"]
 
 
+def _exact_node_ops():
+    """NODE, except that functions of numbers stay symbolic (log(2), not 0.6931471805599453):
+    the simplifier folds only what it can fold exactly."""
+    from .ops import Ops
+    from .primitives import PRIMS
+    o = Ops(**vars(NODE))
+    for name, p in PRIMS.items():
+        if p.is_function:
+            setattr(o, name, (lambda n: lambda *a: expr.make(n, tuple(map(expr.lift, a))))(name))
+    return o
+
+
+EXACT = _exact_node_ops()
+
+
 def derivative_node(node: Node, var: str) -> Node:
     """d node / d var, unsimplified (the forward loop on nodes)."""
     tape = build_tape(node)
     xi = tape.variables.get(var)
     if xi is None:
         return expr.ZERO
-    tan = forward(tape, tape.nodes, {xi: NODE.one}, ops=NODE)
+    tan = forward(tape, tape.nodes, {xi: EXACT.one}, ops=EXACT)
     t = tan[-1]
     return expr.ZERO if t is None else expr.lift(t)
 
@@ -147,7 +162,7 @@ def gradient_nodes(node: Node, names: list[str]) -> list[Node]:
     tape = build_tape(node)
     idx = [tape.variables.get(n) for n in names]
     wrt = [i for i in idx if i is not None]
-    adj = reverse(tape, tape.nodes, wrt, ops=NODE) if wrt else []
+    adj = reverse(tape, tape.nodes, wrt, ops=EXACT) if wrt else []
     root = len(tape.nodes) - 1
     out = []
     for i in idx:
@@ -226,7 +241,7 @@ def symbolic_steps(node: Node, var: str) -> tuple[list[SymStep], Node]:
     if xi is None:
         return [], expr.ZERO
     need = depends(tape, [xi])
-    tan = forward(tape, tape.nodes, {xi: NODE.one}, ops=NODE)
+    tan = forward(tape, tape.nodes, {xi: EXACT.one}, ops=EXACT)
     texts: dict[int, str] = {}
     steps = []
     final = expr.ONE if xi == len(tape.nodes) - 1 else expr.ZERO
@@ -250,7 +265,7 @@ def symbolic_steps(node: Node, var: str) -> tuple[list[SymStep], Node]:
             for k, j in enumerate(args):
                 if D[k] is None:
                     continue
-                d = expr.lift(p.partials[k](NODE, *n.args, n))
+                d = expr.lift(p.partials[k](EXACT, *n.args, n))
                 c = D[k] if d is expr.ONE else (expr.mul(d, D[k]) if d.op == "num" or D[k] is expr.ONE
                                                  else expr.make("mul", (d, D[k])))
                 formula = c if formula is None else expr.add(formula, c)
