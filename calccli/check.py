@@ -175,7 +175,7 @@ def _symbolic(node, names):
 def _eval_symbolic(d, env):
     if d is None:
         return None, "", "no symbolic derivative (too large or not supported)"
-    from .symbolic import MAX_PRINTED, printed_length
+    from .symbolic import printed_length
     from .printer import to_text
     text = to_text(d) if printed_length(d) <= 2000 else ""
     try:

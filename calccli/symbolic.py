@@ -389,11 +389,9 @@ class SymbolicGradResult:
                 "derivative_expressions": dict(zip(self.variables, texts))}
 
     def doc(self):
-        from .render.doc import Block, Doc, Lines
+        from .render.doc import Block, Doc, matrix_lines
         texts = [checked_text(g) for g in self.gradient]
-        lines = [f"∂f/∂{v} = {t}" for v, t in zip(self.variables, texts)]
         summary = [(f"∂f/∂{v}", t) for v, t in zip(self.variables, texts)]
-        from .render.doc import matrix_lines
         vec = matrix_lines([[t] for t in texts], "∇f = ")
         return Doc(f"∇ {self.expression}    (variables {', '.join(self.variables)})",
                    [Block("", vec)] if len(texts) > 1 else [], summary)

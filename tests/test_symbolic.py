@@ -5,11 +5,8 @@ import math
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from calccli import expr
 from calccli.derivatives import diff_at
-from calccli.evaluate import evaluate
 from calccli.higher import derivatives_at, diff_higher, dual_derivatives_at
-from calccli.ops import FLOAT
 from calccli.printer import to_text
 from calccli.simplify import simplify
 from calccli.symbolic import derivative, diff_symbolic, grad_symbolic, symbolic_steps
