@@ -170,6 +170,17 @@ def substitute(root: Node, mapping: dict[Node, Node]) -> Node:
     return done[root]
 
 
+def shown_text(node: Node, limit: int = 2000) -> str:
+    """``node`` in calc's syntax, or a note of its size when that would be long."""
+    from .printer import to_text
+    from .symbolic import printed_length
+    n = printed_length(node)
+    if n <= limit:
+        return to_text(node)
+    from .expr import size
+    return f"… (about {n:,} characters written out; {size(node):,} distinct nodes)"
+
+
 def literal(v) -> str:
     """A value in calc's own syntax: 2, 0.1, [1, 2], [[1, 2], [3, 4]] (exact round trip)."""
     if hasattr(v, "tolist"):
@@ -278,10 +289,8 @@ class Session:
     # ---- parsing with user functions ---------------------------------------
 
     def expand(self, text: str):
-        """Parse ``text`` with the user's functions. Returns (Parsed, engine text): the
-        engine text is ``text`` itself, or the expansion printed in calc's syntax."""
+        """Parse ``text`` with the user's functions: (Parsed, whether a function was expanded)."""
         from .parse import parse
-        from .printer import to_text
         mangled = re.sub(r"(\w+)('+)", _prime_names, text)
         scope = _Scope(self)
         try:
@@ -289,7 +298,22 @@ class Session:
         except CalcError as e:
             raise _unmangle(e) from None
         self._check_function_names(parsed)
-        return parsed, (to_text(parsed.node) if scope.used else text)
+        return parsed, scope.used
+
+    @staticmethod
+    def engine_text(node: Node, text: str, expanded: bool) -> str:
+        """The text a command receives: ``text`` itself, or the expansion in calc's syntax."""
+        if not expanded:
+            return text
+        from .parse import MAX_INPUT
+        from .printer import to_text
+        from .symbolic import TooLarge, printed_length
+        n = printed_length(node)
+        if n > MAX_INPUT:
+            raise TooLarge(f"with its functions written out, this expression is about {n:,} characters "
+                           f"long, more than a command accepts ({MAX_INPUT:,}); its value can still be "
+                           "computed (write the expression alone)")
+        return to_text(node)
 
     def _check_function_names(self, parsed) -> None:
         from .expr import free_vars
@@ -323,7 +347,7 @@ class Session:
                                  end=span[1] if span else None)
 
     def constant(self, text: str):
-        """The value of a constant expression that may use bindings and functions."""
+        """The value of an expression that may use bindings and functions (and no other names)."""
         from .evaluate import value_of
         parsed, _ = self.expand(text)
         self._require_bound(parsed)
@@ -367,28 +391,22 @@ class Session:
         return self._evaluate(line)
 
     def _evaluate(self, line: str) -> Outcome:
-        from .commands import eval_compute
-        parsed, etext = self.expand(line)
-        self._require_bound(parsed)
-        result = _anchored(lambda: eval_compute(None, self._lets(parsed.node))(etext), etext, line, 0)
-        if etext != line and hasattr(result, "expression"):
-            result.expression = line.strip()     # f(1), not its expansion
-        return Outcome(result=result, value=True)
+        """An expression alone: evaluated on its DAG (a composition of functions may be a
+        small DAG whose text would be huge)."""
+        from .results import EvalResult
+        value = self.constant(line)
+        return Outcome(result=EvalResult(line.strip(), value, {}), value=True)
 
     def _bind(self, line: str, m) -> Outcome:
-        from .commands import eval_compute
         name, start = m.group(1), m.end()
         self._check_new_name(name, m.start(1), line, "value")
         rhs = line[start:]
         if not rhs.strip():
             raise ParseError(f"expected an expression after '{name} ='", source=line, pos=len(line) - 1)
-        parsed, etext = self.expand(rhs)
         try:
-            self._require_bound(parsed)
-            result = _anchored(lambda: eval_compute(None, self._lets(parsed.node))(etext), etext, rhs, 0)
+            value = self.constant(rhs)
         except CalcError as e:
             raise _shift(e, rhs, line, start)
-        value = result.value
         self.functions.pop(name, None)
         self.bindings[name] = Binding(name, value, literal(value))
         shown = value_lines(value)
@@ -396,7 +414,6 @@ class Session:
                        "\n".join([f"{name} ="] + shown))
 
     def _define(self, line: str, m) -> Outcome:
-        from .printer import to_text
         name, plist, start = m.group(1), m.group(2), m.end()
         self._check_new_name(name, m.start(1), line, "function")
         params: list[str] = []
@@ -423,7 +440,7 @@ class Session:
         fn = Function(name, tuple(params), parsed.node)
         self.bindings.pop(name, None)
         self.functions[name] = fn
-        return Outcome(note=f"{fn.signature()} = {to_text(fn.body)}")
+        return Outcome(note=f"{fn.signature()} = {shown_text(fn.body)}")
 
     def _prime_call(self, line: str, m) -> Outcome:
         """``f'(1)``: the derivative of a defined function, as ``calc diff`` computes it."""
@@ -443,8 +460,7 @@ class Session:
         except CalcError as e:
             raise _shift(e, arg_text, line, arg_start)
         x = fn.params[0]
-        from .printer import to_text
-        body = to_text(fn.body)
+        body = self.engine_text(fn.body, "", True)
         mode = self.mode if self.mode in MODES else "reverse"
         compute = diff_compute([f"{x}={literal(value)}"], self._lets(fn.body, [x]), x, mode, str(order), False)
         res = compute(body)
@@ -463,9 +479,10 @@ class Session:
             raise UsageError(f"{name} needs an expression: {_example(name)}",
                              source=line, pos=len(line.rstrip()))
         try:
-            parsed, etext = self.expand(cmd.expr)
+            parsed, expanded = self.expand(cmd.expr)
         except CalcError as e:
             raise _shift(e, cmd.expr, line, cmd.offset)
+        etext = self.engine_text(parsed.node, cmd.expr, expanded)
         fmt = o.get("format")
         if fmt is not None and name != "graph" and fmt not in FORMATS:
             raise UsageError(f"unknown format '{fmt}': use one of {', '.join(FORMATS)}",
@@ -600,7 +617,6 @@ class Session:
         raise UsageError(f"unknown command '{cmd}': try :help", source=line, pos=0, end=len(cmd))
 
     def vars_text(self) -> str:
-        from .printer import to_text
         lines = []
         for b in self.bindings.values():
             shown = value_lines(b.value)
@@ -610,7 +626,7 @@ class Session:
                 lines.append(f"{b.name} =")
                 lines.extend("  " + s for s in shown)
         for fn in self.functions.values():
-            lines.append(f"{fn.signature()} = {to_text(fn.body)}")
+            lines.append(f"{fn.signature()} = {shown_text(fn.body)}")
         return "\n".join(lines) if lines else "(nothing defined yet)"
 
 

@@ -410,3 +410,16 @@ def test_primes_after_numbers_and_in_products():
     assert value(s, "3 f''(2)") == 36.0
     assert err(s, "2'").kind == "parse"
     assert "unexpected character \"'\"" in err(s, "f(1)'").message
+
+
+def test_nested_compositions_stay_a_small_dag():
+    s = Session()
+    ok(s, "f(x) = x^2 + sin(x)")
+    for new, old in zip("ghkm", "fghk"):
+        ok(s, f"{new}(x) = {old}({old}(x))")
+    note = ok(s, "n(x) = m(m(x))").note          # written out: tens of billions of characters
+    assert note.startswith("n(x) = … (about ") and "distinct nodes" in note
+    assert value(s, "m(0.1)") == 7047.491051431962
+    e = err(s, "diff m(m(x)) at x=0.1")
+    assert e.kind == "size" and e.exit_code == 1 and "characters" in e.message
+    assert ok(s, "diff k(x) at x=0.1").result.value == value(s, "k(0.1)")
