@@ -16,7 +16,7 @@ import os
 import re
 import sys
 
-from .session import COMMANDS, KEYWORDS, META, SPECS, Outcome, Session, strip_comment, value_lines
+from .session import COMMANDS, KEYWORDS, META, SPECS, Outcome, Session, value_lines
 
 PROMPT = "calc> "
 
@@ -231,5 +231,4 @@ def _lexer(session: Session):
     return CalcLexer()
 
 
-__all__ = ["start_repl", "run_script", "interactive", "show", "completions", "tokens", "history_path",
-           "strip_comment"]
+__all__ = ["start_repl", "run_script", "interactive", "show", "completions", "tokens", "history_path"]
