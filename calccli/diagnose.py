@@ -40,6 +40,12 @@ def arg_values(tape, i: int, vals) -> str:
     return ", ".join(parts)
 
 
+def _operands(tape, i: int, vals) -> str:
+    """The arguments' values for a message: names where they have them, else the literals (sqrt(-1): -1)."""
+    where = arg_values(tape, i, vals)
+    return where or ", ".join(_val(vals[j]) for j in dict.fromkeys(tape.args[i]))
+
+
 def value_error(tape, i: int, vals, exc: BaseException) -> CalcError:
     """An exception from evaluating row i, as calc's error."""
     if isinstance(exc, CalcError):
@@ -53,9 +59,10 @@ def value_error(tape, i: int, vals, exc: BaseException) -> CalcError:
     if isinstance(exc, ZeroDivisionError):
         return DomainError(f"{row}: division by zero" + (f" ({where})" if where else ""))
     if prim.name == "pow":
-        return DomainError(f"{row}: {where}: a negative number to a non-integer power is not a real number")
+        return DomainError(f"{row}: " + (f"{where}: " if where else "")
+                           + "a negative number to a non-integer power is not a real number")
     dom = f" ({prim.domain})" if prim.domain else ""
-    return DomainError(f"{row}: {where} is outside the domain of {prim.name}{dom}")
+    return DomainError(f"{row}: {_operands(tape, i, vals)} is outside the domain of {prim.name}{dom}")
 
 
 def derivative_error(tape, i: int, k: int, vals, exc: BaseException) -> CalcError:
@@ -66,22 +73,30 @@ def derivative_error(tape, i: int, k: int, vals, exc: BaseException) -> CalcErro
     where = arg_values(tape, i, vals)
     j = tape.args[i][k]
     wrt = tape.name_of(j)
-    why = "overflows" if isinstance(exc, OverflowError) else "is infinite or undefined"
+    if isinstance(exc, OverflowError):
+        return OverflowErr(f"the derivative overflows at {row} ({where}): the chain-rule product through "
+                           f"∂{tape.names[i]}/∂{wrt} is beyond the range of float64 (about 1.8e308)")
+    why = "is infinite or undefined"
     return NotDifferentiable(
         f"not differentiable at this point: {row} at {where}; ∂{tape.names[i]}/∂{wrt} {why} there")
 
 
-def first_nonfinite(tape, vals) -> CalcError | None:
-    """The first row whose value is inf or NaN (e.g. 1e200*1e200), if any."""
+def first_nonfinite(tape, vals, before: int | None = None) -> CalcError | None:
+    """The first row (before row ``before``) whose value is inf or NaN (e.g. 1e200*1e200), if any."""
     import math
     for i in tape.rows:
+        if i == before:
+            break
         v = vals[i]
+        if v is None:
+            continue
         if isinstance(v, float):
             bad = not math.isfinite(v)
         else:
             import numpy as np
             bad = not np.all(np.isfinite(v))
         if bad:
-            return OverflowErr(f"{describe_row(tape, i)} is {_val(v)} at {arg_values(tape, i, vals)}: "
-                               "the value overflows float64")
+            where = arg_values(tape, i, vals)
+            return OverflowErr(f"{describe_row(tape, i)} is {_val(v)}" + (f" at {where}" if where else "")
+                               + ": the value overflows float64")
     return None

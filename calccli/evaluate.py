@@ -45,8 +45,10 @@ def evaluate(tape, env: dict, ops=FLOAT) -> list:
         for i, f, a in program(tape, ops):
             vals[i] = f(*[vals[j] for j in a])
     except (ArithmeticError, ValueError) as exc:
-        from .diagnose import value_error
-        raise value_error(tape, i, vals, exc) from None
+        from .diagnose import first_nonfinite, value_error
+        # an inf made by an earlier row (1e308*10) fails here (sin(inf)): name the row it came from
+        earlier = first_nonfinite(tape, vals, before=i) if ops is FLOAT else None
+        raise (earlier or value_error(tape, i, vals, exc)) from None
     if ops is FLOAT and not all(map(math.isfinite, (vals[i] for i in tape.rows))):
         from .diagnose import first_nonfinite
         raise first_nonfinite(tape, vals)

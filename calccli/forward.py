@@ -1,6 +1,8 @@
 """Forward mode: tangents from the inputs to the output, one loop over the tape."""
 from __future__ import annotations
 
+from math import isfinite
+
 from .ops import FLOAT
 
 
@@ -17,6 +19,7 @@ def forward(tape, vals, seeds: dict[int, object], ops=FLOAT, record: list | None
         tan[j] = t
     args, prims = tape.args, tape.prims
     fit = getattr(ops, "fit", None)
+    floats = ops is FLOAT
     i = k = -1
     try:
         for i in tape.rows:
@@ -38,6 +41,8 @@ def forward(tape, vals, seeds: dict[int, object], ops=FLOAT, record: list | None
                 c = d * tj
                 if fit is not None:
                     c = fit(c, vals[i])
+                elif floats and not isfinite(c):  # e.g. 1/a at a = 1e-320: inf, silently
+                    raise OverflowError("the derivative is beyond float64")
                 if record is not None:
                     record.append((i, k, j, d, c))
                 t = c if t is None else t + c

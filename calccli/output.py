@@ -52,10 +52,49 @@ def render(result, fmt: str) -> str | None:
     return None
 
 
-def emit(result, fmt: str) -> None:
-    text = render(result, fmt)
+def emit(result, fmt: str) -> int:
+    """Write ``result``; a failure while rendering is reported like any error.
+
+    Returns the exit status (the result's, or the error's)."""
+    try:
+        text = guarded(lambda: render(result, fmt))
+    except CalcError as e:
+        return report_error(e, fmt)
     if text is not None:
-        sys.stdout.write(text)
+        write(text, json_mode=fmt == "json")
+    return getattr(result, "exit_code", 0)
+
+
+def _json_escape(m, enc: str) -> str:
+    ch = m.group()
+    o = ord(ch)
+    if not 0xD800 <= o <= 0xDFFF:  # lone surrogates (undecodable input bytes) are never valid UTF-8
+        try:
+            ch.encode(enc)
+            return ch
+        except (UnicodeEncodeError, LookupError):
+            pass
+    if o > 0xFFFF:
+        o -= 0x10000
+        return "\\u%04x\\u%04x" % (0xD800 + (o >> 10), 0xDC00 + (o & 0x3FF))
+    return "\\u%04x" % o
+
+
+def write(text: str, json_mode: bool = False, stream=None) -> None:
+    """Write to stdout whatever its encoding: never a UnicodeEncodeError.
+
+    In JSON mode characters the stream cannot encode (and lone surrogates, which
+    stand for undecodable input bytes) become \\u escapes, so the output stays
+    strict JSON in valid UTF-8; otherwise they are backslash-escaped."""
+    stream = stream or sys.stdout
+    enc = getattr(stream, "encoding", None) or "utf-8"
+    if json_mode and not text.isascii():
+        import re
+        text = re.sub(r"[^\x00-\x7f]", lambda m: _json_escape(m, enc), text)
+    try:
+        stream.write(text)
+    except UnicodeEncodeError:
+        stream.write(text.encode(enc, "backslashreplace").decode(enc, "replace"))
 
 
 def error_text(err: CalcError) -> str:
@@ -69,7 +108,7 @@ def report_error(err: CalcError, fmt: str | None) -> int:
     """Show ``err`` (caret message on stderr; JSON object on stdout in json mode)."""
     if fmt == "json":
         import json
-        sys.stdout.write(json.dumps(err.to_json(), ensure_ascii=False) + "\n")
+        write(json.dumps(err.to_json(), ensure_ascii=False) + "\n", json_mode=True)
     if sys.stderr.isatty() and not os.environ.get("NO_COLOR"):
         from rich.text import Text
         c = _console(stderr=True)
@@ -78,7 +117,7 @@ def report_error(err: CalcError, fmt: str | None) -> int:
         for line in text[1:]:
             c.print(Text(line, style="red" if line.strip().startswith("^") else ""))
     else:
-        sys.stderr.write(error_text(err) + "\n")
+        write(error_text(err) + "\n", stream=sys.stderr)
     return err.exit_code
 
 
@@ -110,6 +149,47 @@ def summary_line(result) -> str:
     return "\t".join(v for _, v in doc.summary) if doc.summary else ""
 
 
+def _clip(text: str, n: int = 200) -> str:
+    return text if len(text) <= n else text[:n] + f"… ({len(text):,} characters)"
+
+
+def stdin_lines():
+    """(line number, text) for each line of standard input.
+
+    Bytes that do not decode are kept as surrogates, so the parser points at
+    them instead of the read failing. A line longer than calc accepts is not
+    held in memory: it is skipped as it is read and comes back as a ParseError.
+    """
+    from .parse import MAX_INPUT
+    from .errors import ParseError
+    buf = getattr(sys.stdin, "buffer", None)
+    if buf is None:  # a text stream without bytes underneath (tests, embedding)
+        yield from enumerate(sys.stdin, 1)
+        return
+    enc = getattr(sys.stdin, "encoding", None) or "utf-8"
+    limit = 4 * MAX_INPUT + 2  # bytes: a character is at most 4 bytes in UTF-8
+    lineno = 0
+    while True:
+        raw = buf.readline(limit)
+        if not raw:
+            return
+        lineno += 1
+        if len(raw) >= limit and not raw.endswith(b"\n"):
+            total = len(raw)
+            while True:
+                more = buf.readline(1 << 20)
+                total += len(more)
+                if not more or more.endswith(b"\n"):
+                    break
+            yield lineno, ParseError(f"the line is {total:,} bytes long; calc accepts at most "
+                                     f"{MAX_INPUT:,} characters")
+            continue
+        try:
+            yield lineno, raw.decode(enc, "surrogateescape")
+        except (LookupError, UnicodeError):
+            yield lineno, raw.decode("utf-8", "surrogateescape")
+
+
 def run(expr: str, compute: Callable[[str], object], fmt: str | None) -> int:
     """Compute and print one expression, or every line of stdin when ``expr`` is '-'."""
     try:
@@ -121,33 +201,36 @@ def run(expr: str, compute: Callable[[str], object], fmt: str | None) -> int:
             result = guarded(lambda: compute(expr))
         except CalcError as e:
             return report_error(e, fmt)
-        emit(result, fmt)
-        return getattr(result, "exit_code", 0)
+        return emit(result, fmt)
     status = 0
-    for lineno, line in enumerate(sys.stdin, 1):
-        line = line.strip()
-        if not line or line.startswith("#"):
-            continue
+    for lineno, line in stdin_lines():
+        if not isinstance(line, CalcError):
+            line = line.strip()
+            if not line or line.startswith("#"):
+                continue
         try:
+            if isinstance(line, CalcError):
+                raise line
             result = guarded(lambda: compute(line))
+            if fmt == "json":
+                text = guarded(lambda: render(result, "json"))
+            elif fmt == "latex":
+                text = guarded(lambda: render(result, "latex"))
+            else:
+                text = guarded(lambda: summary_line(result) + "\n")
         except CalcError as e:
             status = max(status, e.exit_code)
             if fmt == "json":
                 import json
                 obj = e.to_json()
                 obj["error"]["line"] = lineno
-                obj["error"]["input"] = line
-                sys.stdout.write(json.dumps(obj, ensure_ascii=False) + "\n")
+                obj["error"]["input"] = _clip(line) if isinstance(line, str) else None
+                write(json.dumps(obj, ensure_ascii=False) + "\n", json_mode=True)
             else:
-                sys.stdout.write(f"error\t{e.message}\n")
-            sys.stderr.write(f"line {lineno}: " + error_text(e) + "\n")
+                write(f"error\t{e.message}\n")
+            write(f"line {lineno}: " + error_text(e) + "\n", stream=sys.stderr)
             continue
-        if fmt == "json":
-            emit(result, "json")
-        elif fmt == "latex":
-            emit(result, "latex")
-        else:
-            sys.stdout.write(summary_line(result) + "\n")
+        write(text, json_mode=fmt == "json")
         status = max(status, getattr(result, "exit_code", 0))
         sys.stdout.flush()
     return status

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import difflib
 import os
-import tempfile
 from pathlib import Path
 
 from . import expr
@@ -29,16 +28,24 @@ def grammar_path() -> Path:
     raise FileNotFoundError("grammar/calc.lark is missing from the installation")
 
 
-def _cache_path(grammar: Path) -> str:
+def _cache_path(grammar: Path) -> str | None:
+    """Where to cache the parser tables: a directory only this user can write, or None.
+
+    Lark unpickles its cache file, so the file must never sit where another
+    user could plant one (a shared temporary directory): without a private
+    cache directory calc builds the tables each time instead."""
     st = grammar.stat()
     tag = f"{st.st_size}-{int(st.st_mtime)}"
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
     d = os.path.join(base, "calccli")
     try:
-        os.makedirs(d, exist_ok=True)
+        os.makedirs(d, mode=0o700, exist_ok=True)
+        ds = os.stat(d)
+        if hasattr(os, "getuid") and (ds.st_uid != os.getuid() or ds.st_mode & 0o022):
+            return None
         return os.path.join(d, f"lalr-{tag}.cache")
     except OSError:
-        return os.path.join(tempfile.gettempdir(), f"calccli-lalr-{tag}.cache")
+        return None
 
 
 def _get_parser():
@@ -47,9 +54,12 @@ def _get_parser():
         from lark import Lark
         g = grammar_path()
         kw = dict(parser="lalr", transformer=_Build(), maybe_placeholders=True)
+        cache = _cache_path(g)
         try:
-            _parser = Lark(g.read_text(encoding="utf-8"), cache=_cache_path(g), **kw)
-        except OSError:  # unwritable cache: build without it
+            if cache is None:
+                raise OSError("no private cache directory")
+            _parser = Lark(g.read_text(encoding="utf-8"), cache=cache, **kw)
+        except OSError:  # no usable cache: build without it
             _parser = Lark(g.read_text(encoding="utf-8"), **kw)
     return _parser
 
@@ -74,7 +84,9 @@ class _Build:
         tok = c[0]
         v = float(tok)
         if v == float("inf"):
-            raise ParseError(f"the number {tok} is too large", pos=tok.start_pos, end=tok.end_pos)
+            shown = tok if len(tok) <= 40 else f"{tok[:20]}…{tok[-8:]} ({len(tok):,} characters)"
+            raise ParseError(f"the number {shown} is too large (float64 ends at about 1.8e308)",
+                             pos=tok.start_pos, end=tok.end_pos)
         return self._t(expr.num(v), tok.start_pos, tok.end_pos)
 
     def var(self, c):

@@ -1,6 +1,8 @@
 """Reverse mode: adjoints from the output back to the inputs, one loop over the tape."""
 from __future__ import annotations
 
+from math import isfinite
+
 from .evaluate import depends
 from .ops import FLOAT
 
@@ -24,6 +26,7 @@ def reverse(tape, vals, wrt: list[int], ops=FLOAT, seed=None, record: list | Non
     adj[root] = ops.one if seed is None else seed
     args, prims = tape.args, tape.prims
     fit = getattr(ops, "fit", None)
+    floats = ops is FLOAT
     i = k = -1
     try:
         for i in reversed(tape.rows):
@@ -45,6 +48,8 @@ def reverse(tape, vals, wrt: list[int], ops=FLOAT, seed=None, record: list | Non
                     c = g * d
                     if fit is not None:
                         c = fit(c, vals[j])
+                    elif floats and not isfinite(c):  # e.g. 1/a at a = 1e-320: inf, silently
+                        raise OverflowError("the derivative is beyond float64")
                 if record is not None:
                     record.append((i, k, j, d, c))
                 adj[j] = c if adj[j] is None else adj[j] + c
