@@ -37,20 +37,20 @@ def show(outcome: Outcome, session: Session, *, interactive: bool, default_fmt: 
                 obj = outcome.error.to_json()
                 if lineno is not None:
                     obj["error"]["line"] = lineno
-                sys.stdout.write(json.dumps(obj, ensure_ascii=False) + "\n")
+                output.write(json.dumps(obj, ensure_ascii=False) + "\n", json_mode=True)
             sys.stdout.flush()
             where = f"line {lineno}: " if lineno is not None else ""
-            sys.stderr.write(where + output.error_text(outcome.error) + "\n")
+            output.write(where + output.error_text(outcome.error) + "\n", stream=sys.stderr)
             sys.stderr.flush()
         return outcome.status
     if outcome.text:
-        sys.stdout.write(outcome.text + "\n")
+        output.write(outcome.text + "\n")
     if outcome.note and interactive:
-        sys.stdout.write(outcome.note + "\n")
+        output.write(outcome.note + "\n")
     status = outcome.status
     if outcome.result is not None:
         if outcome.value and fmt in ("rich", "plain"):
-            sys.stdout.write("\n".join(value_lines(outcome.result.value)) + "\n")
+            output.write("\n".join(value_lines(outcome.result.value)) + "\n")
         else:
             rc = output.emit(outcome.result, fmt)
             status = rc if isinstance(rc, int) else status
@@ -59,11 +59,13 @@ def show(outcome: Outcome, session: Session, *, interactive: bool, default_fmt: 
 
 
 def run_script(lines, session: Session | None = None, default_fmt: str = "plain") -> int:
-    """Execute ``lines`` (any iterable of strings); the status of the first failing statement, or 0."""
+    """Execute ``lines`` (strings; a CalcError stands for a line that could not be read);
+    the status of the first failing statement, or 0."""
+    from .errors import CalcError
     session = session or Session()
     status = 0
     for lineno, line in enumerate(lines, 1):
-        outcome = session.execute(line)
+        outcome = Outcome(error=line) if isinstance(line, CalcError) else session.execute(line)
         rc = show(outcome, session, interactive=False, default_fmt=default_fmt, lineno=lineno)
         if rc and not status:
             status = rc
@@ -75,7 +77,8 @@ def run_script(lines, session: Session | None = None, default_fmt: str = "plain"
 def start_repl() -> int:
     if sys.stdin.isatty() and sys.stdout.isatty():
         return interactive()
-    return run_script(sys.stdin)
+    from .output import stdin_lines   # bytes that do not decode become parse errors
+    return run_script(line for _, line in stdin_lines())
 
 
 # ---- the interactive session ----------------------------------------------------

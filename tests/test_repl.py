@@ -277,3 +277,16 @@ def test_run_script_as_a_library(capsys):
     assert run_script(["g(x) = 3x^2", "g'(2)", ":vars"], s) == 0
     out = capsys.readouterr().out
     assert out == "12\ng(x) = 3x^2\n"
+
+
+def test_script_with_undecodable_bytes_and_ascii_locale(tmp_path):
+    path = tmp_path / "bytes.calc"
+    path.write_bytes("θ = 2\nθ^2\n\xff\n7\n".encode("utf-8").replace("\xff".encode("utf-8"), b"\xff"))
+    for extra in ({}, {"PYTHONIOENCODING": "ascii", "LANG": "C", "LC_ALL": "C"}):
+        with open(path, "rb") as stdin:
+            p = subprocess.run([sys.executable, "-m", "calccli", "repl"], stdin=stdin, capture_output=True,
+                               cwd=str(ROOT), env=_env(tmp_path, **extra), timeout=120)
+        err = p.stderr.decode("utf-8", "replace")
+        assert "Traceback" not in err and p.returncode == 2, err
+        assert p.stdout.decode().splitlines()[-1] == "7"
+    assert p.stdout.decode() == "7\n"            # ascii: θ is not readable, each line says so
