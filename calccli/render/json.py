@@ -13,6 +13,8 @@ def clean(v):
     if isinstance(v, int):
         return v
     if isinstance(v, float):
+        if v == 0.0:
+            return 0.0  # no -0.0 in JSON (jq prints it as -0)
         return v if math.isfinite(v) else ("inf" if v > 0 else "-inf" if v < 0 else "nan")
     if isinstance(v, dict):
         return {str(k): clean(x) for k, x in v.items()}
