@@ -10,7 +10,7 @@ import unicodedata
 
 from . import expr
 from .numfmt import fmt_number
-from .ops import FLOAT, NODE
+from .ops import FLOAT, NODE_EXACT
 from .printer import definition, to_text
 from .results import Partial, Step, TraceRow
 
@@ -31,7 +31,7 @@ def local_partial_expr(tape, i: int, k: int) -> str:
     """∂(row i)/∂(argument k) in terms of the names: e.g. 'exp(a)' for b = exp(a)."""
     args = [_placeholder(tape, j) for j in tape.args[i]]
     out = expr.make(tape.nodes[i].op, tuple(args), tape.nodes[i].value)
-    d = tape.prims[i].partials[k](NODE, *args, out)
+    d = tape.prims[i].partials[k](NODE_EXACT, *args, out)
     return to_text(expr.lift(d))
 
 

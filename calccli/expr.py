@@ -28,6 +28,10 @@ class Node:
 
     def __repr__(self) -> str:
         from .printer import to_text
+        from .tape import topo_order
+        n = len(topo_order(self))
+        if n > 200:  # printing a large shared DAG in full can take gigabytes
+            return f"Node(<{self.op}, {n} distinct nodes>)"
         return f"Node({to_text(self)!r})"
 
     def __str__(self) -> str:

@@ -94,6 +94,10 @@ class GraphResult:
         out.append("}")
         return out
 
+    def raw_text(self) -> str | None:
+        """DOT is written as it is (no title, no indentation) for Graphviz."""
+        return "\n".join(self.dot_lines()) + "\n" if self.style == "dot" else None
+
     def doc(self):
         from .render.doc import Block, Doc, Table
         if self.style == "dot":

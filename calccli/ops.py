@@ -58,8 +58,19 @@ def _node_ops() -> Ops:
     return o
 
 
+def _exact_node_ops() -> Ops:
+    """NODE, except that functions of numbers stay symbolic (log(2), not
+    0.6931471805599453): for printed derivatives, where exact beats folded."""
+    o = Ops(**vars(NODE))
+    for name, p in PRIMS.items():
+        if p.is_function:
+            setattr(o, name, (lambda n: lambda *a: expr.make(n, tuple(map(expr.lift, a))))(name))
+    return o
+
+
 FLOAT = _float_ops()
 NODE = _node_ops()
+NODE_EXACT = _exact_node_ops()
 
 
 class Dual:

@@ -42,6 +42,9 @@ def render(result, fmt: str) -> str | None:
     if fmt == "latex":
         from .render.latex import to_latex
         return to_latex(result)
+    raw = getattr(result, "raw_text", None)
+    if raw is not None and fmt in ("plain", "rich") and raw() is not None:
+        return raw()
     from .render.views import to_doc
     doc = to_doc(result)
     if fmt == "plain":

@@ -20,7 +20,7 @@ from .errors import CalcError, ShapeError, UsageError
 from .evaluate import depends
 from .expr import Node, free_vars
 from .forward import forward
-from .ops import NODE
+from .ops import NODE_EXACT
 from .parse import parse
 from .printer import to_text
 from .reverse import reverse
@@ -119,19 +119,7 @@ def choose_variables(node: Node, wrt, let_names, many: bool) -> list[str]:
     return free or ["x"]
 
 
-def _exact_node_ops():
-    """NODE, except that functions of numbers stay symbolic (log(2), not 0.6931471805599453):
-    the simplifier folds only what it can fold exactly."""
-    from .ops import Ops
-    from .primitives import PRIMS
-    o = Ops(**vars(NODE))
-    for name, p in PRIMS.items():
-        if p.is_function:
-            setattr(o, name, (lambda n: lambda *a: expr.make(n, tuple(map(expr.lift, a))))(name))
-    return o
-
-
-EXACT = _exact_node_ops()
+EXACT = NODE_EXACT  # functions of numbers stay exact: log(2), not 0.693…
 
 
 def derivative_node(node: Node, var: str) -> Node:
