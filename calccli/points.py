@@ -110,10 +110,14 @@ def resolve(node: Node, at: list[str] | None = None, let: list[str] | None = Non
     let_names = {b.name for b in lets}
     point: dict = {}
     bare = [b for b in ats if b.name is None]
+    if len(bare) > 1:  # --at 1 --at 2: which is which?
+        b = bare[1]
+        raise UsageError(f"--at gives {len(bare)} values without names ({', '.join(x.text.strip() for x in bare)}); "
+                         "name them: --at x=…,y=…", source=b.option, pos=b.pos)
     if bare:
         candidates = [v for v in free if v not in let_names and v not in env]
         if wrt:
-            w = [wrt] if isinstance(wrt, str) else list(wrt)
+            w = ([n.strip() for n in wrt.split(",") if n.strip()] if isinstance(wrt, str) else list(wrt)) or [wrt]
             candidates = [v for v in w if v in candidates or v not in free] if len(w) == 1 else candidates
         if len(candidates) != 1:
             b = bare[0]

@@ -4,6 +4,8 @@
     python tests/fuzz_atheris.py -max_total_time=600            # ten minutes
     python tests/fuzz_atheris.py -runs=200000 -dict=tests/calc.dict   # with a token dictionary, if you make one
     python tests/fuzz_atheris.py crash-<hash>                   # replay a crash file
+    CALC_ATHERIS_COLLECT=findings.txt python tests/fuzz_atheris.py -max_total_time=600
+                        # keep going: write each distinct failure (type and place) with its input
 
 Each input picks a command, an expression and some options, and runs the
 library the way the CLI does: parse, resolve --at/--let/--wrt, compute, render
@@ -16,12 +18,23 @@ fuzzing is tests/test_fuzz.py (hypothesis).
 """
 from __future__ import annotations
 
+import base64
 import io
+import os
 import sys
+import traceback
+from pathlib import Path
 
 import atheris
 
 with atheris.instrument_imports(include=["calccli"]):
+    import importlib
+    import pkgutil
+
+    import calccli
+    for _m in pkgutil.walk_packages(calccli.__path__, "calccli."):  # the lazily imported ones too
+        if _m.name not in ("calccli.__main__", "calccli.repl"):
+            importlib.import_module(_m.name)
     from calccli import commands as C
     from calccli.errors import CalcError
     from calccli.output import render
@@ -75,7 +88,28 @@ def _check(exc: CalcError):
     exc.to_json()
 
 
+COLLECT = os.environ.get("CALC_ATHERIS_COLLECT")  # a file: record distinct failures there and go on
+_seen: set = set()
+
+
 def TestOneInput(data: bytes):
+    if not COLLECT:
+        return _one(data)
+    try:
+        _one(data)
+    except Exception as exc:  # noqa: BLE001 - collecting
+        frames = [f for f in traceback.extract_tb(exc.__traceback__) if "calccli" in f.filename]
+        where = f"{Path(frames[-1].filename).name}:{frames[-1].lineno}" if frames else "?"
+        key = (type(exc).__name__, where)
+        if key not in _seen:
+            _seen.add(key)
+            with open(COLLECT, "a", encoding="utf-8") as f:
+                f.write(f"{key[0]} at {where}: {str(exc)[:200]!r}\n    input (base64): "
+                        f"{base64.b64encode(data).decode()}\n")
+            print(f"NEW FAILURE {key}", file=sys.stderr)
+
+
+def _one(data: bytes):
     fdp = atheris.FuzzedDataProvider(data)
     cmd = COMMANDS[fdp.ConsumeIntInRange(0, len(COMMANDS) - 1)]
     compute = None
@@ -108,7 +142,10 @@ def TestOneInput(data: bytes):
         except CalcError as e:
             _check(e)
     from rich.console import Console
-    rich_render.render(to_doc(result), Console(file=io.StringIO(), width=100))
+    try:
+        rich_render.render(to_doc(result), Console(file=io.StringIO(), width=100))
+    except CalcError as e:  # a result may refuse to render (too large to print)
+        _check(e)
 
 
 def main():

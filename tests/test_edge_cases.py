@@ -439,3 +439,27 @@ def test_derivative_of_1_over_tiny_x_is_an_overflow_not_a_singularity():
 def test_a_huge_order_is_refused(cli):
     code, out, err = cli("diff", "x^2", "--at", "1", "--order", "1000000")
     assert code == 2
+
+
+# ---------------------------------------------------------------------------
+# Found by fuzzing in the core, fixed
+# ---------------------------------------------------------------------------
+
+def test_two_bare_at_values_are_a_usage_error(cli):
+    code, out, err = cli("eval", "x", "--at", "1", "--at", "2")
+    assert code == 2 and "--at gives 2 values without names (1, 2)" in err
+    assert "None" not in out + err
+
+
+def test_wrt_with_spaces_names_the_bare_value():
+    from calccli.derivatives import diff_at
+    assert diff_at("x^2", ["3"], wrt=" x").derivative == 6.0
+
+
+def test_printed_product_with_a_vector_reads_back():
+    """x*[x] printed as 'x [x]' read back as indexing: the printer writes 'x*[x]'."""
+    from calccli.parse import parse
+    from calccli.printer import to_text
+    for text in ("(x)*(([x])^T)", "x*[1, 2]", "2*[x, y]", "(x+1)*[[1, 2], [3, 4]]"):
+        node = parse(text).node
+        assert parse(to_text(node)).node is node, to_text(node)
