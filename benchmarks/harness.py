@@ -49,11 +49,12 @@ def calc_command() -> list[str]:
 
 @dataclass
 class Proc:
-    seconds: float
+    seconds: float                 # wall time, fork to exit
     maxrss_mb: float
     returncode: int
     stdout: bytes
     stderr: bytes
+    cpu: float = 0.0               # user + system CPU time of the child (less sensitive to load)
 
 
 def run_process(cmd: list[str], stdin_path: str | None = None, env: dict | None = None) -> Proc:
@@ -73,7 +74,8 @@ def run_process(cmd: list[str], stdin_path: str | None = None, env: dict | None 
         out.seek(0)
         err.seek(0)
         # ru_maxrss is in kilobytes on Linux
-        return Proc(dt, ru.ru_maxrss / 1024, p.returncode, out.read(), err.read())
+        return Proc(dt, ru.ru_maxrss / 1024, p.returncode, out.read(), err.read(),
+                    ru.ru_utime + ru.ru_stime)
 
 
 def time_call(fn, *args) -> float:

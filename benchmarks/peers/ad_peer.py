@@ -30,6 +30,17 @@ def _median_time(f, x, rounds, sync):
     return statistics.median(ts)
 
 
+def _alternated(fa, fb, x, rounds, sync):
+    """Medians of fa(x) and fb(x), timed A B A B …"""
+    ta, tb = [], []
+    for _ in range(rounds):
+        for f, ts in ((fa, ta), (fb, tb)):
+            t0 = time.perf_counter()
+            sync(f(x))
+            ts.append(time.perf_counter() - t0)
+    return statistics.median(ta), statistics.median(tb)
+
+
 def load(lib):
     if lib == "jax":
         import jax
@@ -74,8 +85,7 @@ def main(argv):
     sync(fv(x))
     sync(gv(x))
     first = time.perf_counter() - t0
-    ev = _median_time(fv, x, rounds, sync)
-    gr = _median_time(gv, x, rounds, sync)
+    ev, gr = _alternated(fv, gv, x, rounds, sync)
     out = {"lib": lib, "n": n, "eval": ev, "grad": gr, "grad_over_eval": gr / ev,
            "first_call": first, "value": float(fv(x)), "grad_head": [float(v) for v in gv(x)[:3]],
            "hessian": {}}
