@@ -370,12 +370,17 @@ def table_markdown() -> str:
     return "\n".join(out)
 
 
+HEAD_ONLY = False
+
+
 def tree_state() -> str:
     """The commit measured, and which engine files differ from it (work in progress is measured too)."""
     def git(*a):
         r = subprocess.run(["git", *a], cwd=ROOT, capture_output=True, text=True)
         return r.stdout.rstrip("\n") if r.returncode == 0 else ""
     head = git("rev-parse", "--short", "HEAD") or "?"
+    if HEAD_ONLY:
+        return f"commit {head} (a snapshot of it, with --head)"
     dirty = [line[3:] for line in git("status", "--porcelain", "--", "calccli", "grammar").splitlines()]
     return f"commit {head}" + (f" + uncommitted changes in {', '.join(dirty)}" if dirty else "")
 
@@ -400,7 +405,20 @@ def main(argv=None) -> int:
                     help="a Python with jax and/or autograd for the optional peers of items 3 and 4 "
                          "(default: $CALC_BENCH_PEER_PYTHON, else this Python)")
     ap.add_argument("--json", metavar="FILE", help="also write the rows as JSON")
+    ap.add_argument("--head", action="store_true",
+                    help="measure a snapshot of the last commit (git archive HEAD) instead of the working "
+                         "tree, e.g. while others have work in progress in calccli/")
     args = ap.parse_args(argv)
+    snapshot = None
+    if args.head:
+        snapshot = tempfile.TemporaryDirectory(prefix="calc-bench-head-")
+        archive = subprocess.run(["git", "archive", "HEAD", "calccli", "grammar"], cwd=ROOT,
+                                 capture_output=True, check=True).stdout
+        subprocess.run(["tar", "-x", "-C", snapshot.name], input=archive, check=True)
+        ENV["PYTHONPATH"] = snapshot.name + (os.pathsep + ENV["PYTHONPATH"] if ENV.get("PYTHONPATH") else "")
+        sys.path.insert(0, snapshot.name)
+        global HEAD_ONLY
+        HEAD_ONLY = True
     only = {s.strip() for s in args.only.split(",")}
     q = args.quick
     print(f"calc benchmarks ({'quick' if q else 'full'} run), `{' '.join(Path(c).name for c in CALC)}` "
