@@ -30,8 +30,12 @@ def _console(stderr: bool = False):
     from rich.console import Console
     # NO_COLOR: no escape codes at all (rich's no_color alone still writes bold)
     no_color = bool(os.environ.get("NO_COLOR"))
-    return Console(stderr=stderr, highlight=False, no_color=no_color or None,
-                   **({"color_system": None} if no_color else {}))
+    kw = dict(stderr=stderr, highlight=False, no_color=no_color or None,
+              **({"color_system": None} if no_color else {}))
+    c = Console(**kw)
+    if c.width < 20:  # COLUMNS=0 (or a tiny window) would print nothing, or one character a line
+        c = Console(width=80, **kw)
+    return c
 
 
 def render(result, fmt: str) -> str | None:

@@ -483,3 +483,10 @@ def test_deep_input_through_the_symbolic_commands_finishes(cli, args):
 def test_deep_input_in_latex_is_bounded(cli):
     code, out, err = cli("diff", DEEP_SIN, "--at", "0.5", "--format", "latex")
     assert code == 0
+
+
+@pytest.mark.parametrize("columns", ["0", "1", "-5", "abc"])
+def test_rich_output_survives_odd_terminal_widths(cli, columns):
+    code, out, err = cli("diff", "x^2", "--at", "1", "--format", "rich", env={"COLUMNS": columns})
+    assert code == 0
+    assert "f'(1) = 2" in out
