@@ -299,6 +299,9 @@ def test_library_commands_raise_only_calc_errors(text, data):
     result = only_calc_errors(compute, text)
     if result is not None:
         render_everywhere(result)
+        from calccli.render.json import to_obj
+        obj = only_calc_errors(to_obj, result)
+        assert obj is None or not non_finite(obj), (cmd, text, obj)
 
 
 @fuzz(800)
