@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+from operator import itemgetter
 
 from .errors import UsageError
 from .expr import CONSTANTS
@@ -18,21 +19,60 @@ def program(tape, ops):
     return prog
 
 
+def _eval_program(tape, ops):
+    """Per intermediate variable (index, function, a, b), cached per tape and ops:
+    a, b are the argument indices of a binary row; b = -1 marks a unary row and
+    b = -2 any other arity (then a is the tuple of argument indices). Unpacking
+    arity-specific tuples saves building an argument list per row."""
+    key = ("eval-fast", id(ops))
+    prog = tape.cache.get(key)
+    if prog is None:
+        prog = []
+        for i in tape.rows:
+            f, a = getattr(ops, tape.prims[i].name), tape.args[i]
+            prog.append((i, f, a[0], a[1]) if len(a) == 2 else
+                        (i, f, a[0], -1) if len(a) == 1 else (i, f, a, -2))
+        tape.cache[key] = prog
+    return prog
+
+
+def _leaf_plan(tape):
+    """Per tape: a template of the values list with numbers and constants filled
+    in, the (index, name) of each variable, the indices of the other leaves, and
+    a C-level getter of the rows' values (for the finiteness check)."""
+    plan = tape.cache.get("leaves")
+    if plan is None:
+        template = [None] * len(tape.nodes)
+        slots, fixed = [], []
+        for i, n in enumerate(tape.nodes):
+            if n.op == "num":
+                template[i] = n.value
+                fixed.append(i)
+            elif n.op == "const":
+                template[i] = CONSTANTS[n.value]
+                fixed.append(i)
+            elif n.op == "var":
+                slots.append((i, n.value))
+        rows = tape.rows
+        getter = itemgetter(*rows) if len(rows) > 1 else (lambda v: tuple(v[i] for i in rows))
+        plan = tape.cache["leaves"] = (template, tuple(slots), tuple(fixed), getter)
+    return plan
+
+
 def leaf_values(tape, env: dict, ops=FLOAT) -> list:
-    vals = [None] * len(tape.nodes)
+    template, slots, fixed, _ = _leaf_plan(tape)
+    vals = template.copy()
+    for i, name in slots:
+        try:
+            vals[i] = env[name]
+        except KeyError:
+            raise UsageError(f"the variable '{name}' has no value: give it with --at "
+                             f"{name}=… (or --let)") from None
     lift = getattr(ops, "lift_leaf", None)
-    for i, n in enumerate(tape.nodes):
-        if n.op == "num":
-            vals[i] = n.value
-        elif n.op == "const":
-            vals[i] = CONSTANTS[n.value]
-        elif n.op == "var":
-            try:
-                vals[i] = env[n.value]
-            except KeyError:
-                raise UsageError(f"the variable '{n.value}' has no value: give it with --at "
-                                 f"{n.value}=… (or --let)") from None
-        if lift is not None and vals[i] is not None:
+    if lift is not None:
+        for i in fixed:
+            vals[i] = lift(vals[i])
+        for i, _ in slots:
             vals[i] = lift(vals[i])
     return vals
 
@@ -42,14 +82,19 @@ def evaluate(tape, env: dict, ops=FLOAT) -> list:
     vals = leaf_values(tape, env, ops)
     i = -1
     try:
-        for i, f, a in program(tape, ops):
-            vals[i] = f(*[vals[j] for j in a])
+        for i, f, a, b in _eval_program(tape, ops):
+            if b >= 0:
+                vals[i] = f(vals[a], vals[b])
+            elif b == -1:
+                vals[i] = f(vals[a])
+            else:
+                vals[i] = f(*[vals[j] for j in a])
     except (ArithmeticError, ValueError) as exc:
         from .diagnose import first_nonfinite, value_error
         # an inf made by an earlier row (1e308*10) fails here (sin(inf)): name the row it came from
         earlier = first_nonfinite(tape, vals, before=i) if ops is FLOAT else None
         raise (earlier or value_error(tape, i, vals, exc)) from None
-    if ops is FLOAT and not all(map(math.isfinite, (vals[i] for i in tape.rows))):
+    if ops is FLOAT and not all(map(math.isfinite, _leaf_plan(tape)[3](vals))):
         from .diagnose import first_nonfinite
         raise first_nonfinite(tape, vals)
     check = getattr(ops, "check_finite", None)

@@ -27,12 +27,24 @@ def _placeholder(tape, j):
     return expr.var(tape.names[j]) if j in tape.names else n
 
 
+_PARTIAL_TEXT: dict = {}
+
+
 def local_partial_expr(tape, i: int, k: int) -> str:
-    """∂(row i)/∂(argument k) in terms of the names: e.g. 'exp(a)' for b = exp(a)."""
-    args = [_placeholder(tape, j) for j in tape.args[i]]
-    out = expr.make(tape.nodes[i].op, tuple(args), tape.nodes[i].value)
-    d = tape.prims[i].partials[k](NODE_EXACT, *args, out)
-    return to_text(expr.lift(d))
+    """∂(row i)/∂(argument k) in terms of the names: e.g. 'exp(a)' for b = exp(a).
+
+    Remembered per (row in terms of its argument names, k): the same local
+    rows (b = exp(a), c = a + b) recur from one batch line to the next."""
+    args = tuple(_placeholder(tape, j) for j in tape.args[i])
+    out = expr.make(tape.nodes[i].op, args, tape.nodes[i].value)
+    key = (out, k)
+    text = _PARTIAL_TEXT.get(key)
+    if text is None:
+        d = tape.prims[i].partials[k](NODE_EXACT, *args, out)
+        text = to_text(expr.lift(d))
+        if len(_PARTIAL_TEXT) < 65536:
+            _PARTIAL_TEXT[key] = text
+    return text
 
 
 def _shown_args(tape, i, need):

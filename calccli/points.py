@@ -6,6 +6,7 @@ calc's own engine (never by Python's eval).
 """
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 
@@ -59,8 +60,35 @@ def parse_bindings(options: list[str] | None, flag: str = "--at") -> list[Bindin
     return out
 
 
+# A plain decimal literal, optionally negated: the grammar's NUMBER (see
+# grammar/calc.lark) with an optional unary minus, and the grammar's ignored
+# whitespace around them.
+_LITERAL = re.compile(r"[ \t\f\r\n]*(-?)[ \t\f\r\n]*((?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)[ \t\f\r\n]*")
+_CONSTANTS: dict[str, float] = {}
+
+
 def constant_value(text: str):
-    """The value of a constant expression (a number, pi/4, [1, 2], [[1,2],[3,4]])."""
+    """The value of a constant expression (a number, pi/4, [1, 2], [[1,2],[3,4]]).
+
+    A plain number (``--at x=1.3``, or each of a thousand ``x1=…,x2=…``) is read
+    with ``float`` — exactly what parsing it would give — instead of a full
+    parse; other scalar values are remembered by text (in batch mode one
+    ``--at`` serves every line)."""
+    m = _LITERAL.fullmatch(text)
+    if m is not None:
+        v = float(m.group(2))
+        if math.isfinite(v):  # else let the parser say "too large"
+            return -v if m.group(1) and v != 0.0 else v
+    v = _CONSTANTS.get(text)
+    if v is not None:
+        return v
+    v = _constant_value(text)
+    if isinstance(v, float) and len(_CONSTANTS) < 4096:
+        _CONSTANTS[text] = v
+    return v
+
+
+def _constant_value(text: str):
     from .parse import parse
     from .evaluate import value_of
     node = parse(text).node

@@ -58,12 +58,23 @@ def obj_DiffResult(r) -> dict:
     }
 
 
-def to_obj(result) -> dict:
+def _raw(result):
     if hasattr(result, "json"):
-        return clean(result.json())
+        return result.json()
     fn = globals().get("obj_" + type(result).__name__)
-    return clean(fn(result) if fn is not None else result)
+    return fn(result) if fn is not None else result
+
+
+def to_obj(result) -> dict:
+    return clean(_raw(result))
 
 
 def dumps(result) -> str:
-    return json.dumps(to_obj(result), ensure_ascii=False, allow_nan=False)
+    """Most results are plain dicts of finite floats, strings and lists, which
+    json encodes directly (in C); ``clean`` runs only when that fails (NaN or
+    infinity, numpy values, dataclasses)."""
+    raw = _raw(result)
+    try:
+        return json.dumps(raw, ensure_ascii=False, allow_nan=False)
+    except (TypeError, ValueError):
+        return json.dumps(clean(raw), ensure_ascii=False, allow_nan=False)

@@ -296,7 +296,7 @@ def symbolic_diff_latex(r) -> str:
     x = name(r.variable)
     sup = "" if r.order == 1 else f"^{{{r.order}}}"
     d = (r"\frac{d" + sup + "}{d" + x + sup + "}") if r.single else \
-        (r"\frac{\partial" + sup + "}{\partial " + x + sup + "}")
+        (r"\frac{\partial" + sup + r"}{\partial " + x + sup + "}")
     parts = []
     if r.steps:
         parts.append("\\begin{aligned}\n" + " \\\\\n".join(_sym_step_rows(r.steps, r.variable))
