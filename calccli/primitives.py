@@ -46,6 +46,14 @@ def _pow(x: float, y: float) -> float:
     return math.pow(x, y)
 
 
+def _pow_dx(o, x, y, out):
+    """∂(x^y)/∂x = y·x^(y-1); a zero exponent that is a plain number gives 0
+    (x^0 = 1 everywhere, also at x = 0 where 0·0^(-1) would fail)."""
+    if isinstance(y, (int, float)) and y == 0:
+        return 0
+    return y * o.pow(x, y - 1)
+
+
 def _sigmoid(x: float) -> float:
     if x >= 0:
         return 1.0 / (1.0 + math.exp(-x))
@@ -74,7 +82,8 @@ _TABLE = [
     Prim("mul", 2, operator.mul, (lambda o, x, y, out: y, lambda o, x, y, out: x),
          np="multiply", infix="*", prec=PREC_MUL, latex="{0} {1}"),
     Prim("div", 2, operator.truediv,
-         (lambda o, x, y, out: 1 / y, lambda o, x, y, out: -x / (y * y)),
+         # ∂/∂y as -(x/y)/y, not -x/(y·y): y·y underflows to 0 for |y| < 1e-162
+         (lambda o, x, y, out: 1 / y, lambda o, x, y, out: -out / y),
          np="divide", infix="/", prec=PREC_MUL, latex=r"\frac{{{0}}}{{{1}}}",
          domain="a nonzero divisor"),
     Prim("neg", 1, operator.neg, (lambda o, x, out: -1,),
@@ -82,7 +91,7 @@ _TABLE = [
     # x^y: the integer-power rule y·x^(y-1) holds for x < 0 too; ∂/∂y needs x > 0
     # and is only computed when the exponent depends on a variable.
     Prim("pow", 2, _pow,
-         (lambda o, x, y, out: y * o.pow(x, y - 1), lambda o, x, y, out: out * o.log(x)),
+         (_pow_dx, lambda o, x, y, out: out * o.log(x)),
          np="power", infix="^", prec=PREC_POW, latex="{0}^{{{1}}}",
          domain="a base ≥ 0 unless the exponent is an integer"),
     # elementary functions

@@ -425,9 +425,6 @@ def test_data_from_an_endless_device_is_refused(cli):
 # Known problems in other modules (reported; not fixed here)
 # ---------------------------------------------------------------------------
 
-@pytest.mark.xfail(strict=False, reason="primitives.py: div's rule ∂(x/y)/∂y = -x/(y*y) underflows y*y to 0 "
-                   "for |y| < 1e-162 and calls a differentiable point 'not differentiable'; -x/y/y would "
-                   "give inf and the overflow message")
 def test_derivative_of_1_over_tiny_x_is_an_overflow_not_a_singularity():
     from calccli.derivatives import diff_at
     with pytest.raises(OverflowErr):
@@ -499,9 +496,6 @@ def test_rich_output_survives_odd_terminal_widths(cli, columns):
     assert "f'(1) = 2" in out
 
 
-@pytest.mark.xfail(strict=False, reason="primitives.py: pow's rule y·x^(y-1) evaluates 0·0^(-1) at x = 0, y = 0 "
-                   "and says 'not differentiable', but x^0 = 1 everywhere (0^0 = 1), so the derivative is 0, "
-                   "as the symbolic derivative says")
 @pytest.mark.parametrize("mode", ["forward", "reverse"])
 def test_x_to_the_zero_at_zero_has_derivative_zero(mode):
     from calccli.derivatives import diff_at
