@@ -33,6 +33,19 @@ from .tape import build_tape
 
 _NESTED = {0: FLOAT}
 
+# The highest --order calc computes (at a point, symbolically, in plots). Work grows
+# with N² per primitive at a point and far faster symbolically, and N! overflows
+# float64 beyond N = 170, so a larger order is refused as a usage error (exit 2).
+MAX_ORDER = 100
+
+
+def check_order(order) -> None:
+    """A usage error unless 1 ≤ ``order`` ≤ MAX_ORDER."""
+    if not isinstance(order, int) or order < 1:
+        raise UsageError(f"--order must be a whole number ≥ 1, got {order}")
+    if order > MAX_ORDER:
+        raise UsageError(f"--order {order} is too high: calc computes derivatives up to order {MAX_ORDER}")
+
 
 def nested_ops(levels: int):
     """``levels`` nested dual-number namespaces over floats (cached)."""
@@ -180,8 +193,7 @@ def diff_higher(text: str, at, let=None, wrt=None, mode: str = "reverse", order:
                 steps: bool = False) -> HigherDiffResult:
     if mode not in ("forward", "reverse"):
         raise UsageError(f"unknown mode '{mode}': use forward or reverse")
-    if not isinstance(order, int) or order < 1:
-        raise UsageError(f"--order must be a whole number ≥ 1, got {order}")
+    check_order(order)
     node = parse(text).node
     prob = resolve(node, at, let, wrt)
     if len(prob.wrt) != 1:
@@ -189,7 +201,7 @@ def diff_higher(text: str, at, let=None, wrt=None, mode: str = "reverse", order:
                          "choose with --wrt (grad gives all partial derivatives)")
     var = prob.wrt[0]
     tape = build_tape(node)
-    if ops_for(tape, prob.env) is not FLOAT:
+    if ops_for(tape, prob.env) is not FLOAT or not isinstance(prob.env.get(var, 0.0), (int, float)):
         raise ShapeError("derivatives of order N need scalar variables")
     sym_texts: list[str] = []
     sym_steps: list = []
@@ -237,6 +249,11 @@ class Series:
         self.rule = rule            # rule(k) -> the k-th coefficient (k ≥ 1)
         if _MADE is not None:
             _MADE.append(self)
+
+    @property
+    def v(self) -> float:
+        """The value at the point, named like a dual number's (error messages read it)."""
+        return self.c[0]
 
     def coef(self, k: int) -> float:
         c = self.c
@@ -355,30 +372,45 @@ def derivatives_at(tape, env: dict, var: str, order: int, mode: str = "forward")
         return [base[-1]] + [0.0] * order
     x0 = env[var]
     made: list = []
+    owner: list = []                # owner[m]: the tape row whose rules made series made[m]
+    current = None                  # the row being worked on when a rule fails
     _MADE = made
     try:
         vals = leaf_values(tape, env, FLOAT)
         vals[xi] = Series(x0, lambda k: 1.0 if k == 1 else 0.0)
+        owner.append(None)
         args, prims = tape.args, tape.prims
         for i in tape.rows:
+            current = i
             vals[i] = getattr(TAYLOR, prims[i].name)(*[vals[j] for j in args[i]])
+            owner.extend([i] * (len(made) - len(owner)))
+        current = None
         if mode == "reverse":
             r = reverse(tape, vals, [xi], TAYLOR)[xi]
             levels, shift = order - 1, 1
         else:
             r = vals[-1]
             levels, shift = order, 0
+        owner.extend([None] * (len(made) - len(owner)))
         for k in range(1, levels + 1):
             n = len(made)
-            for s in made[:n]:
-                s.coef(k)
+            for m in range(n):
+                current = owner[m]
+                made[m].coef(k)
+                owner.extend([current] * (len(made) - len(owner)))  # helper series of that row
+        current = None
         out = [_c(r, k) * math.factorial(k) for k in range(shift == 0, levels + 1)]
     except CalcError as err:
         raise NotDifferentiable(f"a derivative of order ≤ {order} does not exist at {var} = "
-                                f"{fmt_number(x0)}: {err.message.split(':')[0]}") from None
+                                f"{fmt_number(x0)}: {err.message}") from None
     except (ArithmeticError, ValueError):
+        at = ""
+        if current is not None:
+            from .diagnose import arg_values, describe_row
+            where = arg_values(tape, current, base)
+            at = f": not differentiable at {describe_row(tape, current)}" + (f" ({where})" if where else "")
         raise NotDifferentiable(f"a derivative of order ≤ {order} does not exist at {var} = "
-                                f"{fmt_number(x0)}") from None
+                                f"{fmt_number(x0)}{at}") from None
     finally:
         _MADE = None
     if r is None:

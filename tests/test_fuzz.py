@@ -504,8 +504,6 @@ def test_minimize_wrt_a_variable_without_a_start(args):
     _no_internal_error(args)
 
 
-@pytest.mark.xfail(strict=False, reason="higher.py: the order-N view formats an array point with fmt_number "
-                   "(TypeError) when the expression does not use the --wrt variable")
 def test_higher_order_with_an_array_point_and_a_constant_expression():
     _no_internal_error(["diff", "1", "--at", "x=[1,2]", "--wrt", "x", "--order", "2"])
 
