@@ -96,15 +96,24 @@ def _build_reverse_program(tape, wrt: list[int]):
         if n == 2:
             a0, a1 = args
             (c0, r0), (c1, r1) = kinds
+            if c0 == _PICK:
+                r0 = (a0, a1, i)[r0]
+            if c1 == _PICK:
+                r1 = (a0, a1, i)[r1]
             if need[a0]:
                 uses = ((0, a0, c0, r0), (1, a1, c1, r1)) if need[a1] else ((0, a0, c0, r0),)
             else:
                 uses = ((1, a1, c1, r1),)
             rows.append((i, a0, a1, uses, vjp))
         elif n == 1:
-            rows.append((i, args[0], -1, ((0, args[0], *kinds[0]),), vjp))
+            c0, r0 = kinds[0]
+            if c0 == _PICK:
+                r0 = (args[0], i)[r0]
+            rows.append((i, args[0], -1, ((0, args[0], c0, r0),), vjp))
         else:
-            uses = tuple((k, j, *kinds[k]) for k, j in enumerate(args) if need[j])
+            at = args + (i,)
+            uses = tuple((k, j, kinds[k][0], at[kinds[k][1]] if kinds[k][0] == _PICK else kinds[k][1])
+                         for k, j in enumerate(args) if need[j])
             rows.append((i, args, -2, uses, vjp))
     return need, rows
 
@@ -131,24 +140,25 @@ def reverse(tape, vals, wrt: list[int], ops=FLOAT, seed=None, record: list | Non
             g = adj[i]
             if g is None:
                 continue
-            out = vals[i]
-            if b >= 0:
-                av = (vals[a], vals[b])
-            elif b == -1:
-                av = (vals[a],)
-            else:
-                av = [vals[j] for j in a]
             for k, j, kind, rule in uses:
                 if vjp is not None:
-                    d, c = None, vjp(ops, k, g, av, out)
+                    av = (vals[a], vals[b]) if b >= 0 else (vals[a],) if b == -1 else [vals[m] for m in a]
+                    d, c = None, vjp(ops, k, g, av, vals[i])
                 else:
-                    if kind == _RULE:
-                        d = rule(ops, *av, out)
-                    elif kind == _PICK:
-                        d = av[rule] if rule < len(av) else out
-                    else:
+                    if kind == _PICK:  # the partial is a value on the tape (y for x·y, out for exp)
+                        d = vals[rule]
+                        c = g * d
+                    elif kind == _CONST:
                         d = rule
-                    c = g if kind == _CONST and d == 1 else g * d
+                        c = g if d == 1 else g * d
+                    else:
+                        if b >= 0:
+                            d = rule(ops, vals[a], vals[b], vals[i])
+                        elif b == -1:
+                            d = rule(ops, vals[a], vals[i])
+                        else:
+                            d = rule(ops, *[vals[m] for m in a], vals[i])
+                        c = g * d
                     if fit is not None:
                         c = fit(c, vals[j])
                     elif floats and not isfinite(c):  # e.g. 1/a at a = 1e-320: inf, silently
