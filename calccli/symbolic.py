@@ -134,12 +134,15 @@ def derivative_node(node: Node, var: str) -> Node:
 
 
 def derivative(node: Node, var: str, order: int = 1) -> list[Node]:
-    """The simplified derivatives of orders 1..order."""
+    """The simplified derivatives of orders 1..order (once one is 0, so are the rest)."""
     out = []
     d = node
-    for _ in range(order):
+    while len(out) < order:
         d = simplify(derivative_node(d, var))
         out.append(d)
+        if d is expr.ZERO:
+            out.extend([expr.ZERO] * (order - len(out)))
+            break
         if printed_length(d) > MAX_PRINTED:
             checked_text(d, f"the derivative of order {len(out)}")
     return out
@@ -392,6 +395,8 @@ class SymbolicGradResult:
 # ------------------------------------------------------------------ commands
 
 def diff_symbolic(text: str, let=None, wrt=None, order: int = 1, steps: bool = False) -> SymbolicDiffResult:
+    from .higher import check_order
+    check_order(order)  # 1 … MAX_ORDER, as at a point
     node, values = prepare(text, let)
     free = [v for v in free_vars(node)]
     (var,) = choose_variables(node, wrt, set(values), many=False)
