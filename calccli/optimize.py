@@ -542,6 +542,9 @@ def _problem(text, start, let, wrt):
     names = problem.wrt
     if not names:
         raise UsageError("nothing to minimize: --from binds none of the expression's variables")
+    for n in names:  # a --wrt variable the expression does not use still needs a start, as one it uses
+        if n not in problem.env:
+            raise UsageError(f"--wrt {n}: give its value with --from {n}=…")
     obj = Objective(problem.node, problem.env, names)
     theta: list[float] = []
     for n in names:   # vector and matrix variables: their components, row-major (as Objective.names)

@@ -496,8 +496,6 @@ def invoke_raw(args, input=None):
     return r.exit_code, r.stdout, r.stderr
 
 
-@pytest.mark.xfail(strict=False, reason="optimize.py _problem: a --wrt variable that --from does not bind "
-                   "(and the expression does not use) is looked up in problem.env: KeyError")
 @pytest.mark.parametrize("args", [["minimize", "1", "--from", "y=1", "--wrt", "x,y", "--method", "gd"],
                                   ["minimize", "y^2", "--from", "y=1", "--wrt", "x"]])
 def test_minimize_wrt_a_variable_without_a_start(args):
