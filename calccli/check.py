@@ -125,7 +125,7 @@ def check_at(text: str, at, let=None, wrt=None, tol: float = 1e-6) -> CheckResul
         raise UsageError("check needs a variable: give a point with --at x=…")
     tape = build_tape(node)
     ops = ops_for(tape, prob.env)
-    if ops is not FLOAT:
+    if ops is not FLOAT or not all(isinstance(prob.env.get(v, 0.0), (int, float)) for v in prob.wrt):
         raise ShapeError("check compares derivatives of scalar variables; vectors and matrices are "
                          "not supported here yet (use grad or jacobian)")
     vals = evaluate(tape, prob.env, FLOAT)

@@ -506,7 +506,5 @@ def test_higher_order_with_an_array_point_and_a_constant_expression():
     _no_internal_error(["diff", "1", "--at", "x=[1,2]", "--wrt", "x", "--order", "2"])
 
 
-@pytest.mark.xfail(strict=False, reason="check.py: abs() of an array point in the step size when the "
-                   "expression does not use the variable (ValueError: truth value of an array)")
 def test_check_with_an_array_point_and_a_constant_expression():
     _no_internal_error(["check", "1", "--at", "x=[1,2]", "--wrt", "x"])
