@@ -91,8 +91,20 @@ def read_table(path: str) -> Table:
         size = os.path.getsize(path)
         if size > MAX_FILE_BYTES:
             raise DataError(f"--data {path}: the file is {size:,} bytes; calc reads at most {MAX_FILE_BYTES:,}")
-        with open(path, "rb") as f:
-            raw = f.read()
+        with open(path, "rb") as f:  # the stat size is 0 for a pipe or a device: read at most the limit + 1
+            chunks, total = [], 0
+            while total <= MAX_FILE_BYTES:
+                chunk = f.read(min(1 << 20, MAX_FILE_BYTES + 1 - total))
+                if not chunk:
+                    break
+                if b"\x00" in chunk:  # /dev/zero, or any binary file: no need to read on
+                    raise DataError(f"--data {path}: this is a binary file, not a CSV text file")
+                chunks.append(chunk)
+                total += len(chunk)
+            if total > MAX_FILE_BYTES:
+                raise DataError(f"--data {path}: more than {MAX_FILE_BYTES:,} bytes; calc reads at most "
+                                f"{MAX_FILE_BYTES:,}")
+            raw = b"".join(chunks)
     except FileNotFoundError:
         raise DataError(f"--data {path}: no such file") from None
     except PermissionError:

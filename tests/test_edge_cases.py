@@ -411,9 +411,6 @@ def test_unreadable_data_file_for_real(tmp_path, cli):
     assert code == 2 and "permission denied" in err
 
 
-@pytest.mark.xfail(run=False, strict=False, reason="fit.py: read_table trusts the stat size (0 for a device or "
-                   "a pipe) and then reads the whole stream: --data /dev/zero never ends and grows memory; "
-                   "read at most MAX_FILE_BYTES + 1 bytes instead")
 def test_data_from_an_endless_device_is_refused(cli):
     code, out, err = cli("fit", "w*x + b", "--data", "/dev/zero", "--target", "y")
     assert code == 2
