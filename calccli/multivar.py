@@ -414,21 +414,8 @@ def _trace_blocks(trace, steps, output, names) -> list:
                      else fmt_number(t.value), ",  ".join(locals_)])
     blocks = [Table("Intermediate variables (forward pass)", ["var", "definition", "value", "local derivative"],
                     rows)]
-    lines = []
-    for st in steps:
-        val = st.value if isinstance(st.value, float | int) else None
-        shown = fmt_number(st.value) if val is not None else _short_inline(st.value)
-        head = st.target if st.formula == st.target else f"{st.target} = {st.formula}"
-        if st.formula == "1" and st.numeric == "1":
-            lines.append(head)
-            continue
-        tail = f"= {shown}" if st.numeric in (shown, st.formula) else f"= {st.numeric} = {shown}"
-        note = f"      ({st.note})" if st.note else ""
-        if len(head) + len(tail) + len(note) < 80:
-            lines.append(f"{head} {tail}{note}")
-        else:
-            lines.append(head + note)
-            lines.append(" " * (len(st.target) + 1) + tail)
+    from .render.views import step_lines
+    lines = step_lines(steps, lambda v: fmt_number(v) if isinstance(v, float | int) else _short_inline(v))
     if steps:
         blocks.append(Lines(f"Chain rule, reverse mode (adjoints, from {output} back to {names})", lines))
     return blocks

@@ -37,6 +37,26 @@ def value_lines(v, name: str) -> list[str]:
     return matrix_lines([[fmt_number(x) for x in r] for r in a], f"{name} = ")
 
 
+def step_lines(steps, show=fmt) -> list[str]:
+    """Chain-rule steps as lines: 'target = formula = numbers = value', the
+    numbers on a continuation line (aligned under the '=') when it is long."""
+    lines = []
+    for s in steps:
+        head = s.target if s.formula == s.target else f"{s.target} = {s.formula}"
+        val = show(s.value)
+        if s.formula in (val, "1") and s.numeric in (val, "1"):
+            lines.append(head)
+            continue
+        tail = f"= {val}" if s.numeric in (val, s.formula) else f"= {s.numeric} = {val}"
+        note = f"      ({s.note})" if s.note else ""
+        if len(head) + len(tail) + len(note) < 80:
+            lines.append(f"{head} {tail}{note}")
+        else:
+            lines.append(head + note)
+            lines.append(" " * (len(s.target) + 1) + tail)
+    return lines
+
+
 def view_EvalResult(r) -> Doc:
     title = r.expression + (f"    at {fmt_point(r.point)}" if r.point else "")
     if isinstance(r.value, float | int):
@@ -60,20 +80,7 @@ def view_DiffResult(r) -> Doc:
         title = f"Chain rule, reverse mode (adjoints, from {r.output} back to {x})"
     else:
         title = f"Chain rule, forward mode (tangents, from {x} to {r.output})"
-    lines = []
-    for s in r.steps:
-        head = s.target if s.formula == s.target else f"{s.target} = {s.formula}"
-        val = fmt(s.value)
-        if s.formula in (val, "1") and s.numeric in (val, "1"):
-            lines.append(head)
-            continue
-        tail = f"= {val}" if s.numeric in (val, s.formula) else f"= {s.numeric} = {val}"
-        note = f"      ({s.note})" if s.note else ""
-        if len(head) + len(tail) + len(note) < 80:
-            lines.append(f"{head} {tail}{note}")
-        else:  # the numbers on a continuation line, aligned under the '='
-            lines.append(head + note)
-            lines.append(" " * (len(s.target) + 1) + tail)
+    lines = step_lines(r.steps)
     if r.steps:
         blocks.append(Lines(title, lines))
     args = ", ".join(fmt(v) for v in r.point.values())
