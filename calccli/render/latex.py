@@ -144,7 +144,16 @@ def latex_of(root, names: dict | None = None, raw: dict | None = None) -> str:
     from ..tape import topo_order
     done: dict = {}
     _latex_cache.clear()
-    for n in topo_order(root, stop=names):
+    nodes = topo_order(root, stop=names)
+    # A node's text is dropped once its last parent is written, so deep input keeps
+    # only the frontier alive (not every subtree's text: memory quadratic in depth).
+    # Vector elements stay in _latex_cache: a matrix reads its rows' elements.
+    uses: dict = {}
+    for n in nodes:
+        if names is None or n not in names:
+            for a in set(n.args):
+                uses[a] = uses.get(a, 0) + 1
+    for n in nodes:
         if names is not None and n in names:
             done[n] = (name(names[n]), ATOM)
         elif n.op == "num":
@@ -155,8 +164,14 @@ def latex_of(root, names: dict | None = None, raw: dict | None = None) -> str:
         elif n.op == "const":
             done[n] = (r"\pi" if n.value == "pi" else "e", ATOM)
         else:
+            if n.op == "vector":
+                for a in n.args:
+                    _latex_cache[a] = done[a][0]
             done[n] = _render(n, [done[a] for a in n.args])
-        _latex_cache[n] = done[n][0]
+            for a in set(n.args):
+                uses[a] -= 1
+                if not uses[a]:
+                    del done[a]
     return done[root][0]
 
 
