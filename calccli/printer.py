@@ -58,6 +58,8 @@ def render_node(n: Node, sub: list[tuple[str, int]], unicode: bool = False) -> t
             b = n.args[1]
             tight = (n.args[0].op == "num" and (b.op == "var" or b.op == "pow" and b.args[0].op == "var")
                      or right[0].startswith("("))
+            # 2e5x would read back as the number 2e5 times x: no tight 'e'/'E' after a number
+            tight = tight and not (n.args[0].op == "num" and right[0][:1] in "eE")
             return left + ("" if tight else " ") + right[0], PREC_MUL
         return left + "*" + right[0], PREC_MUL
     if op == "div":
