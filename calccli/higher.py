@@ -168,15 +168,9 @@ class HigherDiffResult:
                       [(f"f({at})", fmt_number(self.value)),
                        (f"f{self._primes(self.order)}({at})", fmt_number(self.derivative))])
         if self.sym_steps:
-            lines = []
-            from .symbolic import _prime
-            for k, s in enumerate(self.sym_steps, 1):
-                lines.append(f"{k}. {s.rule}")
-                lhs = f"   {_prime(s.expression)} = "
-                lines.append(lhs + s.formula)
-                if s.formula != s.result:
-                    lines.append(" " * (len(lhs) - 2) + "= " + s.result)
-            doc.blocks.append(Lines("Symbolic steps (each rule applied, innermost first)", lines))
+            from .symbolic import rule_lines
+            doc.blocks.append(Lines("Symbolic steps (each rule applied, innermost first)",
+                                    rule_lines(self.sym_steps)))
         return doc
 
     @staticmethod

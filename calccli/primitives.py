@@ -317,14 +317,20 @@ def _matmul_shape(shapes, names):
     raise _shape_error(f"{both}: {shape_is(na, a)}, {shape_is(nb, b)}")
 
 
-def _matmul_jvp(o, args, out, tans):
-    a, b = args
-    ta, tb = tans
-    t = None if ta is None else o.matmul(ta, b)
-    if tb is not None:
-        c = o.matmul(a, tb)
-        t = c if t is None else t + c
-    return t
+def _bilinear_jvp(name):
+    """JVP of a bilinear f(a, b) (matmul, dot): f(ȧ, b) + f(a, ḃ), skipping zero tangents."""
+    def jvp(o, args, out, tans):
+        f = getattr(o, name)
+        (a, b), (ta, tb) = args, tans
+        t = None if ta is None else f(ta, b)
+        if tb is not None:
+            c = f(a, tb)
+            t = c if t is None else t + c
+        return t
+    return jvp
+
+
+_matmul_jvp = _bilinear_jvp("matmul")
 
 
 def _matmul_vjp(o, k, g, args, out):
@@ -360,14 +366,7 @@ def _dot_shape(shapes, names):
                        f"{shape_is(names[0], a)}, {shape_is(names[1], b)}")
 
 
-def _dot_jvp(o, args, out, tans):
-    u, v = args
-    tu, tv = tans
-    t = None if tu is None else o.dot(tu, v)
-    if tv is not None:
-        c = o.dot(u, tv)
-        t = c if t is None else t + c
-    return t
+_dot_jvp = _bilinear_jvp("dot")
 
 
 def _norm_f(x):

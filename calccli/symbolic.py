@@ -194,6 +194,18 @@ class SymStep:
     result_node: object = field(default=None, repr=False, compare=False)
 
 
+def rule_lines(steps) -> list[str]:
+    """Symbolic steps as numbered lines: the rule, then (u)' = formula = result."""
+    lines = []
+    for k, s in enumerate(steps, 1):
+        lines.append(f"{k}. {s.rule}")
+        lhs = f"   {_prime(s.expression)} = "
+        lines.append(lhs + s.formula)
+        if s.formula != s.result:
+            lines.append(" " * (len(lhs) - 2) + "= " + s.result)
+    return lines
+
+
 def _prime(text: str) -> str:
     simple = all(ch.isalnum() or ch in "_()" for ch in text) and not text.startswith("(")
     return f"{text}'" if simple else f"({text})'"
@@ -342,14 +354,7 @@ class SymbolicDiffResult:
         title = f"{d}{sup}/{d}{self.variable}{sup} {self.expression}"
         blocks = []
         if self.steps:
-            lines = []
-            for k, s in enumerate(self.steps, 1):
-                lines.append(f"{k}. {s.rule}")
-                lhs = f"   {_prime(s.expression)} = "
-                lines.append(lhs + s.formula)
-                if s.formula != s.result:
-                    lines.append(" " * (len(lhs) - 2) + "= " + s.result)
-            blocks.append(Lines("Steps (each rule applied, innermost first)", lines))
+            blocks.append(Lines("Steps (each rule applied, innermost first)", rule_lines(self.steps)))
         if self.order > 1 and len(self.derivatives) > 1:
             blocks.append(Lines("Derivatives", [f"{self.label(k)} = {checked_text(d)}"
                                                 for k, d in enumerate(self.derivatives, 1)]))
