@@ -46,12 +46,12 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=1)
     args = ap.parse_args()
     import sympy as sp
-    from calccli.evaluate import evaluate
-    from calccli.ops import FLOAT
-    from calccli.parse import parse
-    from calccli.printer import to_text
-    from calccli.symbolic import derivative
-    from calccli.tape import build_tape
+    from calccli.engine.evaluate import evaluate
+    from calccli.engine.ops import FLOAT
+    from calccli.language.parse import parse
+    from calccli.engine.printer import to_text
+    from calccli.symbolic.differentiate import derivative
+    from calccli.engine.tape import build_tape
 
     X = sp.Symbol("x")
     rng = random.Random(args.seed)
@@ -111,12 +111,12 @@ def main() -> None:
 def higher_orders() -> None:
     """Order-N derivatives at a point by calc's three exact methods: time and accuracy."""
     import mpmath as mp
-    from calccli.evaluate import evaluate
-    from calccli.higher import derivatives_at, dual_derivatives_at
-    from calccli.ops import FLOAT
-    from calccli.parse import parse
-    from calccli.symbolic import CalcError, derivative
-    from calccli.tape import build_tape
+    from calccli.engine.evaluate import evaluate
+    from calccli.engine.taylor import derivatives_at, dual_derivatives_at
+    from calccli.engine.ops import FLOAT
+    from calccli.language.parse import parse
+    from calccli.symbolic.differentiate import CalcError, derivative
+    from calccli.engine.tape import build_tape
 
     mp.mp.dps = 50
     cases = {

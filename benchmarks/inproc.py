@@ -30,10 +30,10 @@ def _clock(f):
 def rosenbrock(n: int, rounds: int) -> dict:
     """One evaluation against the reverse pass alone on the same tape (the
     cheap-gradient principle), and against evaluation + reverse (a gradient)."""
-    from calccli.evaluate import evaluate
-    from calccli.parse import parse
-    from calccli.reverse import reverse
-    from calccli.tape import build_tape
+    from calccli.engine.evaluate import evaluate
+    from calccli.language.parse import parse
+    from calccli.engine.reverse import reverse
+    from calccli.engine.tape import build_tape
 
     node = parse(W.rosenbrock(n)).node
     tape = build_tape(node)
@@ -60,8 +60,8 @@ def rosenbrock(n: int, rounds: int) -> dict:
 def hessians(sizes: str, rounds: int) -> dict:
     """Objective.hessian (forward-over-reverse: n dual passes over the tape) for the
     Rosenbrock family at each size, the sizes alternated round by round (A B C A B C …)."""
-    from calccli.objective import Objective
-    from calccli.parse import parse
+    from calccli.engine.objective import Objective
+    from calccli.language.parse import parse
 
     ns = [int(s) for s in sizes.split(",")]
     objs = {n: (Objective(parse(W.rosenbrock(n)).node, {}, W.xs(n)), W.rosenbrock_point(n)) for n in ns}
@@ -87,10 +87,10 @@ def large(terms: int) -> dict:
     t = {}
     text = W.big_sum(terms)
     t0 = time.perf_counter()
-    from calccli.evaluate import evaluate
-    from calccli.parse import parse
-    from calccli.reverse import reverse
-    from calccli.tape import build_tape
+    from calccli.engine.evaluate import evaluate
+    from calccli.language.parse import parse
+    from calccli.engine.reverse import reverse
+    from calccli.engine.tape import build_tape
     t["import"] = time.perf_counter() - t0
     t1 = time.perf_counter()
     node = parse(text).node

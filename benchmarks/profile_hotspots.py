@@ -27,7 +27,7 @@ import workloads as W  # noqa: E402
 
 
 def w_batch():
-    from calccli.derivatives import diff_at
+    from calccli.commands.derivatives import diff_at
     from calccli.render.json import dumps
     lines = W.random_lines(300)
     at = [f"x={W.BATCH_POINT}"]
@@ -39,10 +39,10 @@ def w_batch():
 
 
 def w_rosenbrock():
-    from calccli.evaluate import evaluate
-    from calccli.parse import parse
-    from calccli.reverse import reverse
-    from calccli.tape import build_tape
+    from calccli.engine.evaluate import evaluate
+    from calccli.language.parse import parse
+    from calccli.engine.reverse import reverse
+    from calccli.engine.tape import build_tape
     n = 1000
     tape = build_tape(parse(W.rosenbrock(n)).node)
     env = dict(zip(W.xs(n), W.rosenbrock_point(n)))
@@ -55,8 +55,8 @@ def w_rosenbrock():
 
 
 def w_hessian():
-    from calccli.objective import Objective
-    from calccli.parse import parse
+    from calccli.engine.objective import Objective
+    from calccli.language.parse import parse
     n = 80
     obj = Objective(parse(W.rosenbrock(n)).node, {}, W.xs(n))
     theta = W.rosenbrock_point(n)
@@ -72,10 +72,10 @@ def w_large():
     env = dict(zip(W.xs(1000), W.big_sum_point(1000)))
 
     def go():
-        from calccli.evaluate import evaluate
-        from calccli.parse import parse
-        from calccli.reverse import reverse
-        from calccli.tape import build_tape
+        from calccli.engine.evaluate import evaluate
+        from calccli.language.parse import parse
+        from calccli.engine.reverse import reverse
+        from calccli.engine.tape import build_tape
         tape = build_tape(parse(text).node)
         vals = evaluate(tape, env)
         reverse(tape, vals, [tape.variables[v] for v in env if v in tape.variables])
@@ -88,7 +88,7 @@ def w_startup():
         sys.argv = ["calc", "diff", W.SEED_EXAMPLE, "--at", "1.0"]
         try:
             with contextlib.redirect_stdout(io.StringIO()):
-                from calccli.cli import main
+                from calccli.app.cli import main
                 main()
         except SystemExit:
             pass

@@ -148,8 +148,8 @@ def bench_batch(rounds, nlines):
 
 
 def _median_nodes(lines):
-    from calccli.parse import parse
-    from calccli.tape import build_tape
+    from calccli.language.parse import parse
+    from calccli.engine.tape import build_tape
     sizes = sorted(len(build_tape(parse(t).node).nodes) for t in lines)
     return sizes[len(sizes) // 2]
 

@@ -12,7 +12,7 @@ SEED = "sqrt(x^2+exp(x^2))+cos(x^2+exp(x^2))"
 def cli():
     """Run the CLI in-process: cli(args..., input=None) -> (exit_code, stdout, stderr)."""
     from typer.testing import CliRunner
-    from calccli.cli import app
+    from calccli.app.cli import app
 
     def run(*args, input=None, env=None):
         runner = CliRunner()

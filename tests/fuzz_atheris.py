@@ -33,13 +33,13 @@ with atheris.instrument_imports(include=["calccli"]):
 
     import calccli
     for _m in pkgutil.walk_packages(calccli.__path__, "calccli."):  # the lazily imported ones too
-        if _m.name not in ("calccli.__main__", "calccli.repl"):
+        if _m.name not in ("calccli.__main__", "calccli.app.repl"):
             importlib.import_module(_m.name)
-    from calccli import commands as C
+    from calccli.app import wiring as C
     from calccli.errors import CalcError
-    from calccli.output import render
-    from calccli.parse import parse
-    from calccli.points import constant_value, resolve
+    from calccli.app.output import render
+    from calccli.language.parse import parse
+    from calccli.language.points import constant_value, resolve
     from calccli.render import rich as rich_render
     from calccli.render.views import to_doc
 

@@ -6,10 +6,10 @@ import math
 from hypothesis import strategies as st
 
 from calccli.errors import CalcError
-from calccli.evaluate import evaluate
-from calccli.ops import FLOAT
-from calccli.parse import parse
-from calccli.tape import build_tape
+from calccli.engine.evaluate import evaluate
+from calccli.engine.ops import FLOAT
+from calccli.language.parse import parse
+from calccli.engine.tape import build_tape
 
 FUNCS = ["sin", "cos", "exp", "log", "sqrt", "tan", "atan", "tanh", "sinh", "abs", "sigmoid"]
 SYMPY_FUNCS = ["sin", "cos", "exp", "log", "sqrt", "atan", "tanh"]

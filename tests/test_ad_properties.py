@@ -5,12 +5,12 @@ import random
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from calccli.evaluate import evaluate
-from calccli.forward import forward
-from calccli.objective import Objective
-from calccli.parse import parse_expr
-from calccli.reverse import reverse
-from calccli.tape import build_tape
+from calccli.engine.evaluate import evaluate
+from calccli.engine.forward import forward
+from calccli.engine.objective import Objective
+from calccli.language.parse import parse_expr
+from calccli.engine.reverse import reverse
+from calccli.engine.tape import build_tape
 from exprgen import random_expr
 
 

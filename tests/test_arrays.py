@@ -8,17 +8,17 @@ import sys
 import numpy as np
 import pytest
 
-from calccli.arrays import ARRAY, infer_shapes, snippet
+from calccli.engine.arrays import ARRAY, infer_shapes, snippet
 from calccli.errors import DomainError, NotDifferentiable, OverflowErr, ShapeError
-from calccli.evaluate import evaluate, ops_for, is_scalar_problem
-from calccli.forward import forward
-from calccli.objective import Objective
-from calccli.ops import FLOAT
-from calccli.parse import parse
-from calccli.points import constant_value
-from calccli.primitives import PRIMS
-from calccli.reverse import reverse
-from calccli.tape import build_tape
+from calccli.engine.evaluate import evaluate, ops_for, is_scalar_problem
+from calccli.engine.forward import forward
+from calccli.engine.objective import Objective
+from calccli.engine.ops import FLOAT
+from calccli.language.parse import parse
+from calccli.language.points import constant_value
+from calccli.engine.primitives import PRIMS
+from calccli.engine.reverse import reverse
+from calccli.engine.tape import build_tape
 
 A = np.array([[1.0, 2.0], [3.0, 4.0]])
 ENV = {"A": A, "B": np.array([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]]), "x": np.array([1.0, 2.0]),
@@ -304,5 +304,5 @@ def test_arrays_import_numpy():
 
 
 def test_the_primitive_table_does_not_import_numpy():
-    code = "import sys, calccli.primitives, calccli.parse; sys.exit('numpy' in sys.modules)"
+    code = "import sys, calccli.engine.primitives, calccli.language.parse; sys.exit('numpy' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code], timeout=60).returncode == 0

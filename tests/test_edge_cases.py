@@ -131,7 +131,7 @@ def test_no_result_is_ever_inf_or_nan(cli):
 
 
 def test_the_row_where_inf_first_appears_is_named():
-    from calccli.derivatives import eval_expr
+    from calccli.commands.derivatives import eval_expr
     with pytest.raises(OverflowErr) as e:
         eval_expr("log(sin(2 + x*1e200*1e200) + 2)", ["x=1"])
     assert e.value.message.startswith("b = a*1e+200 is inf at a = 1e+200")
@@ -141,7 +141,7 @@ def test_the_row_where_inf_first_appears_is_named():
 
 
 def test_literal_arguments_are_named_in_domain_messages():
-    from calccli.derivatives import eval_expr
+    from calccli.commands.derivatives import eval_expr
     for text, msg in [("sqrt(-1)", "a = sqrt(-1): -1 is outside the domain of sqrt"),
                       ("asin(pi)", "a = asin(pi): 3.141592653589793 is outside the domain of asin"),
                       ("(-2)^0.5", "a = (-2)^0.5: a negative number to a non-integer power"),
@@ -154,7 +154,7 @@ def test_literal_arguments_are_named_in_domain_messages():
 
 @pytest.mark.parametrize("mode", ["forward", "reverse"])
 def test_a_derivative_beyond_float64_is_an_overflow_error_in_both_modes(mode):
-    from calccli.derivatives import diff_at
+    from calccli.commands.derivatives import diff_at
     for text, at in [("log(x)", "5e-324"), ("log(x^2)", "1e-160"), ("1e300*sqrt(x)", "1e-300")]:
         with pytest.raises(OverflowErr) as e:
             diff_at(text, [at], mode=mode)
@@ -163,8 +163,8 @@ def test_a_derivative_beyond_float64_is_an_overflow_error_in_both_modes(mode):
 
 
 def test_gradient_and_objective_report_overflowing_derivatives():
-    from calccli.objective import Objective
-    from calccli.parse import parse
+    from calccli.engine.objective import Objective
+    from calccli.language.parse import parse
     obj = Objective(parse("log(x^2) + y").node, {}, ["x", "y"])
     with pytest.raises(OverflowErr):
         obj.value_and_grad([1e-160, 1.0])
@@ -217,7 +217,7 @@ def test_abs_at_zero_in_the_repl(cli):
 
 
 def test_abs_away_from_zero_is_plus_or_minus_one():
-    from calccli.derivatives import diff_at
+    from calccli.commands.derivatives import diff_at
     assert diff_at("abs(x)", ["1e-300"]).derivative == 1.0
     assert diff_at("abs(x)", ["-1e-300"], mode="forward").derivative == -1.0
 
@@ -227,7 +227,7 @@ def test_abs_away_from_zero_is_plus_or_minus_one():
 # ---------------------------------------------------------------------------
 
 def test_input_size_limit_is_refused_before_parsing():
-    from calccli.parse import MAX_INPUT, parse
+    from calccli.language.parse import MAX_INPUT, parse
     assert MAX_INPUT == 1_000_000
     with pytest.raises(ParseError) as e:
         parse("x" * 10_000_000)
@@ -239,14 +239,14 @@ def test_input_size_limit_is_refused_before_parsing():
 
 
 def test_input_at_the_size_limit_is_accepted():
-    from calccli.parse import MAX_INPUT, parse
+    from calccli.language.parse import MAX_INPUT, parse
     text = "(" * (MAX_INPUT // 2 - 1) + "x" + ")" * (MAX_INPUT // 2 - 1)
     assert len(text) <= MAX_INPUT
     assert parse(text).node.op == "var"
 
 
 def test_a_huge_literal_gets_a_short_message():
-    from calccli.parse import parse
+    from calccli.language.parse import parse
     with pytest.raises(ParseError) as e:
         parse("1 + " + "9" * 500_000)
     assert len(e.value.message) < 150
@@ -255,7 +255,7 @@ def test_a_huge_literal_gets_a_short_message():
 
 @pytest.mark.parametrize("n", [100_000])
 def test_deep_nesting_works_without_recursion(n):
-    from calccli.derivatives import diff_at, eval_expr
+    from calccli.commands.derivatives import diff_at, eval_expr
     assert eval_expr("(" * n + "x" + ")" * n, ["2"]).value == 2
     assert eval_expr("-" * n + "x", ["2"]).value == 2  # an even number of minus signs
     assert eval_expr("[" * 1000 + "1" + "]" * 1000).value is not None
@@ -264,7 +264,7 @@ def test_deep_nesting_works_without_recursion(n):
 def test_deep_nesting_through_the_commands():
     """sin(sin(…sin(x)…)) 5000 deep: the value, the derivative and the gradient."""
     import math
-    from calccli import commands as C
+    from calccli.app import wiring as C
     n = 5000
     text = "sin(" * n + "x" + ")" * n
     v, d = 0.5, 1.0
@@ -376,7 +376,7 @@ def test_a_failure_while_rendering_is_reported_not_raised(cli, monkeypatch):
 
 
 def test_control_characters_are_named():
-    from calccli.parse import parse
+    from calccli.language.parse import parse
     with pytest.raises(ParseError) as e:
         parse("x + \x01")
     assert e.value.message == "control character U+0001 in the input" and e.value.column == 5
@@ -387,7 +387,7 @@ def test_control_characters_are_named():
 # ---------------------------------------------------------------------------
 
 def test_unreadable_data_file(tmp_path, monkeypatch):
-    from calccli import fit
+    from calccli.commands import fit
     p = tmp_path / "secret.csv"
     p.write_text("x,y\n1,2\n")
     real_open = open
@@ -421,7 +421,7 @@ def test_data_from_an_endless_device_is_refused(cli):
 # ---------------------------------------------------------------------------
 
 def test_derivative_of_1_over_tiny_x_is_an_overflow_not_a_singularity():
-    from calccli.derivatives import diff_at
+    from calccli.commands.derivatives import diff_at
     with pytest.raises(OverflowErr):
         diff_at("1/x", ["1e-200"])
 
@@ -447,14 +447,14 @@ def test_two_bare_at_values_are_a_usage_error(cli):
 
 
 def test_wrt_with_spaces_names_the_bare_value():
-    from calccli.derivatives import diff_at
+    from calccli.commands.derivatives import diff_at
     assert diff_at("x^2", ["3"], wrt=" x").derivative == 6.0
 
 
 def test_printed_product_with_a_vector_reads_back():
     """x*[x] printed as 'x [x]' read back as indexing: the printer writes 'x*[x]'."""
-    from calccli.parse import parse
-    from calccli.printer import to_text
+    from calccli.language.parse import parse
+    from calccli.engine.printer import to_text
     for text in ("(x)*(([x])^T)", "x*[1, 2]", "2*[x, y]", "(x+1)*[[1, 2], [3, 4]]"):
         node = parse(text).node
         assert parse(to_text(node)).node is node, to_text(node)
@@ -487,5 +487,5 @@ def test_rich_output_survives_odd_terminal_widths(cli, columns):
 
 @pytest.mark.parametrize("mode", ["forward", "reverse"])
 def test_x_to_the_zero_at_zero_has_derivative_zero(mode):
-    from calccli.derivatives import diff_at
+    from calccli.commands.derivatives import diff_at
     assert diff_at("x^0", ["0"], mode=mode).derivative == 0.0

@@ -4,7 +4,7 @@ import json
 import pytest
 
 from calccli.errors import CalcError, DomainError, NotDifferentiable, ParseError
-from calccli.parse import parse
+from calccli.language.parse import parse
 
 PARSE_CASES = [
     ("1+", "expected an expression after '+'", 3),
@@ -51,7 +51,7 @@ DOMAIN_CASES = [
 
 @pytest.mark.parametrize("text,at,kind,message", DOMAIN_CASES)
 def test_domain_errors_name_the_intermediate_variable(text, at, kind, message):
-    from calccli.derivatives import diff_at
+    from calccli.commands.derivatives import diff_at
     with pytest.raises(kind) as e:
         diff_at(text, [at])
     assert message in e.value.message
@@ -88,7 +88,7 @@ def test_json_error_object_on_stdout(cli):
 def test_expression_may_start_with_minus(cli, capsys):
     status, out, _ = cli("diff", "-x^2", "--at", "1", "--format", "json")
     assert status == 0 and json.loads(out)["derivative"] == -2.0
-    from calccli.cli import main
+    from calccli.app.cli import main
     with pytest.raises(SystemExit) as e:
         main(["eval", "--format", "json", "--", "-x^2 + 1", "--at", "x=3"])
     assert e.value.code == 0
@@ -96,13 +96,13 @@ def test_expression_may_start_with_minus(cli, capsys):
 
 
 def test_wrt_variable_not_in_expression_gives_zero():
-    from calccli.derivatives import diff_at
+    from calccli.commands.derivatives import diff_at
     r = diff_at("x^2", ["x=1", "y=2"], wrt="y")
     assert r.derivative == 0.0
 
 
 def test_deep_nesting_never_hits_the_recursion_limit():
-    from calccli.derivatives import diff_at, eval_expr
+    from calccli.commands.derivatives import diff_at, eval_expr
     deep = "(" * 5000 + "x" + ")" * 5000
     assert eval_expr(deep, ["x=2"]).value == 2.0
     nested = "sin(" * 5000 + "x" + ")" * 5000

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from calccli.fit import SampleLoss, fit_model, read_table, substitute
+from calccli.commands.fit import SampleLoss, fit_model, read_table, substitute
 
 ROOT = Path(__file__).resolve().parent.parent
 LINE = str(ROOT / "examples" / "line.csv")
@@ -93,7 +93,7 @@ def test_logistic_regression_with_logistic_loss():
     assert w == pytest.approx(2, abs=0.35) and b == pytest.approx(-1, abs=0.35)
     assert r.run.loss < r.run.initial_loss == pytest.approx(math.log(2))
     # at the optimum the gradient of the mean loss is (nearly) zero: compare with calc's minimize
-    from calccli.optimize import minimize_from
+    from calccli.commands.optimize import minimize_from
     t = read_table(LOGISTIC)
     terms = " + ".join(f"softplus(w*{x} + b) - {y}*(w*{x} + b)" for x, y in t.cells)
     m = minimize_from(f"({terms})/{len(t.cells)}", ["w=0,b=0"], None, None, "auto", None, None, 1e-10, False)
@@ -206,8 +206,8 @@ def test_domain_error_mid_run_names_the_data_line(tmp_path):
 
 
 def test_substitute_and_one_tape():
-    from calccli.expr import var
-    from calccli.parse import parse
+    from calccli.engine.expr import var
+    from calccli.language.parse import parse
     node = substitute(parse("(yhat - y)^2 + yhat").node, {var("yhat"): parse("w*x + b").node})
     assert node is parse("(w*x + b - y)^2 + (w*x + b)").node     # shared model node, hash-consed
     rows = [{"x": 2.0, "y": 1.0}]

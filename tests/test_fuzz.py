@@ -1,7 +1,7 @@
 """Fuzzing: whatever it is given, calc answers with a result or one of its own errors.
 
-* Library: the only exceptions that may leave ``calccli.parse.parse``,
-  ``calccli.points.resolve``, the commands' library functions and the renderers
+* Library: the only exceptions that may leave ``calccli.language.parse.parse``,
+  ``calccli.language.points.resolve``, the commands' library functions and the renderers
   are ``calccli.errors.CalcError`` subclasses (and never the "internal" kind,
   which is how calc reports its own bugs).
 * CLI: every command exits 0, 1 or 2, never prints a traceback or an internal
@@ -34,7 +34,7 @@ import pytest
 from hypothesis import HealthCheck, assume, example, given, reject, settings
 from hypothesis import strategies as st
 
-from calccli import commands as C
+from calccli.app import wiring as C
 from calccli.errors import CalcError
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -72,7 +72,10 @@ def watchdog(what: str):
 
 
 def have(module: str) -> bool:
-    return importlib.util.find_spec(f"calccli.{module}") is not None
+    """Whether a command or front-end module exists; a missing one fails the test instead of skipping it."""
+    if any(importlib.util.find_spec(f"calccli.{layer}.{module}") for layer in ("commands", "app")):
+        return True
+    raise AssertionError(f"calccli has no module {module!r}")
 
 
 # ---------------------------------------------------------------------------
@@ -197,15 +200,15 @@ def only_calc_errors(fn, *args, **kw):
 @example("1" * 999_999)
 @example("\udcff")
 def test_parse_raises_only_calc_errors(text):
-    from calccli.parse import parse
+    from calccli.language.parse import parse
     only_calc_errors(parse, text)
 
 
 @fuzz(300)
 @given(any_expression)
 def test_parse_expressions_and_deep_nesting(text):
-    from calccli.parse import parse
-    from calccli.printer import to_text
+    from calccli.language.parse import parse
+    from calccli.engine.printer import to_text
     parsed = only_calc_errors(parse, text)
     if parsed is not None:  # what calc prints reads back as the same expression
         again = only_calc_errors(parse, to_text(parsed.node))
@@ -215,8 +218,8 @@ def test_parse_expressions_and_deep_nesting(text):
 @fuzz(400)
 @given(any_expression, at_option, at_option, wrt_option)
 def test_resolve_raises_only_calc_errors(text, at, let, wrt):
-    from calccli.parse import parse
-    from calccli.points import resolve
+    from calccli.language.parse import parse
+    from calccli.language.points import resolve
     parsed = only_calc_errors(parse, text)
     if parsed is None:
         parsed = parse("x + y")
@@ -227,7 +230,7 @@ def test_resolve_raises_only_calc_errors(text, at, let, wrt):
 @fuzz(200)
 @given(junk)
 def test_constant_value_raises_only_calc_errors(text):
-    from calccli.points import constant_value
+    from calccli.language.points import constant_value
     v = only_calc_errors(constant_value, text)
     if isinstance(v, float):
         assert math.isfinite(v)
@@ -239,7 +242,7 @@ def render_everywhere(result):
 
     from rich.console import Console
 
-    from calccli.output import render
+    from calccli.app.output import render
     from calccli.render import rich as rich_render
     from calccli.render.views import to_doc
     for fmt in ("plain", "json", "latex"):
@@ -373,7 +376,7 @@ def strict_json_lines(out: str) -> list:
 def invoke(args, input=None, check_json=True):
     from typer.testing import CliRunner
 
-    from calccli.cli import app
+    from calccli.app.cli import app
     runner = CliRunner()
     with watchdog(f"calc {args!r:.300}"):
         r = runner.invoke(app, args, input=input, catch_exceptions=True)
@@ -493,7 +496,7 @@ def _no_internal_error(args):
 def invoke_raw(args, input=None):
     from typer.testing import CliRunner
 
-    from calccli.cli import app
+    from calccli.app.cli import app
     r = CliRunner().invoke(app, args, input=input)
     return r.exit_code, r.stdout, r.stderr
 

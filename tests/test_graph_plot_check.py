@@ -5,9 +5,9 @@ import re
 
 import pytest
 
-from calccli.check import check_at
-from calccli.graph import graph_of
-from calccli.plot import plot_of
+from calccli.commands.check import check_at
+from calccli.commands.graph import graph_of
+from calccli.commands.plot import plot_of
 from conftest import SEED
 
 

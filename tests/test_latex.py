@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from calccli.derivatives import diff_at, eval_expr
+from calccli.commands.derivatives import diff_at, eval_expr
 from calccli.render.latex import latex_of, name, to_latex
 from conftest import ROOT, SEED
 from symgen import exprs, node_of

@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 
 from calccli.errors import CalcError, DomainError, ShapeError, UsageError
-from calccli.expr import free_vars
-from calccli.multivar import classify, grad_at, hessian_at, jacobian_at
-from calccli.parse import parse_expr
+from calccli.engine.expr import free_vars
+from calccli.commands.multivar import classify, grad_at, hessian_at, jacobian_at
+from calccli.language.parse import parse_expr
 from exprgen import random_expr
 
 
@@ -377,7 +377,7 @@ def test_batch_mode_grad_json_lines(cli):
 # --------------------------------------------------------------------------- diff on expressions with arrays inside
 
 def test_diff_with_arrays_both_modes():
-    from calccli.multivar import diff_with_arrays
+    from calccli.commands.multivar import diff_with_arrays
     from calccli.render.json import to_obj
     text = "norm([x, 2, x^2])^2 + [x, 1]^T A*[x, 1]"
     for mode in ("reverse", "forward"):

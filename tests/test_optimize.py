@@ -8,7 +8,7 @@ import sys
 import pytest
 
 from calccli.errors import CalcError, UsageError
-from calccli.optimize import classify, minimize_from, shown_rows
+from calccli.commands.optimize import classify, minimize_from, shown_rows
 
 ROSENBROCK = "(1-x)^2 + 100(y-x^2)^2"
 BOOTH = "(x+2y-7)^2 + (2x+y-5)^2"
@@ -241,7 +241,7 @@ def test_library_errors_are_calc_errors():
 
 def test_import_is_light():
     """Importing the command module loads neither numpy nor rich (start-up time)."""
-    code = ("import sys, calccli.optimize, calccli.fit; "
+    code = ("import sys, calccli.commands.optimize, calccli.commands.fit; "
             "print('numpy' in sys.modules, 'rich' in sys.modules, 'plotext' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.split() == ["False", "False", "False"]

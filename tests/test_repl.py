@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from calccli.repl import completions, history_path, run_script, tokens
-from calccli.session import Session
+from calccli.app.repl import completions, history_path, run_script, tokens
+from calccli.app.session import Session
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = "sqrt(x^2+exp(x^2)) + cos(x^2+exp(x^2))"
@@ -108,7 +108,7 @@ def test_prompt_toolkit_session_in_process(tmp_path, monkeypatch, capsys):
     from prompt_toolkit.input import create_pipe_input
     from prompt_toolkit.output import DummyOutput
 
-    from calccli import repl
+    from calccli.app import repl
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path))
     monkeypatch.setenv("TERM", "xterm-256color")
     with create_pipe_input() as inp:
@@ -128,7 +128,7 @@ def test_prompt_toolkit_completer_and_lexer():
     from prompt_toolkit.completion import CompleteEvent
     from prompt_toolkit.document import Document
 
-    from calccli import repl
+    from calccli.app import repl
     s = Session()
     s.execute("radius = 1")
     comp = repl._completer(s)

@@ -78,7 +78,7 @@ def source(path: Path) -> str:
 
 
 def test_the_package_has_sources():
-    assert len(SOURCES) > 15 and PACKAGE / "parse.py" in SOURCES
+    assert len(SOURCES) > 15 and PACKAGE / "language" / "parse.py" in SOURCES
 
 
 @pytest.mark.parametrize("path", SOURCES, ids=lambda p: str(p.relative_to(ROOT)))
@@ -145,7 +145,7 @@ def test_the_checks_catch_what_they_should():
 def test_at_values_are_calc_expressions_not_python():
     """What would run code in Python is a calc error (and nothing runs)."""
     from calccli.errors import CalcError
-    from calccli.points import constant_value
+    from calccli.language.points import constant_value
     for text in ("__import__('os').system('touch /tmp/calc-pwned')", "open('/etc/passwd')",
                  "(lambda: 1)()", "1 if 1 else 2", "[x for x in ()]", "'a'", "exec('1')"):
         with pytest.raises(CalcError):
@@ -157,7 +157,7 @@ def test_the_parser_cache_is_never_in_a_shared_directory(monkeypatch, tmp_path):
     """Lark unpickles its cache file: it must live in a directory only this user can write."""
     import tempfile
 
-    from calccli import parse
+    from calccli.language import parse
     g = parse.grammar_path()
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     path = parse._cache_path(g)

@@ -1,7 +1,7 @@
 """The notes' example, section 7: values, the exact table, both modes, to the last digit."""
 import json
 
-from calccli.derivatives import diff_at
+from calccli.commands.derivatives import diff_at
 from conftest import SEED
 
 F1 = 1.0900122119747424

@@ -4,9 +4,9 @@ import math
 import pytest
 from hypothesis import given, settings, HealthCheck
 
-from calccli import expr
-from calccli.printer import to_text
-from calccli.simplify import simplify
+from calccli.engine import expr
+from calccli.engine.printer import to_text
+from calccli.symbolic.simplify import simplify
 from symgen import POINTS, close, exprs, node_of, scale, value
 
 CASES = [

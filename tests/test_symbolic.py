@@ -5,12 +5,14 @@ import math
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from calccli.derivatives import diff_at
-from calccli.higher import derivatives_at, diff_higher, dual_derivatives_at
-from calccli.printer import to_text
-from calccli.simplify import simplify
-from calccli.symbolic import derivative, diff_symbolic, grad_symbolic, symbolic_steps
-from calccli.tape import build_tape
+from calccli.commands.derivatives import diff_at
+from calccli.engine.taylor import derivatives_at, dual_derivatives_at
+from calccli.commands.higher import diff_higher
+from calccli.engine.printer import to_text
+from calccli.symbolic.simplify import simplify
+from calccli.symbolic.differentiate import derivative, symbolic_steps
+from calccli.commands.symbolic import diff_symbolic, grad_symbolic
+from calccli.engine.tape import build_tape
 from conftest import SEED
 from symgen import POINTS, SYMPY_FUNCS, close, exprs, node_of, scale, value
 

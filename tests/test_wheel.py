@@ -26,7 +26,7 @@ def wheel(tmp_path_factory):
 def test_grammar_is_inside_the_wheel(wheel):
     names = zipfile.ZipFile(wheel).namelist()
     assert "calccli/grammar/calc.lark" in names
-    assert "calccli/cli.py" in names
+    assert "calccli/app/cli.py" in names
 
 
 def test_wheel_installs_and_runs_in_a_fresh_venv(wheel, tmp_path):
@@ -48,7 +48,7 @@ def test_wheel_installs_and_runs_in_a_fresh_venv(wheel, tmp_path):
                        capture_output=True, text=True, cwd=tmp_path, env=env)
     assert r.returncode == 0, r.stderr
     assert "f'(1) = 5.983082595908695" in r.stdout
-    where = subprocess.run([str(py), "-c", "import calccli.parse as p; print(p.grammar_path())"],
+    where = subprocess.run([str(py), "-c", "import calccli.language.parse as p; print(p.grammar_path())"],
                            capture_output=True, text=True, cwd=tmp_path, env=env).stdout
     assert str(env_dir) in where  # the grammar was found inside the installed package
     r = subprocess.run([str(py), "-m", "calccli", "eval", "2^3^2"], capture_output=True, text=True,

@@ -15,7 +15,7 @@ import math
 import re
 import unicodedata
 
-from ..numfmt import fmt_number
+from calccli.numfmt import fmt_number
 
 PREC_ADD, PREC_MUL, PREC_NEG, PREC_POW, ATOM = 1, 2, 3, 4, 10
 FRAC = 2.5   # \frac{}{} needs no parentheses as a factor, but does as a base
@@ -95,7 +95,7 @@ def bmatrix(values) -> str:
 
 
 def _render(n, sub: list[tuple[str, float]]) -> tuple[str, float]:
-    from ..primitives import PRIMS
+    from calccli.engine.primitives import PRIMS
     op = n.op
     if op == "add":
         return _paren(sub[0], PREC_ADD) + " + " + _paren(sub[1], PREC_ADD + 0.5), PREC_ADD
@@ -141,7 +141,7 @@ _latex_cache: dict = {}
 def latex_of(root, names: dict | None = None, raw: dict | None = None) -> str:
     """An expression node as LaTeX (nodes in ``names`` are written as those names;
     variables named in ``raw`` as the given LaTeX)."""
-    from ..tape import topo_order
+    from calccli.engine.tape import topo_order
     done: dict = {}
     _latex_cache.clear()
     nodes = topo_order(root, stop=names)
@@ -178,7 +178,7 @@ def latex_of(root, names: dict | None = None, raw: dict | None = None) -> str:
 def expr_latex(src: str) -> str:
     """calc text → LaTeX (falls back to \\text{} if it does not parse)."""
     try:
-        from ..parse import parse
+        from calccli.language.parse import parse
         return latex_of(parse(src).node)
     except Exception:  # noqa: BLE001 - any text can be shown as text
         return text(src)

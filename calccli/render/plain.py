@@ -1,7 +1,7 @@
 """Plain text: stable, line-oriented, no colours (the default when piped)."""
 from __future__ import annotations
 
-from .doc import Block, Doc, Lines, Table
+from calccli.render.doc import Block, Doc, Lines, Table
 
 
 def render(doc: Doc) -> str:

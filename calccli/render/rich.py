@@ -1,7 +1,7 @@
 """Rich terminal view: titled tables, highlighted steps, a result line."""
 from __future__ import annotations
 
-from .doc import Block, Doc, Lines, Table
+from calccli.render.doc import Block, Doc, Lines, Table
 
 
 def render(doc: Doc, console) -> None:

@@ -5,8 +5,8 @@ the result's class name, so a new command adds one function here.
 """
 from __future__ import annotations
 
-from ..numfmt import fmt_number
-from .doc import Block, Doc, Lines, Table, matrix_lines
+from calccli.numfmt import fmt_number
+from calccli.render.doc import Block, Doc, Lines, Table, matrix_lines
 
 
 def fmt(v) -> str:

@@ -1,0 +1,1 @@
+"""Front ends: the Typer CLI, batch I/O and output, the REPL and its session."""

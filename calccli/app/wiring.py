@@ -1,0 +1,125 @@
+"""Per-command glue: options → a ``compute(text)`` function returning a result object.
+
+The feature modules are imported inside ``compute`` so a command loads only
+what it uses (start-up time).
+"""
+from __future__ import annotations
+
+from calccli.errors import UsageError
+
+
+def _fail(err):
+    def compute(_text):
+        raise err
+    return compute
+
+
+def parse_order(order) -> int:
+    try:
+        n = int(str(order).strip())
+        if str(n) != str(order).strip().lstrip("+"):
+            raise ValueError
+    except ValueError:
+        raise UsageError(f"--order must be a whole number ≥ 1, got '{order}'") from None
+    if n < 1:
+        raise UsageError(f"--order must be a whole number ≥ 1, got {n}")
+    return n
+
+
+def eval_compute(at, let):
+    from calccli.commands.derivatives import eval_expr
+    return lambda text: eval_expr(text, at, let)
+
+
+def diff_compute(at, let, wrt, mode, order, steps):
+    if mode not in ("forward", "reverse"):
+        return _fail(UsageError(f"unknown mode '{mode}': use forward or reverse"))
+    try:
+        n = parse_order(order)
+    except UsageError as e:
+        return _fail(e)
+
+    def compute(text):
+        if at:
+            if n == 1 and not steps:
+                from calccli.commands.derivatives import diff_at
+                return diff_at(text, at, let, wrt, mode)
+            from calccli.commands.higher import diff_higher
+            return diff_higher(text, at, let, wrt, mode, n, steps)
+        from calccli.commands.symbolic import diff_symbolic
+        return diff_symbolic(text, let, wrt, n, steps)
+    return compute
+
+
+def grad_compute(at, let, wrt, steps):
+    def compute(text):
+        if at:
+            from calccli.commands.multivar import grad_at
+            return grad_at(text, at, let, wrt, steps)
+        from calccli.commands.symbolic import grad_symbolic
+        return grad_symbolic(text, let, wrt)
+    return compute
+
+
+def _need_at(at, cmd):
+    if not at:
+        raise UsageError(f"{cmd} needs a point: --at x=1,y=2")
+
+
+def jacobian_compute(at, let, wrt, mode):
+    if mode not in ("auto", "forward", "reverse"):
+        return _fail(UsageError(f"unknown mode '{mode}': use auto, forward or reverse"))
+
+    def compute(text):
+        _need_at(at, "jacobian")
+        from calccli.commands.multivar import jacobian_at
+        return jacobian_at(text, at, let, wrt, mode)
+    return compute
+
+
+def hessian_compute(at, let, wrt):
+    def compute(text):
+        _need_at(at, "hessian")
+        from calccli.commands.multivar import hessian_at
+        return hessian_at(text, at, let, wrt)
+    return compute
+
+
+def check_compute(at, let, wrt, tol):
+    def compute(text):
+        _need_at(at, "check")
+        from calccli.commands.check import check_at
+        return check_at(text, at, let, wrt, tol)
+    return compute
+
+
+def graph_compute(let, style):
+    """graph has its own formats (tree, dot); returns (compute, output format)."""
+    if style not in ("tree", "dot", "json", "plain", "rich"):
+        return _fail(UsageError(f"unknown graph format '{style}': use tree, dot or json")), "plain"
+    from calccli.commands.graph import graph_of
+    out = {"json": "json", "tree": None, "rich": "rich", "plain": "plain", "dot": "plain"}[style]
+    return (lambda text: graph_of(text, let, style)), out
+
+
+def plot_compute(lo, hi, order, at, let, wrt, width, height):
+    def compute(text):
+        from calccli.commands.plot import plot_of
+        return plot_of(text, lo, hi, order, at, let, wrt, width, height)
+    return compute
+
+
+def minimize_compute(start, let, wrt, method, lr, steps, tol, trace):
+    def compute(text):
+        if not start:
+            raise UsageError("minimize needs a starting point: --from x=0,y=0")
+        from calccli.commands.optimize import minimize_from
+        return minimize_from(text, start, let, wrt, method, lr, steps, tol, trace)
+    return compute
+
+
+def fit_compute(data, target, mode, batch_size, order, epochs, lr, seed, init, loss, compare):
+    def compute(text):
+        from calccli.commands.fit import fit_model
+        return fit_model(text, data, target, mode, batch_size, order, epochs, lr, seed, init, loss, compare)
+    return compute

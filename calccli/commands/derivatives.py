@@ -1,0 +1,61 @@
+"""Derivatives at a point: diff (one variable, with the teacher's view), grad, hessian."""
+from __future__ import annotations
+
+from calccli.errors import UsageError
+from calccli.engine.evaluate import depends, evaluate, ops_for
+from calccli.explain.steps import forward_steps, reverse_steps, trace_rows
+from calccli.engine.forward import forward
+from calccli.engine.ops import FLOAT
+from calccli.language.parse import parse
+from calccli.language.points import Problem, resolve
+from calccli.engine.printer import to_text
+from calccli.explain.records import DiffResult, EvalResult
+from calccli.engine.reverse import reverse
+from calccli.engine.tape import build_tape
+
+
+def eval_expr(text: str, at=None, let=None) -> EvalResult:
+    parsed = parse(text)
+    node = parsed.node
+    prob = resolve(node, at, let, parsed=parsed)
+    tape = build_tape(node)
+    vals = evaluate(tape, prob.env, ops_for(tape, prob.env))
+    return EvalResult(text, vals[-1], prob.point)
+
+
+def diff_at(text: str, at, let=None, wrt=None, mode: str = "reverse") -> DiffResult:
+    if mode not in ("forward", "reverse"):
+        raise UsageError(f"unknown mode '{mode}': use forward or reverse")
+    parsed = parse(text)
+    node = parsed.node
+    prob = resolve(node, at, let, wrt, parsed=parsed)
+    if len(prob.wrt) != 1:
+        raise UsageError(f"diff takes one variable, got {', '.join(prob.wrt) or 'none'}: "
+                         "choose with --wrt (grad gives all partial derivatives)")
+    var = prob.wrt[0]
+    tape = build_tape(node)
+    ops = ops_for(tape, prob.env)
+    if ops is not FLOAT:  # array values in the trace: multivar's view
+        from calccli.commands.multivar import diff_with_arrays
+        return diff_with_arrays(text, at, let, wrt, mode)
+    vals = evaluate(tape, prob.env, ops)
+    root = len(tape.nodes) - 1
+    xi = tape.variables.get(var)
+    wrt_idx = [xi] if xi is not None else []
+    need = depends(tape, wrt_idx)
+    record: list = []
+    if xi is None:
+        derivative, steps = 0.0, []
+    elif mode == "reverse":
+        adj = reverse(tape, vals, wrt_idx, ops, record=record)
+        derivative = adj[xi]
+        steps = reverse_steps(tape, record, adj, wrt_idx)
+    else:
+        tan = forward(tape, vals, {xi: ops.one}, ops, record=record)
+        derivative = tan[root] if tan[root] is not None else 0.0
+        steps = forward_steps(tape, record, tan, wrt_idx)
+    if xi == root:
+        derivative = 1.0
+    return DiffResult(text, var, prob.point, mode, 1, vals[root], derivative,
+                      tape.name_of(root) if tape.rows else "f",
+                      trace_rows(tape, vals, need), steps)

@@ -1,0 +1,645 @@
+"""``calc fit``: gradient-descent training of a model's parameters on a CSV file.
+
+The contract's "Fitting" section and section 6 of the notes:
+
+- the free variables of MODEL that name CSV columns are data, the others are
+  the parameters θ (in order of first appearance);
+- the per-sample loss is ``(MODEL - TARGET)^2`` unless ``--loss`` gives one (it
+  may use ``yhat`` for the model's output); J(θ) = mean per-sample loss;
+- ``batch``: one update per epoch with the gradient averaged over all samples;
+  ``online``: one update per sample; ``minibatch``: one update per mini-batch;
+- ``fixed`` keeps the file's order, ``shuffle`` permutes the samples every
+  epoch, ``sample`` draws n samples with replacement; ``--seed`` makes it repeatable.
+
+The per-sample loss is built once as an expression (``yhat`` replaced by the
+model's node) and turned into one tape; every gradient is the engine's own
+reverse pass over that tape with the sample's columns bound.
+"""
+from __future__ import annotations
+
+import math
+import os
+import random
+import shutil
+from dataclasses import dataclass, field
+
+from calccli.errors import CalcError, DomainError, ShapeError, UsageError
+from calccli.numfmt import fmt_number
+
+MODES = ("batch", "online", "minibatch")
+ORDERS = ("fixed", "shuffle", "sample")
+DIVERGED = 1e12
+MAX_FILE_BYTES = 200 * 1024 * 1024
+
+
+class DataError(UsageError):
+    """The data file cannot be used (missing, unreadable, not a CSV table of numbers)."""
+    kind = "data"
+
+
+# --------------------------------------------------------------------------- CSV
+
+@dataclass
+class Table:
+    path: str
+    columns: list[str]
+    cells: list[list[str]]      # data rows as text (header excluded)
+    lines: list[int]            # the file line of each data row (1-based)
+
+    def numeric(self, names: list[str]) -> list[dict]:
+        """The named columns as floats, one dict per row; a bad cell names its line and column."""
+        pos = {c: self.columns.index(c) for c in names}
+        out = []
+        for row, line in zip(self.cells, self.lines):
+            rec = {}
+            for c, k in pos.items():
+                text = row[k].strip()
+                if not text:
+                    raise DataError(f"--data {self.path}, line {line}, column '{c}': the cell is empty")
+                try:
+                    v = float(text)
+                except ValueError:
+                    raise DataError(f"--data {self.path}, line {line}, column '{c}': '{_clip(text)}' is not a number") from None
+                if not math.isfinite(v):
+                    raise DataError(f"--data {self.path}, line {line}, column '{c}': '{_clip(text)}' is not a finite number")
+                rec[c] = v
+            out.append(rec)
+        return out
+
+
+def _clip(text: str, n: int = 40) -> str:
+    return text if len(text) <= n else text[:n] + "…"
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+        return True
+    except ValueError:
+        return False
+
+
+def read_table(path: str) -> Table:
+    """Read a CSV file with a header row; every problem is a DataError that names the file."""
+    import csv
+    import io
+    if not path or not path.strip():
+        raise DataError("--data needs a file name")
+    try:
+        if os.path.isdir(path):
+            raise DataError(f"--data {path}: is a directory, not a CSV file")
+        size = os.path.getsize(path)
+        if size > MAX_FILE_BYTES:
+            raise DataError(f"--data {path}: the file is {size:,} bytes; calc reads at most {MAX_FILE_BYTES:,}")
+        with open(path, "rb") as f:  # the stat size is 0 for a pipe or a device: read at most the limit + 1
+            chunks, total = [], 0
+            while total <= MAX_FILE_BYTES:
+                chunk = f.read(min(1 << 20, MAX_FILE_BYTES + 1 - total))
+                if not chunk:
+                    break
+                if b"\x00" in chunk:  # /dev/zero, or any binary file: no need to read on
+                    raise DataError(f"--data {path}: this is a binary file, not a CSV text file")
+                chunks.append(chunk)
+                total += len(chunk)
+            if total > MAX_FILE_BYTES:
+                raise DataError(f"--data {path}: more than {MAX_FILE_BYTES:,} bytes; calc reads at most "
+                                f"{MAX_FILE_BYTES:,}")
+            raw = b"".join(chunks)
+    except FileNotFoundError:
+        raise DataError(f"--data {path}: no such file") from None
+    except PermissionError:
+        raise DataError(f"--data {path}: permission denied (the file cannot be read)") from None
+    except IsADirectoryError:
+        raise DataError(f"--data {path}: is a directory, not a CSV file") from None
+    except OSError as e:
+        raise DataError(f"--data {path}: cannot be read ({e.strerror or e})") from None
+    if b"\x00" in raw:
+        raise DataError(f"--data {path}: this is a binary file, not a CSV text file")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise DataError(f"--data {path}: not a UTF-8 text file (undecodable byte at offset {e.start})") from None
+    if not text.strip():
+        raise DataError(f"--data {path}: the file is empty (expected a header row such as x,y and data rows)")
+    try:
+        rows = list(csv.reader(io.StringIO(text, newline="")))
+    except csv.Error as e:
+        raise DataError(f"--data {path}: not a valid CSV file ({e})") from None
+    numbered = [(k + 1, r) for k, r in enumerate(rows) if any(c.strip() for c in r)]
+    # csv.reader counts physical lines only without quoted newlines; good enough for messages
+    (hline, header), body = numbered[0], numbered[1:]
+    columns = [c.strip() for c in header]
+    if all(_is_number(c) for c in columns if c):
+        raise DataError(f"--data {path}: no header row: the first line ({_clip(','.join(header))}) holds numbers; "
+                        "the first line must name the columns, e.g. x,y")
+    for k, c in enumerate(columns):
+        if not c:
+            raise DataError(f"--data {path}: column {k + 1} of the header has no name")
+    seen = set()
+    for c in columns:
+        if c in seen:
+            raise DataError(f"--data {path}: the header names the column '{c}' twice")
+        seen.add(c)
+    if not body:
+        raise DataError(f"--data {path}: the file has a header ({', '.join(columns)}) but no data rows")
+    for line, r in body:
+        if len(r) != len(columns):
+            raise DataError(f"--data {path}, line {line}: {len(r)} value{'s' if len(r) != 1 else ''} "
+                            f"but the header has {len(columns)} columns")
+    return Table(path, columns, [r for _, r in body], [line for line, _ in body])
+
+
+# --------------------------------------------------------------------------- the loss
+
+def substitute(root, mapping: dict):
+    """``root`` with the nodes in ``mapping`` replaced (explicit topological walk, no recursion)."""
+    from calccli.engine.expr import make
+    from calccli.engine.tape import topo_order
+    new = {}
+    for n in topo_order(root):
+        if n in mapping:
+            new[n] = mapping[n]
+        elif not n.args:
+            new[n] = n
+        else:
+            args = tuple(new[a] for a in n.args)
+            new[n] = n if all(a is b for a, b in zip(args, n.args)) else make(n.op, args, n.value)
+    return new[root]
+
+
+class SampleLoss:
+    """The per-sample loss on one tape: its value and gradient for one row of data."""
+
+    def __init__(self, node, params: list[str], rows: list[dict], lines: list[int]):
+        from calccli.engine.evaluate import ops_for
+        from calccli.engine.ops import FLOAT
+        from calccli.engine.tape import build_tape
+        self.tape = build_tape(node)
+        self.params = params
+        self.rows, self.lines = rows, lines
+        env = dict(rows[0])
+        env.update((p, 0.0) for p in params)
+        if ops_for(self.tape, env) is not FLOAT:
+            raise ShapeError("fit works with scalar models and losses (vectors and matrices are not supported here)")
+        self.idx = [self.tape.variables.get(p) for p in params]
+        self.wrt = [i for i in self.idx if i is not None]
+
+    def _env(self, theta, i):
+        env = dict(self.rows[i])
+        env.update(zip(self.params, theta))
+        return env
+
+    def _where(self, e: CalcError, i: int) -> CalcError:
+        e.message = f"{e.message} (data line {self.lines[i]})"
+        e.args = (e.message,)
+        return e
+
+    def value(self, theta, i) -> float:
+        from calccli.engine.evaluate import evaluate
+        try:
+            return evaluate(self.tape, self._env(theta, i))[-1]
+        except DomainError as e:
+            raise self._where(e, i) from None
+
+    def value_and_grad(self, theta, i):
+        from calccli.engine.evaluate import evaluate
+        from calccli.engine.reverse import reverse
+        try:
+            vals = evaluate(self.tape, self._env(theta, i))
+            adj = reverse(self.tape, vals, self.wrt)
+        except DomainError as e:
+            raise self._where(e, i) from None
+        return vals[-1], [0.0 if j is None or adj[j] is None else float(adj[j]) for j in self.idx]
+
+    def mean(self, theta) -> float:
+        return math.fsum(self.value(theta, i) for i in range(len(self.rows))) / len(self.rows)
+
+
+# --------------------------------------------------------------------------- training
+
+@dataclass
+class Run:
+    mode: str
+    order: str
+    batch_size: int | None
+    epochs: int
+    lr: float
+    seed: int | None
+    params: list[str]
+    init: list[float]
+    theta: list[float]
+    initial_loss: float
+    history: list[float]                     # J after each epoch
+    snapshots: list[list[float]]             # θ after each epoch
+    updates: int
+    reason: str = ""                         # why it stopped early ("" = ran every epoch)
+    diverged: bool = False
+
+    @property
+    def loss(self) -> float:
+        return self.history[-1] if self.history else self.initial_loss
+
+    def describe(self) -> str:
+        how = {"batch": "batch (one update per epoch, gradient averaged over all samples)",
+               "online": "online (one update per sample)",
+               "minibatch": f"mini-batch (one update per batch of {self.batch_size} samples)"}[self.mode]
+        order = {"fixed": "fixed order (as in the file)",
+                 "shuffle": f"shuffled every epoch (seed {self.seed})",
+                 "sample": f"sampled with replacement (seed {self.seed})"}[self.order]
+        return f"{how} · {order}"
+
+
+def _epoch_order(n: int, order: str, rng) -> list[int]:
+    if order == "fixed":
+        return list(range(n))
+    if order == "shuffle":
+        idx = list(range(n))
+        rng.shuffle(idx)
+        return idx
+    return [rng.randrange(n) for _ in range(n)]
+
+
+def train(loss: SampleLoss, theta0: list[float], mode: str, order: str, batch_size: int, epochs: int,
+          lr: float, seed: int | None, bar=None, label: str = "") -> Run:
+    n = len(loss.rows)
+    rng = random.Random(seed)
+    theta = list(theta0)
+    J0 = loss.mean(theta)        # a failure at the starting point is an error, not a result
+    p = len(theta)
+    run = Run(mode, order, batch_size if mode == "minibatch" else None, epochs, lr, seed, list(loss.params),
+              list(theta0), list(theta0), J0, [], [], 0)
+    try:
+        for epoch in range(1, epochs + 1):
+            idx = _epoch_order(n, order, rng)
+            if mode == "batch":
+                groups = [idx]
+            elif mode == "online":
+                groups = [[i] for i in idx]
+            else:
+                groups = [idx[k:k + batch_size] for k in range(0, n, batch_size)]
+            for grp in groups:
+                g = [0.0] * p
+                for i in grp:
+                    _, gi = loss.value_and_grad(theta, i)
+                    for k in range(p):
+                        g[k] += gi[k]
+                scale = lr / len(grp)
+                theta = [t - scale * gk for t, gk in zip(theta, g)]
+                run.updates += 1
+                if not all(map(math.isfinite, theta)):
+                    raise _Diverged("the parameters overflowed float64", epoch)
+            J = loss.mean(theta)
+            run.history.append(J)
+            run.snapshots.append(list(theta))
+            run.theta = list(theta)
+            if J > J0 + DIVERGED * max(1.0, abs(J0)):
+                raise _Diverged(f"J grew from {J0:.6g} to {J:.6g}", epoch)
+            if bar is not None:
+                bar.update(epoch, f"{label}epoch {epoch}  J = {J:.6g}")
+        if run.history and run.history[-1] > 100 * abs(J0) and run.history[-1] > 1e-8:
+            raise _Diverged(f"J ended at {run.history[-1]:.6g}, far above its start {J0:.6g}", None)
+    except _Diverged as d:
+        run.diverged = True
+        where = f"in epoch {d.epoch}" if d.epoch is not None else "over the run"
+        run.reason = (f"diverged {where}: {d} — "
+                      f"the learning rate {fmt_number(lr)} is too large; try a smaller --lr")
+    except DomainError as e:
+        ep = len(run.history) + 1
+        if e.kind == "overflow":
+            run.diverged = True
+            run.reason = (f"diverged in epoch {ep}: {e.message} — the learning rate {fmt_number(lr)} "
+                          "is too large; try a smaller --lr")
+        else:
+            run.reason = f"stopped in epoch {ep}: {e.message}"
+    return run
+
+
+class _Diverged(Exception):
+    def __init__(self, message: str, epoch: int | None):
+        super().__init__(message)
+        self.epoch = epoch
+
+
+# --------------------------------------------------------------------------- results
+
+def _params_text(names, theta, short=False) -> str:
+    f = (lambda v: f"{v:.6g}") if short else fmt_number
+    return ", ".join(f"{n} = {f(v)}" for n, v in zip(names, theta))
+
+
+def _epoch_table(run: Run):
+    from calccli.commands.optimize import shown_rows
+    from calccli.render.doc import Table as DocTable
+    rows_all = [(0, run.init, run.initial_loss)] + [(k + 1, th, J) for k, (th, J) in
+                                                    enumerate(zip(run.snapshots, run.history))]
+    idx = shown_rows(len(rows_all), False, target=10)
+    rows = [[str(rows_all[i][0])] + [f"{v:.6g}" for v in rows_all[i][1]] + [f"{rows_all[i][2]:.6g}"] for i in idx]
+    return DocTable("Progress per epoch" + ("" if len(idx) == len(rows_all) else f" ({len(idx)} of {len(rows_all)} rows)"),
+                    ["epoch"] + run.params + ["J(θ)"], rows)
+
+
+def plot_lines(curves: list[tuple[str, list[float]]], title: str) -> list[str]:
+    """Loss curves drawn by plotext, as plain text lines (no colours)."""
+    width = max(50, min(100, shutil.get_terminal_size((80, 24)).columns - 4))
+    height = 16
+    curves = [(lab, ys) for lab, ys in curves if ys]
+    if not curves:
+        return ["(no epoch finished: nothing to plot)"]
+    vals = [v for _, ys in curves for v in ys]
+    log = all(v > 0 for v in vals) and max(vals) / min(vals) > 100
+    import contextlib
+    import io
+    try:
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+            text = _plotext(curves, title + (" (log scale)" if log else ""), width, height, log)
+    except Exception as e:  # noqa: BLE001 - a plotting failure must not lose the result
+        return [f"(the plot could not be drawn: {type(e).__name__}: {e})"]
+    return [line.rstrip() for line in text.rstrip("\n").split("\n")]
+
+
+MARKERS = ("*", "+", "o")
+
+
+def _ticks(n: int) -> list[int]:
+    """Whole-number epoch ticks 0 … n: a 1-2-5 step, at most about 8 of them."""
+    step = 1
+    while n / step > 8:
+        for m in (2, 5, 10):
+            if n / (step * m) <= 8 or m == 10:
+                step *= m
+                break
+    t = list(range(0, n + 1, step))
+    if t[-1] != n:
+        if n - t[-1] < step / 2:
+            t.pop()
+        t.append(n)
+    return t
+
+
+def _plotext(curves, title, width, height, log) -> str:
+    import plotext as plt
+    n = max(len(ys) for _, ys in curves) - 1     # the curves start at epoch 0
+    if hasattr(plt, "build") and hasattr(plt, "plotsize"):  # plotext 5.x
+        plt.clf()
+        plt.plotsize(width, height)
+        plt.theme("clear")
+        for k, (lab, ys) in enumerate(curves):
+            plt.plot(list(range(len(ys))), ys, label=lab if len(curves) > 1 else None,
+                     marker=MARKERS[k % len(MARKERS)])
+        if log:
+            plt.yscale("log")
+        plt.xticks(_ticks(n))
+        plt.xlabel("epoch")
+        plt.title(title)
+        out = plt.build()
+        return plt.uncolorize(out) if hasattr(plt, "uncolorize") else out
+    fig = plt.figure                                       # plotext 6.x
+    fig.clear()
+    fig.plot_size(width, height)
+    for k, (lab, ys) in enumerate(curves):
+        s = fig.signal(list(range(len(ys))), ys, marker=MARKERS[k % len(MARKERS)])
+        if len(curves) > 1:
+            s.label(lab)
+        s.lines()
+        fig.draw(s)
+    if len(curves) > 1:  # the curves fall from the top left: the legend goes top right
+        fig.legend(x=width - 9, y=0, ha="right", va="top")
+    if log:
+        fig.ruler("y").scale("log")
+    fig.ruler("x").ticks(_ticks(n), [str(t) for t in _ticks(n)])
+    fig.label("epoch", axis="x")
+    fig.title(title)
+    text = fig.build().string(colorless=True)
+    fig.clear()
+    return text
+
+
+@dataclass
+class FitSetup:
+    model: str
+    loss_text: str
+    path: str
+    target: str
+    nrows: int
+    data_columns: list[str]
+    params: list[str]
+    seed_note: str = ""
+
+
+@dataclass
+class FitResult:
+    setup: FitSetup
+    run: Run
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.run.reason else 0
+
+    def _setup_lines(self) -> list[str]:
+        s, r = self.setup, self.run
+        lines = [f"data: {s.path}, {s.nrows} rows; columns used: {', '.join(s.data_columns)}",
+                 f"parameters θ: {', '.join(s.params)}  (start: {_params_text(s.params, r.init, short=True)})",
+                 f"loss per sample: {s.loss_text};  J(θ) = mean over the {s.nrows} samples",
+                 f"mode: {r.describe()}",
+                 (f"{len(r.history)} of {r.epochs} epochs" if len(r.history) < r.epochs else
+                  f"{r.epochs} epoch{'s' if r.epochs != 1 else ''}")
+                 + f" · {r.updates} update{'s' if r.updates != 1 else ''} "
+                 f"· learning rate {fmt_number(r.lr)}"]
+        if s.seed_note:
+            lines.append(s.seed_note)
+        return lines
+
+    def doc(self):
+        from calccli.render.doc import Block, Doc, Lines
+        s, r = self.setup, self.run
+        blocks = [Lines("Setup", self._setup_lines()), _epoch_table(r),
+                  Block("", plot_lines([(r.mode, [r.initial_loss] + r.history)], "loss J(θ) per epoch"))]
+        res = [f"J(θ) went from {r.initial_loss:.6g} (start) to {r.loss:.6g} after {len(r.history)} "
+               f"epoch{'s' if len(r.history) != 1 else ''}"]
+        if r.reason:
+            res.append(f"STOPPED: {r.reason}")
+        blocks.append(Lines("Result", res))
+        title = f"fit {s.target} ≈ {s.model}"
+        summary = [(n, fmt_number(v)) for n, v in zip(s.params, r.theta)] + [("loss", fmt_number(r.loss))]
+        return Doc(title, blocks, summary)
+
+    def latex(self) -> str:
+        from calccli.render.latex import expr_latex, name, number, text
+        s, r = self.setup, self.run
+        ps = ", \\quad ".join(f"{name(n)} = {number(v)}" for n, v in zip(s.params, r.theta))
+        return (f"\\hat y = {expr_latex(s.model)}\n\n"
+                f"{ps}, \\quad J(\\theta) = {number(r.loss)} \\quad {text(f'({r.mode}, {len(r.history)} epochs)')}\n")
+
+    def json(self) -> dict:
+        s, r = self.setup, self.run
+        return {
+            "model": s.model, "params": dict(zip(s.params, r.theta)), "loss": r.loss, "history": r.history,
+            "mode": r.mode, "order": r.order, "epochs": r.epochs,
+            "lr": r.lr, "batch_size": r.batch_size, "seed": r.seed, "updates": r.updates,
+            "initial_loss": r.initial_loss, "init": dict(zip(s.params, r.init)),
+            "target": s.target, "data": s.path, "rows": s.nrows, "loss_expression": s.loss_text,
+            "diverged": r.diverged, "completed": not r.reason, "reason": r.reason or None,
+        }
+
+
+@dataclass
+class CompareResult:
+    setup: FitSetup
+    runs: list[Run] = field(default_factory=list)
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if any(r.reason for r in self.runs) else 0
+
+    def best(self) -> Run:
+        ok = [r for r in self.runs if not r.diverged] or self.runs
+        return min(ok, key=lambda r: r.loss)
+
+    def doc(self):
+        from calccli.render.doc import Block, Doc, Lines, Table as DocTable
+        s = self.setup
+        r0 = self.runs[0]
+        setup = [f"data: {s.path}, {s.nrows} rows; columns used: {', '.join(s.data_columns)}",
+                 f"parameters θ: {', '.join(s.params)}  (start: {_params_text(s.params, r0.init, short=True)})",
+                 f"loss per sample: {s.loss_text};  J(θ) = mean over the {s.nrows} samples",
+                 f"each mode: {r0.epochs} epochs · learning rate {fmt_number(r0.lr)} · order {r0.order}"
+                 + (f" (seed {r0.seed})" if r0.order != "fixed" else "")]
+        if s.seed_note:
+            setup.append(s.seed_note)
+        rows = []
+        for r in self.runs:
+            name = r.mode + (f" ({r.batch_size})" if r.mode == "minibatch" else "")
+            stopped = any(x.reason for x in self.runs)
+            rows.append([name, str(r.updates), f"{r.history[0]:.6g}" if r.history else "—", f"{r.loss:.6g}"]
+                        + [f"{v:.6g}" for v in r.theta]
+                        + ([("diverged" if r.diverged else "stopped") if r.reason else ""] if stopped else []))
+        cols = ["mode", "updates", "J after epoch 1", f"J after {r0.epochs}"] + s.params \
+            + (["note"] if any(x.reason for x in self.runs) else [])
+        blocks = [Lines("Setup", setup),
+                  DocTable("Final losses (same epochs, same learning rate)", cols, rows),
+                  Block("", plot_lines([(r.mode, [r.initial_loss] + r.history) for r in self.runs],
+                                   "loss J(θ) per epoch"))]
+        notes = ["batch: one careful step per epoch; online: one step per sample (fast, noisy);",
+                 "mini-batch: in between — an average over a few samples per step."]
+        for r in self.runs:
+            if r.reason:
+                notes.append(f"{r.mode}: {r.reason}")
+        blocks.append(Lines("Reading the curves", notes))
+        b = self.best()
+        summary = [("lowest loss", f"{b.mode}: {fmt_number(b.loss)}")]
+        return Doc(f"fit {s.target} ≈ {s.model}    batch vs online vs mini-batch", blocks, summary)
+
+    def latex(self) -> str:
+        from calccli.render.latex import number, text
+        rows = " \\\\\n".join(f"{text(r.mode)} & {r.updates} & {number(r.loss)}" for r in self.runs)
+        return ("\\begin{array}{lrr}\n" + text("mode") + " & " + text("updates") + " & J(\\theta) \\\\\n"
+                "\\hline\n" + rows + "\n\\end{array}\n")
+
+    def json(self) -> dict:
+        s, b = self.setup, self.best()
+        runs = {r.mode: {"params": dict(zip(s.params, r.theta)), "loss": r.loss, "history": r.history,
+                         "updates": r.updates, "batch_size": r.batch_size, "diverged": r.diverged,
+                         "reason": r.reason or None} for r in self.runs}
+        return {"model": s.model, "params": dict(zip(s.params, b.theta)), "loss": b.loss, "history": b.history,
+                "mode": "compare", "best": b.mode, "order": b.order, "epochs": b.epochs, "lr": b.lr,
+                "seed": b.seed, "target": s.target, "data": s.path, "rows": s.nrows,
+                "loss_expression": s.loss_text, "runs": runs}
+
+
+# --------------------------------------------------------------------------- entry point
+
+def _check_options(mode, order, batch_size, epochs, lr):
+    if mode not in MODES:
+        raise UsageError(f"unknown mode '{mode}': use batch, online or minibatch")
+    if order not in ORDERS:
+        raise UsageError(f"unknown order '{order}': use fixed, shuffle or sample")
+    if epochs is None or epochs < 1:
+        raise UsageError(f"--epochs must be at least 1, got {epochs}")
+    if lr is None or not math.isfinite(lr) or lr <= 0:
+        raise UsageError(f"--lr must be a positive number, got {fmt_number(lr) if lr is not None else lr}")
+    if batch_size is None or batch_size < 1:
+        raise UsageError(f"--batch-size must be at least 1, got {batch_size}")
+
+
+def _initial(init, params: list[str]) -> list[float]:
+    from calccli.language.points import constant_value, parse_bindings
+    values = {p: 0.0 for p in params}
+    for b in parse_bindings(init, "--init"):
+        try:
+            v = constant_value(b.text)
+        except CalcError as e:
+            e.message = f"--init {b.name or ''}{'=' if b.name else ''}{b.text.strip()}: {e.message}"
+            e.args = (e.message,)
+            e.source = e.pos = e.end = None
+            raise
+        if not isinstance(v, float | int):
+            raise UsageError(f"--init {b.name}: the parameters are scalars; got an array")
+        if b.name is None:
+            values = {p: float(v) for p in params}
+        elif b.name not in values:
+            raise UsageError(f"--init gives '{b.name}', which is not a parameter of the model "
+                             f"(the parameters are {', '.join(params)})")
+        else:
+            values[b.name] = float(v)
+    return [values[p] for p in params]
+
+
+def fit_model(model, data, target, mode="batch", batch_size=16, order="fixed", epochs=100, lr=0.05,
+              seed=None, init=None, loss=None, compare=False):
+    from calccli.engine.expr import free_vars, num, power, sub, var
+    from calccli.language.parse import parse
+    mode = (mode or "batch").strip().lower()
+    order = (order or "fixed").strip().lower()
+    _check_options(mode, order, batch_size, epochs, lr)
+    model_node = parse(model).node
+    loss_node = parse(loss).node if loss is not None and loss.strip() else None
+    table = read_table(data)
+    cols = set(table.columns)
+    if target not in cols:
+        raise UsageError(f"--target {target}: no such column in {data} (the columns are {', '.join(table.columns)})")
+    model_vars = free_vars(model_node)
+    if target in model_vars:
+        raise UsageError(f"the model uses the target column '{target}' as an input")
+    yhat = var("yhat")
+    if loss_node is None:
+        per_sample = power(sub(model_node, var(target)), num(2))
+        loss_text = f"(yhat - {target})^2"
+    else:
+        per_sample = substitute(loss_node, {yhat: model_node})
+        loss_text = loss.strip()
+    names = free_vars(per_sample)
+    params = [v for v in model_vars if v not in cols] + [v for v in names if v not in cols and v not in model_vars]
+    if not params:
+        raise UsageError(f"the model has no parameters to fit: every name in it "
+                         f"({', '.join(model_vars) or 'none'}) is a column of {data}")
+    if loss_node is not None and not any(p in names for p in model_vars if p not in cols):
+        raise UsageError("--loss does not use the model: write yhat for the model's output, "
+                         f"e.g. --loss \"(yhat - {target})^2\"")
+    data_cols = [c for c in table.columns if c in names]
+    theta0 = _initial(init, params)
+    rows = table.numeric(data_cols)
+    n = len(rows)
+    if (mode == "minibatch" or compare) and batch_size > n:
+        raise UsageError(f"--batch-size {batch_size} is larger than the data ({n} rows)")
+    sample_loss = SampleLoss(per_sample, params, rows, table.lines)
+    seed_note = ""
+    if order != "fixed" and seed is None:
+        seed = random.SystemRandom().randrange(2 ** 31)
+        seed_note = f"seed {seed} was chosen at random: add --seed {seed} to repeat this run"
+    setup = FitSetup(model.strip(), loss_text, data, target, n, data_cols, params, seed_note)
+    from calccli.commands.optimize import ProgressBar
+    modes = MODES if compare else (mode,)
+    with ProgressBar(epochs * len(modes), "fit") as bar:
+        runs = []
+        for k, m in enumerate(modes):
+            offset = k * epochs
+
+            class _Shift:  # one bar across the compared runs
+                @staticmethod
+                def update(done, info=""):
+                    bar.update(offset + done, info)
+            runs.append(train(sample_loss, theta0, m, order, batch_size, epochs, lr, seed, _Shift,
+                              f"{m}: " if compare else ""))
+    if compare:
+        return CompareResult(setup, runs)
+    return FitResult(setup, runs[0])

@@ -1,0 +1,658 @@
+"""``calc minimize``: iterative minimization (section 6 of the notes).
+
+θ̂ = argmin J(θ), found by repeating (1) choose a step Δθ that lowers J,
+(2) θ ← θ + Δθ. J, ∇J (one reverse pass) and the Hessian (forward-over-reverse)
+all come from :class:`calccli.objective.Objective`; nothing here differentiates.
+
+Methods
+- ``gd``        Δθ = −lr·∇J (fixed learning rate)
+- ``momentum``  heavy ball: v ← βv − lr·∇J, Δθ = v (β = 0.9)
+- ``adam``      Adam (β₁ = 0.9, β₂ = 0.999, ε = 1e-8) with bias correction
+- ``newton``    Δθ = −α·H⁻¹∇J with the AD Hessian; when H is not positive
+                definite its eigenvalues are replaced by max(|λ|, δ) so the step
+                still goes downhill; α from a backtracking (Armijo) line search
+- ``bfgs``      quasi-Newton (inverse-Hessian update) with a strong-Wolfe line search
+- ``auto``      ``newton`` for up to 50 variables (Hessians are cheap there), else
+                ``bfgs``; it switches to ``bfgs`` if the Hessian does not exist at an iterate.
+
+numpy is imported only by the methods that need linear algebra and for the
+final classification of the point.
+"""
+from __future__ import annotations
+
+import math
+import os
+import sys
+import time
+from dataclasses import dataclass, field
+
+from calccli.errors import CalcError, DomainError, UsageError
+from calccli.numfmt import fmt_number
+
+METHODS = ("auto", "gd", "momentum", "adam", "newton", "bfgs")
+FIRST_ORDER = ("gd", "momentum", "adam")
+DEFAULT_LR = {"gd": 0.01, "momentum": 0.01, "adam": 0.01}
+DEFAULT_STEPS = {"gd": 10000, "momentum": 10000, "adam": 10000, "newton": 500, "bfgs": 1000, "auto": 1000}
+DESCRIPTION = {
+    "gd": "gradient descent, fixed learning rate",
+    "momentum": "gradient descent with momentum (β = 0.9)",
+    "adam": "Adam (β₁ = 0.9, β₂ = 0.999)",
+    "newton": "Newton (AD Hessian, line search)",
+    "bfgs": "BFGS (quasi-Newton, Wolfe line search)",
+}
+AUTO_NEWTON_MAX_VARS = 50
+DIVERGED = 1e12        # J above J₀ + 1e12·max(1, |J₀|): the iteration is running away
+BETA = 0.9
+ADAM_B1, ADAM_B2, ADAM_EPS = 0.9, 0.999, 1e-8
+
+
+# --------------------------------------------------------------------------- progress
+
+class ProgressBar:
+    """A Rich progress bar on stderr, only on a terminal and only for long runs.
+
+    It appears once the run has taken ``delay`` seconds, is redrawn at most ten
+    times a second and disappears when the run ends (``transient``), so it never
+    mixes with the result on stdout.
+    """
+
+    def __init__(self, total: int, label: str, delay: float = 0.4):
+        self.total, self.label, self.delay = total, label, delay
+        self.enabled = sys.stderr.isatty() and not os.environ.get("CALC_NO_PROGRESS")
+        self.t0 = time.monotonic()
+        self.last = 0.0
+        self.bar = None
+
+    def __enter__(self):
+        return self
+
+    def update(self, done: int, info: str = "") -> None:
+        if not self.enabled:
+            return
+        now = time.monotonic()
+        if now - self.last < 0.1:
+            return
+        self.last = now
+        if self.bar is None:
+            if now - self.t0 < self.delay:
+                return
+            from rich.console import Console
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+            self.bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                                TimeElapsedColumn(), TextColumn("{task.fields[info]}"),
+                                console=Console(stderr=True), transient=True)
+            self.bar.start()
+            self.task = self.bar.add_task(self.label, total=self.total, info="")
+        self.bar.update(self.task, completed=done, info=info)
+
+    def __exit__(self, *exc):
+        if self.bar is not None:
+            self.bar.stop()
+        return False
+
+
+# --------------------------------------------------------------------------- results
+
+@dataclass
+class Iterate:
+    k: int
+    theta: list[float]
+    J: float
+    gnorm: float
+    step: float | None = None      # ‖Δθ‖ of the step that led here
+    alpha: float | None = None     # line-search step length (newton, bfgs)
+    note: str = ""                 # "H modified", "bfgs" …
+
+
+def _norm(v) -> float:
+    """The 2-norm, scaled so that large components do not overflow."""
+    m = max((abs(float(x)) for x in v), default=0.0)
+    if m == 0.0 or not math.isfinite(m):
+        return m
+    return m * math.sqrt(sum((float(x) / m) ** 2 for x in v))
+
+
+def classify(eigenvalues: list[float], gnorm: float = 0.0) -> str:
+    """minimum, maximum, saddle or degenerate, from the Hessian's eigenvalues.
+
+    An iterate is only near a stationary point, so eigenvalues below
+    10·√‖∇J‖ (and below 1e-10 of the largest) count as zero: at x = 3e-5 on
+    J = x³ the Hessian is 1.8e-4 > 0, yet the point is an inflection, not a minimum.
+    """
+    if not eigenvalues:
+        return "degenerate"
+    scale = max(1.0, max(abs(v) for v in eigenvalues))
+    eps = max(1e-10 * scale, 10 * math.sqrt(gnorm) if math.isfinite(gnorm) else 0.0)
+    if all(v > eps for v in eigenvalues):
+        return "minimum"
+    if all(v < -eps for v in eigenvalues):
+        return "maximum"
+    if any(v > eps for v in eigenvalues) and any(v < -eps for v in eigenvalues):
+        return "saddle"
+    return "degenerate"
+
+
+KIND_TEXT = {"minimum": "local minimum", "maximum": "local maximum", "saddle": "saddle point",
+             "degenerate": "degenerate (a zero eigenvalue: the Hessian cannot tell)"}
+
+
+def _short(v: float) -> str:
+    if v is None:
+        return "—"
+    if v == 0 or (1e-4 <= abs(v) < 1e7):
+        return f"{v:.10g}"
+    return f"{v:.6e}"
+
+
+def _sci(v: float | None) -> str:
+    return "—" if v is None else f"{v:.3e}"
+
+
+def shown_rows(n: int, trace: bool, target: int = 20) -> list[int]:
+    """Indices of the iterations to show: all with --trace or when few, else the
+    first and the last and every k-th between (k a 1-2-5 round number)."""
+    if trace or n <= target + 5:
+        return list(range(n))
+    raw = (n - 1) / target
+    k = 1
+    while True:
+        for m in (1, 2, 5):
+            if k * m >= raw:
+                k *= m
+                break
+        else:
+            k *= 10
+            continue
+        break
+    idx = list(range(0, n - 1, k))
+    return idx + [n - 1]
+
+
+@dataclass
+class MinimizeResult:
+    expression: str
+    method: str                    # the method that ran (auto resolves to newton or bfgs)
+    requested: str                 # what the user asked for
+    wrt: list[str]
+    start: list[float]
+    history: list[Iterate]
+    converged: bool
+    reason: str
+    tol: float
+    steps: int
+    lr: float | None = None
+    eigenvalues: list[float] | None = None
+    hessian: list[list[float]] | None = None
+    classification: str | None = None
+    trace: bool = False
+    notes: list[str] = field(default_factory=list)
+    diverged: bool = False
+
+    @property
+    def last(self) -> Iterate:
+        return self.history[-1]
+
+    @property
+    def iterations(self) -> int:
+        return self.last.k
+
+    @property
+    def exit_code(self) -> int:
+        return 0 if self.converged else 1
+
+    def argmin(self) -> dict:
+        return dict(zip(self.wrt, self.last.theta))
+
+    def method_text(self) -> str:
+        d = DESCRIPTION[self.method]
+        if self.method in FIRST_ORDER:
+            d += f", lr = {fmt_number(self.lr)}"
+        if self.requested == "auto":
+            return f"auto → {self.method}: {d}"
+        return f"{self.method}: {d}"
+
+    def doc(self):
+        from calccli.render.doc import Doc, Lines, Table
+        names = self.wrt
+        wide = len(names) > 4
+        cols = ["k"] + (["θ"] if wide else names) + ["J(θ)", "‖∇J‖", "step ‖Δθ‖"]
+        linesearch = self.method in ("newton", "bfgs")
+        if linesearch:
+            cols.append("α")
+        rows = []
+        idx = shown_rows(len(self.history), self.trace)
+        for i in idx:
+            it = self.history[i]
+            th = ["[" + ", ".join(_short(v) for v in it.theta) + "]"] if wide else [_short(v) for v in it.theta]
+            row = [str(it.k)] + th + [_short(it.J), _sci(it.gnorm), _sci(it.step)]
+            if linesearch:
+                row.append("—" if it.alpha is None else f"{it.alpha:.3g}" + (f" ({it.note})" if it.note else ""))
+            rows.append(row)
+        shown = "" if len(idx) == len(self.history) else \
+            f" ({len(idx)} of {len(self.history)} rows; --trace shows all)"
+        blocks = [Lines("Method", [self.method_text()]), Table(f"Iterations{shown}", cols, rows)]
+        lines = []
+        if self.converged:
+            lines.append(f"converged: ‖∇J‖ = {_sci(self.last.gnorm)} ≤ tol {fmt_number(self.tol)} "
+                         f"after {self.iterations} iteration{'s' if self.iterations != 1 else ''}")
+        else:
+            lines.append(f"NOT converged: {self.reason}")
+            lines.append(f"last iterate: k = {self.iterations}, ‖∇J‖ = {_sci(self.last.gnorm)}")
+        if self.eigenvalues is not None:
+            ev = ", ".join(f"{v:.6g}" for v in self.eigenvalues)
+            if self.converged:
+                lines.append(f"Hessian eigenvalues at the argmin: {ev}  →  {KIND_TEXT[self.classification]}")
+            else:
+                lines.append(f"Hessian eigenvalues at the last iterate: {ev} (∇J ≠ 0 there: "
+                             "this is the curvature, not the kind of a stationary point)")
+        elif self.classification:
+            lines.append(f"kind of point: {self.classification}")
+        lines.extend(self.notes)
+        blocks.append(Lines("Result", lines))
+        start = ", ".join(f"{n} = {fmt_number(v)}" for n, v in zip(names, self.start))
+        title = f"minimize J({', '.join(names)}) = {self.expression}    from {start}"
+        argmin = ", ".join(f"{n} = {fmt_number(v)}" for n, v in self.argmin().items())
+        if self.converged:
+            summary = [("argmin", argmin), ("minimum", fmt_number(self.last.J))]
+        else:
+            summary = [("last iterate", argmin), ("J", fmt_number(self.last.J))]
+        summary += [("iterations", str(self.iterations)), ("converged", "yes" if self.converged else "no")]
+        return Doc(title, blocks, summary)
+
+    def latex(self) -> str:
+        from calccli.render.latex import expr_latex, name, number, text
+        names = ", ".join(name(n) for n in self.wrt)
+        point = ", ".join(f"{name(n)} = {number(v)}" for n, v in zip(self.wrt, self.last.theta))
+        its = f"{self.iterations} iteration{'s' if self.iterations != 1 else ''}"
+        status = f"converged in {its}" if self.converged else f"NOT converged after {its}"
+        head = "\\hat\\theta = \\operatorname*{argmin}_{" + names + "} J" if self.converged else \
+            text("last iterate") + " "
+        return (f"J({names}) = {expr_latex(self.expression)}\n\n"
+                f"{head}: \\; {point}, \\quad J = {number(self.last.J)} \\quad "
+                f"{text(f'({self.method}, {status})')}\n")
+
+    def json(self) -> dict:
+        idx = shown_rows(len(self.history), self.trace)
+        return {
+            "expression": self.expression,
+            "method": self.method,
+            "requested_method": self.requested,
+            "argmin": self.argmin(),
+            "minimum": self.last.J,
+            "iterations": self.iterations,
+            "converged": self.converged,
+            "diverged": self.diverged,
+            "reason": self.reason,
+            "gradient_norm": self.last.gnorm,
+            "tol": self.tol,
+            "start": dict(zip(self.wrt, self.start)),
+            "variables": list(self.wrt),
+            "eigenvalues": self.eigenvalues,
+            "classification": self.classification,
+            "history": [{"k": self.history[i].k, "theta": dict(zip(self.wrt, self.history[i].theta)),
+                         "J": self.history[i].J, "gradient_norm": self.history[i].gnorm,
+                         "step": self.history[i].step, "alpha": self.history[i].alpha} for i in idx],
+        }
+
+
+# --------------------------------------------------------------------------- methods
+
+class _Stop(Exception):
+    """A method cannot go on (divergence, a failed line search)."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+class _NoHessian(_Stop):
+    """The Hessian does not exist at an iterate (auto switches to BFGS)."""
+
+
+def _first_order(obj, method: str, lr: float):
+    """A step function for gd, momentum and adam: (θ, g, k) → (θ_new, J, g, α, note)."""
+    n = len(obj.names)
+    v = [0.0] * n
+    m = [0.0] * n
+    s = [0.0] * n
+
+    def step(theta, J, g, k):
+        if method == "gd":
+            d = [-lr * gi for gi in g]
+        elif method == "momentum":
+            for i in range(n):
+                v[i] = BETA * v[i] - lr * g[i]
+            d = list(v)
+        else:  # adam
+            b1t, b2t = 1 - ADAM_B1 ** k, 1 - ADAM_B2 ** k
+            d = []
+            for i in range(n):
+                m[i] = ADAM_B1 * m[i] + (1 - ADAM_B1) * g[i]
+                s[i] = ADAM_B2 * s[i] + (1 - ADAM_B2) * g[i] * g[i]
+                d.append(-lr * (m[i] / b1t) / (math.sqrt(s[i] / b2t) + ADAM_EPS))
+        new = [t + di for t, di in zip(theta, d)]
+        if not all(map(math.isfinite, new)):
+            raise _Stop("θ overflowed float64: the iteration diverged")
+        try:
+            Jn, gn = obj.value_and_grad(new)
+        except DomainError as e:
+            raise _Stop(f"the step to iteration {k} failed: {e.message}") from None
+        return new, Jn, gn, None, ""
+    return step
+
+
+def _safe_value(obj, theta) -> float:
+    """J(θ), or +inf where J is undefined (a trial point outside the domain)."""
+    try:
+        return obj.value(theta)
+    except DomainError:
+        return math.inf
+
+
+def _safe_value_grad(obj, theta):
+    try:
+        return obj.value_and_grad(theta)
+    except DomainError:
+        return math.inf, None
+
+
+def _backtrack(obj, theta, J, g, p, c1=1e-4, max_halvings=60):
+    """Armijo backtracking from α = 1: the first α with J(θ+αp) ≤ J + c1·α·∇J·p."""
+    slope = sum(gi * pi for gi, pi in zip(g, p))
+    alpha = 1.0
+    for _ in range(max_halvings):
+        trial = [t + alpha * pi for t, pi in zip(theta, p)]
+        Jt = _safe_value(obj, trial)
+        if Jt <= J + c1 * alpha * slope:
+            return alpha, trial
+        alpha *= 0.5
+    return None, None
+
+
+def _newton(obj):
+    import numpy as np
+    state = {"modified": 0}
+
+    def step(theta, J, g, k):
+        try:
+            _, _, H = obj.hessian(theta)
+        except DomainError as e:
+            raise _NoHessian(f"the Hessian does not exist at iteration {k - 1}: {e.message}") from None
+        H = np.asarray(H, dtype=float)
+        H = (H + H.T) / 2
+        gv = np.asarray(g, dtype=float)
+        lam, V = np.linalg.eigh(H)
+        delta = 1e-8 * max(1.0, float(np.max(np.abs(lam))))
+        note = ""
+        if lam.min() <= delta:
+            # not positive definite: |λ| keeps the step a descent direction; a floor of
+            # ‖∇J‖ keeps flat directions (λ ≈ 0) from asking for an enormous step
+            lam = np.maximum(np.abs(lam), max(delta, float(np.linalg.norm(gv))))
+            note = "H modified"
+            state["modified"] += 1
+        p = -(V @ ((V.T @ gv) / lam))
+        alpha, trial = _backtrack(obj, theta, J, g, p.tolist())
+        if note and alpha == 1.0:
+            # the modified model says nothing about how far to go: expand while J keeps falling
+            Jt = _safe_value(obj, trial)
+            while alpha < 2.0 ** 30:
+                further = [t + 2 * alpha * pi for t, pi in zip(theta, p.tolist())]
+                Jf = _safe_value(obj, further)
+                if not Jf < Jt:
+                    break
+                alpha, trial, Jt = 2 * alpha, further, Jf
+        if alpha is None:  # fall back to steepest descent with a line search
+            p = -gv / max(1.0, float(np.linalg.norm(gv)))
+            alpha, trial = _backtrack(obj, theta, J, g, p.tolist())
+            note = "gradient step"
+            if alpha is None:
+                raise _Stop(_stuck_reason(J, g))
+        try:
+            Jn, gn = obj.value_and_grad(trial)
+        except DomainError as e:
+            raise _Stop(f"the step to iteration {k} failed: {e.message}") from None
+        return trial, Jn, gn, alpha, note
+    step.state = state
+    return step
+
+
+def _stuck_reason(J, g) -> str:
+    return (f"no step along the search direction lowers J = {fmt_number(J)} any further "
+            f"(‖∇J‖ = {_norm(g):.3e}): the tolerance may be below what float64 can resolve here")
+
+
+def _wolfe(obj, theta, J, g, p, alpha0=1.0, c1=1e-4, c2=0.9, max_iter=40):
+    """A step length meeting the strong Wolfe conditions (Nocedal & Wright, Alg. 3.5/3.6).
+
+    Trial points where J is undefined count as J = +inf (the step is shortened).
+    Returns (α, θ_new, J_new, g_new) or None.
+    """
+    d0 = sum(gi * pi for gi, pi in zip(g, p))
+
+    def phi(a):
+        x = [t + a * pi for t, pi in zip(theta, p)]
+        f, gr = _safe_value_grad(obj, x)
+        d = math.nan if gr is None else sum(gi * pi for gi, pi in zip(gr, p))
+        return f, d, x, gr
+
+    def zoom(lo, hi):
+        a_lo, f_lo, d_lo = lo[0], lo[1], lo[2]
+        a_hi, f_hi = hi[0], hi[1]
+        for _ in range(max_iter):
+            width = a_hi - a_lo
+            a = None
+            if math.isfinite(f_hi) and math.isfinite(d_lo):
+                # minimum of the quadratic through f_lo, d_lo, f_hi; kept inside the bracket
+                den = 2 * (f_hi - f_lo - d_lo * width)
+                if den > 0:
+                    a = a_lo - d_lo * width * width / den
+            lo_b, hi_b = sorted((a_lo + 0.1 * width, a_hi - 0.1 * width))
+            if a is None or not (lo_b <= a <= hi_b):
+                a = a_lo + 0.5 * width
+            f, d, x, gr = phi(a)
+            if f > J + c1 * a * d0 or f >= f_lo:
+                a_hi, f_hi = a, f
+            else:
+                if abs(d) <= -c2 * d0:
+                    return a, x, f, gr
+                if d * (a_hi - a_lo) >= 0:
+                    a_hi, f_hi = a_lo, f_lo
+                a_lo, f_lo, d_lo = a, f, d
+                best[0] = (a, x, f, gr)
+            if abs(a_hi - a_lo) < 1e-16 * max(1.0, abs(a_lo)):
+                break
+        return best[0]
+
+    best = [None]
+    prev = (0.0, J, d0)
+    a = alpha0
+    for i in range(max_iter):
+        f, d, x, gr = phi(a)
+        if f > J + c1 * a * d0 or (i > 0 and f >= prev[1]) or not math.isfinite(f):
+            return zoom(prev, (a, f))
+        if abs(d) <= -c2 * d0:
+            return a, x, f, gr
+        best[0] = (a, x, f, gr)
+        if d >= 0:
+            return zoom((a, f, d), prev)
+        prev = (a, f, d)
+        a *= 2.0
+    return best[0]
+
+
+def _bfgs(obj):
+    import numpy as np
+    n = len(obj.names)
+    state = {"Hinv": None}
+
+    def step(theta, J, g, k):
+        gv = np.asarray(g, dtype=float)
+        Hinv = state["Hinv"]
+        p = -(gv / max(1.0, float(np.linalg.norm(gv)))) if Hinv is None else -(Hinv @ gv)
+        if float(p @ gv) >= 0:  # not a descent direction (rounding): restart
+            state["Hinv"] = None
+            p = -(gv / max(1.0, float(np.linalg.norm(gv))))
+        found = _wolfe(obj, theta, J, g, p.tolist())
+        if found is None:
+            if state["Hinv"] is not None:  # restart from the gradient once
+                state["Hinv"] = None
+                p = -(gv / max(1.0, float(np.linalg.norm(gv))))
+                found = _wolfe(obj, theta, J, g, p.tolist())
+            if found is None:
+                raise _Stop(_stuck_reason(J, g))
+        alpha, new, Jn, gn = found
+        s = np.asarray(new) - np.asarray(theta, dtype=float)
+        y = np.asarray(gn, dtype=float) - gv
+        sy = float(s @ y)
+        if sy > 1e-12 * float(np.linalg.norm(s) * np.linalg.norm(y)):
+            if state["Hinv"] is None:
+                state["Hinv"] = np.eye(n) * (sy / float(y @ y))
+            rho = 1.0 / sy
+            I = np.eye(n)
+            A = I - rho * np.outer(s, y)
+            state["Hinv"] = A @ state["Hinv"] @ A.T + rho * np.outer(s, s)
+        return new, Jn, gn, alpha, ""
+    return step
+
+
+# --------------------------------------------------------------------------- driver
+
+def _check_options(method, lr, steps, tol):
+    if method not in METHODS:
+        raise UsageError(f"unknown method '{method}': use one of {', '.join(METHODS)}")
+    if lr is not None and not (math.isfinite(lr) and lr > 0):
+        raise UsageError(f"--lr must be a positive number, got {fmt_number(lr)}")
+    if steps is not None and steps < 1:
+        raise UsageError(f"--steps must be at least 1, got {steps}")
+    if not (tol >= 0 and math.isfinite(tol)):
+        raise UsageError(f"--tol must be a number ≥ 0, got {fmt_number(tol)}")
+
+
+def _problem(text, start, let, wrt):
+    from calccli.engine.objective import Objective
+    from calccli.language.parse import parse
+    from calccli.language.points import resolve
+    node = parse(text).node
+    try:
+        problem = resolve(node, start, let, wrt)
+    except UsageError as e:  # the --at rules, spoken as --from
+        e.message = e.message.replace("--at", "--from")
+        e.args = (e.message,)
+        raise
+    names = problem.wrt
+    if not names:
+        raise UsageError("nothing to minimize: --from binds none of the expression's variables")
+    for n in names:  # a --wrt variable the expression does not use still needs a start, as one it uses
+        if n not in problem.env:
+            raise UsageError(f"--wrt {n}: give its value with --from {n}=…")
+    obj = Objective(problem.node, problem.env, names)
+    theta: list[float] = []
+    for n in names:   # vector and matrix variables: their components, row-major (as Objective.names)
+        v = problem.env[n]
+        if isinstance(v, float | int):
+            theta.append(float(v))
+        else:
+            import numpy as np
+            theta.extend(float(x) for x in np.asarray(v, dtype=float).reshape(-1))
+    return obj, theta, list(obj.names)
+
+
+def _quiet_numpy(run: str):
+    """Overflow inside numpy (a runaway iterate) is reported by calc, not as a warning."""
+    import contextlib
+    if run in FIRST_ORDER:
+        return contextlib.nullcontext()
+    import numpy as np
+    return np.errstate(all="ignore")
+
+
+def minimize_from(text, start, let=None, wrt=None, method="auto", lr=None, steps=None, tol=1e-8,
+                  trace=False) -> MinimizeResult:
+    method = (method or "auto").strip().lower()
+    _check_options(method, lr, steps, tol)
+    obj, theta, components = _problem(text, start, let, wrt)
+    n = len(theta)
+    run = method
+    if method == "auto":
+        run = "newton" if n <= AUTO_NEWTON_MAX_VARS else "bfgs"
+    if run not in FIRST_ORDER and lr is not None:
+        notes = [f"note: --lr is ignored by {run} (its line search chooses the step)"]
+    else:
+        notes = []
+    lr_used = (lr if lr is not None else DEFAULT_LR[run]) if run in FIRST_ORDER else None
+    cap = steps if steps is not None else DEFAULT_STEPS[method]
+
+    J, g = obj.value_and_grad(theta)   # a failure at the start is an error, not a result
+    history = [Iterate(0, list(theta), J, _norm(g))]
+    step = _first_order(obj, run, lr_used) if run in FIRST_ORDER else (_newton(obj) if run == "newton" else _bfgs(obj))
+    converged, diverged, reason = False, False, ""
+    J0 = J
+    with ProgressBar(cap, f"minimize ({run})") as bar, _quiet_numpy(run):
+        k = 0
+        while True:
+            gn = history[-1].gnorm
+            if gn <= tol:
+                converged, reason = True, f"‖∇J‖ ≤ {fmt_number(tol)}"
+                break
+            if k >= cap:
+                reason = (f"the tolerance ‖∇J‖ ≤ {fmt_number(tol)} was not met within {cap} steps"
+                          + (" (raise --steps, or try --method auto)" if run in FIRST_ORDER else " (raise --steps)"))
+                break
+            k += 1
+            try:
+                new, J, g, alpha, note = step(theta, J, g, k)
+            except _NoHessian as s:
+                if method == "auto":
+                    run, step = "bfgs", _bfgs(obj)
+                    notes.append(f"note: switched to bfgs at iteration {k}: {s.reason}")
+                    k -= 1
+                    continue
+                reason = s.reason
+                break
+            except _Stop as s:
+                reason = s.reason
+                diverged = run in FIRST_ORDER
+                break
+            stepnorm = _norm([a - b for a, b in zip(new, theta)])
+            theta = new
+            history.append(Iterate(k, list(theta), J, _norm(g), stepnorm, alpha, note))
+            if J > J0 + DIVERGED * max(1.0, abs(J0)):
+                reason = f"the iteration diverged: J grew from {J0:.6g} to {J:.6g}"
+                diverged = True
+                break
+            if J < J0 - DIVERGED * max(1.0, abs(J0)):
+                reason = (f"J fell from {J0:.6g} to {J:.6g} and keeps falling: "
+                          "the function looks unbounded below (it has no minimum)")
+                diverged = True
+                break
+            bar.update(k, f"J = {J:.6g}  ‖∇J‖ = {history[-1].gnorm:.2e}")
+    if diverged and run in FIRST_ORDER:
+        reason += f"; try a smaller --lr than {fmt_number(lr_used)}"
+    modified = getattr(step, "state", {}).get("modified")
+    if modified:
+        notes.append(f"the Hessian was not positive definite at {modified} iterate{'s' if modified != 1 else ''}: "
+                     "its eigenvalues λ were replaced by max(|λ|, ‖∇J‖) so that each step went downhill")
+    res = MinimizeResult(text, run, method, components, history[0].theta, history, converged, reason,
+                         tol, cap, lr_used, trace=trace, notes=notes, diverged=diverged)
+    if not diverged:
+        _classify(obj, res)
+    if res.classification in ("saddle", "maximum") and converged:
+        res.notes.append(f"the gradient vanishes here but this is a {KIND_TEXT[res.classification]}, "
+                         "not a minimum: start from another point")
+    return res
+
+
+def _classify(obj, res: MinimizeResult) -> None:
+    try:
+        _, _, H = obj.hessian(res.last.theta)
+    except CalcError:
+        res.classification = None
+        return
+    import numpy as np
+    Hm = np.asarray(H, dtype=float)
+    if not np.all(np.isfinite(Hm)):
+        return
+    ev = np.linalg.eigvalsh((Hm + Hm.T) / 2)
+    res.hessian = [[float(v) for v in r] for r in H]
+    res.eigenvalues = [float(v) for v in ev]
+    res.classification = classify(res.eigenvalues, res.last.gnorm if res.converged else 0.0)

@@ -1,0 +1,320 @@
+"""``calc plot``: f and its derivatives drawn in the terminal (plotext, imported lazily).
+
+The derivatives at each sample come from the engine (nested dual numbers, exact,
+see :mod:`calccli.higher`), not from differences of the samples. Points where f
+or a derivative is undefined are gaps. Where f' changes sign the plot's text
+says so (“f' = 0 at x ≈ 1.31: a maximum of f”), and ``--at`` adds the tangent
+line there. The picture is text: the result's ``doc()`` holds it as a Block of
+lines (no colours), ``json()`` the sampled xs and ys.
+"""
+from __future__ import annotations
+
+import math
+import shutil
+from dataclasses import dataclass, field
+
+from calccli.errors import CalcError, ShapeError, UsageError
+from calccli.engine.evaluate import evaluate, ops_for
+from calccli.numfmt import fmt_number
+from calccli.engine.ops import FLOAT
+from calccli.language.parse import parse
+from calccli.language.points import constant_value, resolve
+from calccli.engine.tape import build_tape
+
+MARKERS = ("*", "+", "o", "x", "#", "%", "@", "&")
+TANGENT = "."
+
+
+def _label(k: int) -> str:
+    from calccli.symbolic.differentiate import _SUP
+    primes = {0: "", 1: "'", 2: "''", 3: "'''"}
+    return "f" + (primes[k] if k in primes else "⁽" + str(k).translate(_SUP) + "⁾")
+
+
+def _short(v: float) -> str:
+    return f"{v:.6g}"
+
+
+@dataclass
+class PlotResult:
+    expression: str
+    variable: str
+    lo: float
+    hi: float
+    order: int
+    xs: list[float]
+    ys: dict[str, list]                     # label -> values (None where undefined)
+    lines: list[str]
+    tangent: dict | None = None
+    critical: list[dict] = field(default_factory=list)
+    derivative_expressions: dict = field(default_factory=dict)
+
+    def json(self) -> dict:
+        out = {"expression": self.expression, "variable": self.variable, "from": self.lo, "to": self.hi,
+               "order": self.order, "xs": self.xs, "ys": self.ys, "critical_points": self.critical}
+        if self.tangent:
+            out["tangent"] = self.tangent
+        if self.derivative_expressions:
+            out["derivative_expressions"] = self.derivative_expressions
+        return out
+
+    def doc(self):
+        from calccli.render.doc import Block, Doc, Lines
+        x = self.variable
+        blocks = [Block("", self.lines)]
+        notes = []
+        legend = "   ".join(f"{MARKERS[k % len(MARKERS)]} {lab}" for k, lab in enumerate(self.ys))
+        if self.tangent:
+            legend += f"   {TANGENT} tangent at {x} = {_short(self.tangent['at'])}"
+        notes.append(legend)
+        for lab, text in self.derivative_expressions.items():
+            notes.append(f"{lab}({x}) = {text}")
+        for c in self.critical:
+            notes.append(f"f'({x}) = 0 at {x} ≈ {_short(c['x'])}: {c['kind']} of f (f = {_short(c['f'])})")
+        if self.order >= 1 and not self.critical:
+            notes.append(f"f' does not change sign on [{_short(self.lo)}, {_short(self.hi)}]: "
+                         "no extremum of f there")
+        if self.tangent:
+            t = self.tangent
+            notes.append(f"tangent at {x} = {_short(t['at'])}: y = {_short(t['value'])} "
+                         f"+ {_short(t['slope'])}·({x} - {_short(t['at'])})")
+        blocks.append(Lines("", notes))
+        title = f"f({x}) = {self.expression}    on [{_short(self.lo)}, {_short(self.hi)}]"
+        summary = []
+        if self.critical:
+            summary.append((f"f'({x}) = 0 at {x}", ", ".join(_short(c["x"]) for c in self.critical)))
+        if self.tangent:
+            summary.append((f"f'({_short(self.tangent['at'])})", fmt_number(self.tangent["slope"])))
+        return Doc(title, blocks, summary)
+
+    def latex(self) -> str:
+        from calccli.render.latex import expr_latex, name, number
+        x = name(self.variable)
+        parts = [f"f({x}) = {expr_latex(self.expression)}, \\quad {x} \\in [{number(self.lo)}, {number(self.hi)}]"]
+        for lab, text in self.derivative_expressions.items():
+            parts.append(f"{lab}({x}) = {expr_latex(text)}")
+        for c in self.critical:
+            parts.append(f"f'({x}) = 0 \\text{{ at }} {x} \\approx {number(float(_short(c['x'])))}"
+                         f" \\quad \\text{{({c['kind']})}}")
+        if self.tangent:
+            t = self.tangent
+            parts.append(f"y = {number(t['value'])} + {number(t['slope'])} \\left({x} - {number(t['at'])}\\right)")
+        return "\n\n".join(parts) + "\n"
+
+
+def _draw(series, tangent, width: int, height: int, xlabel: str) -> str:
+    """series: [(label, xs, ys)], ys with None gaps; returns the picture as text."""
+    import plotext as plt
+    if hasattr(plt, "figure") and not hasattr(plt, "plotsize"):   # plotext 6
+        fig = plt.figure
+        fig.clear()
+        fig.plot_size(width, height)
+        for k, (lab, xs, ys) in enumerate(series + ([tangent] if tangent else [])):
+            marker = TANGENT if tangent and k == len(series) else MARKERS[k % len(MARKERS)]
+            for sx, sy in _segments(xs, ys):
+                s = fig.signal(sx, sy, marker=marker)
+                s.lines()
+                fig.draw(s)
+        fig.label(xlabel, axis="x")
+        text = fig.build().string(colorless=True)
+        fig.clear()
+        return text
+    plt.clf()                                                       # plotext 5
+    plt.plotsize(width, height)
+    plt.theme("clear")
+    for k, (lab, xs, ys) in enumerate(series + ([tangent] if tangent else [])):
+        marker = TANGENT if tangent and k == len(series) else MARKERS[k % len(MARKERS)]
+        for sx, sy in _segments(xs, ys):
+            plt.plot(sx, sy, marker=marker)
+    plt.xlabel(xlabel)
+    out = plt.build()
+    return plt.uncolorize(out) if hasattr(plt, "uncolorize") else out
+
+
+def _segments(xs, ys):
+    cur_x, cur_y = [], []
+    for x, y in zip(xs, ys):
+        if y is None:
+            if cur_x:
+                yield cur_x, cur_y
+            cur_x, cur_y = [], []
+        else:
+            cur_x.append(x)
+            cur_y.append(y)
+    if cur_x:
+        yield cur_x, cur_y
+
+
+def _number(text: str, what: str) -> float:
+    try:
+        v = constant_value(str(text))
+    except CalcError as e:
+        raise UsageError(f"{what} expects a number, got '{text}' ({e.message})") from None
+    if not isinstance(v, float | int) or not math.isfinite(v):
+        raise UsageError(f"{what} expects a finite number, got '{text}'")
+    return float(v)
+
+
+def plot_of(text: str, lo, hi, order: int = 1, at=None, let=None, wrt=None,
+            width: int = 0, height: int = 0) -> PlotResult:
+    from calccli.engine.taylor import derivatives_at
+    a, b = _number(lo, "--from"), _number(hi, "--to")
+    if not a < b:
+        raise UsageError(f"--from must be less than --to (got {fmt_number(a)} and {fmt_number(b)})")
+    try:
+        order = int(order)
+    except (TypeError, ValueError):
+        raise UsageError(f"--order must be a whole number ≥ 0, got '{order}'") from None
+    if not 0 <= order <= 10:
+        raise UsageError(f"--order must be between 0 and 10, got {order}")
+    node = parse(text).node
+    prob = resolve(node, None, let, wrt, need_point=False)
+    if len(prob.wrt) > 1:
+        raise UsageError(f"plot draws a function of one variable; the expression has "
+                         f"{', '.join(prob.wrt)}: choose with --wrt and bind the others with --let")
+    var = prob.wrt[0] if prob.wrt else "x"
+    tape = build_tape(node)
+    env = dict(prob.env)
+    env[var] = 0.0
+    if ops_for(tape, env) is not FLOAT:
+        raise ShapeError("plot needs a scalar expression of one scalar variable")
+    cols = shutil.get_terminal_size((80, 24)).columns
+    width = width if width > 0 else max(40, min(cols - 4, 120))
+    height = height if height > 0 else 20
+    n = max(2 * width, 200)
+    xs = [a + (b - a) * k / (n - 1) for k in range(n)]
+    labels = [_label(k) for k in range(order + 1)]
+    ys: dict[str, list] = {lab: [] for lab in labels}
+    need = max(order, 1)
+    slope1: list = []
+    for x in xs:
+        e = dict(env)
+        e[var] = x
+        vals = _values(tape, e, var, need, derivatives_at)
+        for k, lab in enumerate(labels):
+            ys[lab].append(vals[k] if vals is not None and vals[k] is not None else None)
+        slope1.append(vals[1] if vals is not None else None)
+    if all(v is None for v in ys["f"]):
+        raise UsageError(f"f is undefined everywhere on [{fmt_number(a)}, {fmt_number(b)}]")
+    tangent = tangent_series = None
+    if at is not None:
+        t = _number(at, "--at")
+        e = dict(env)
+        e[var] = t
+        vals = _values(tape, e, var, 1, derivatives_at)
+        if vals is None or vals[1] is None:
+            raise UsageError(f"f or f' is undefined at {var} = {fmt_number(t)}: no tangent line there")
+        tangent = {"at": t, "value": vals[0], "slope": vals[1], "intercept": vals[0] - vals[1] * t}
+        f_vals = [v for v in ys["f"] if v is not None]
+        span = (max(f_vals) - min(f_vals)) or 1.0
+        lo_y, hi_y = min(f_vals) - 0.25 * span, max(f_vals) + 0.25 * span
+        ty = [vals[0] + vals[1] * (x - t) for x in xs]
+        tangent_series = ("tangent", xs, [y if lo_y <= y <= hi_y else None for y in ty])
+    critical = _critical(tape, env, var, xs, slope1, derivatives_at)
+    window = _window(ys)
+    series = [(lab, xs, [y if y is not None and window[0] <= y <= window[1] else None for y in ys[lab]])
+              for lab in labels]
+    try:
+        picture = _draw(series, tangent_series, width, height, var)
+        lines = [ln.rstrip() for ln in picture.rstrip("\n").split("\n")]
+    except Exception as exc:  # noqa: BLE001 - a drawing failure must not lose the numbers
+        lines = [f"(the plot could not be drawn: {type(exc).__name__}: {exc})"]
+    exprs = {}
+    if order >= 1:
+        try:
+            from calccli.symbolic.differentiate import checked_text, derivative
+            ds = derivative(node if not prob.env else _bound(node, prob.env, var), var, order)
+            for k, d in enumerate(ds, 1):
+                t = checked_text(d)
+                if len(t) <= 200:
+                    exprs[_label(k)] = t
+        except CalcError:
+            pass
+    return PlotResult(text, var, a, b, order, xs, ys, lines, tangent, critical, exprs)
+
+
+def _window(ys: dict) -> tuple[float, float]:
+    """The y range drawn: the middle 90% of each curve's values, together, plus a margin
+    (so that f' = 1/x near 0 does not flatten everything else)."""
+    lo, hi = math.inf, -math.inf
+    for vals in ys.values():
+        v = sorted(y for y in vals if y is not None)
+        if not v:
+            continue
+        lo = min(lo, v[int(0.05 * (len(v) - 1))])
+        hi = max(hi, v[int(0.95 * (len(v) - 1))])
+    if not lo < hi:
+        return (lo - 1.0, hi + 1.0) if math.isfinite(lo) else (-math.inf, math.inf)
+    pad = 0.15 * (hi - lo)
+    return lo - pad, hi + pad
+
+
+def _bound(node, env, var):
+    from calccli.engine import expr
+    from calccli.engine.tape import topo_order
+    new = {}
+    for n in topo_order(node):
+        if n.op == "var" and n.value != var and isinstance(env.get(n.value), float | int):
+            new[n] = expr.num(env[n.value])
+        elif n.args:
+            new[n] = expr.make(n.op, tuple(new[x] for x in n.args), n.value)
+        else:
+            new[n] = n
+    return new[node]
+
+
+def _values(tape, env, var, order, derivatives_at):
+    """[f, f', …] at one point (None entries where a derivative does not exist)."""
+    try:
+        return derivatives_at(tape, env, var, order)
+    except CalcError:
+        pass
+    try:
+        f = evaluate(tape, env, FLOAT)[-1]
+    except CalcError:
+        return None
+    return [f] + [None] * order
+
+
+def _critical(tape, env, var, xs, slope, derivatives_at) -> list[dict]:
+    """Where f' changes sign between samples, refined by bisection on f' (exact derivatives)."""
+    out = []
+
+    def fp(x):
+        e = dict(env)
+        e[var] = x
+        v = _values(tape, e, var, 1, derivatives_at)
+        return None if v is None else v[1]
+
+    for k in range(len(xs) - 1):
+        s0, s1 = slope[k], slope[k + 1]
+        if s0 is None or s1 is None or s0 == 0.0 and k > 0:
+            continue
+        if s0 == 0.0 or s0 * s1 < 0:
+            lo, hi, flo = xs[k], xs[k + 1], s0
+            for _ in range(60):
+                mid = 0.5 * (lo + hi)
+                fm = fp(mid)
+                if fm is None:
+                    break
+                if (fm < 0) == (flo < 0):
+                    lo, flo = mid, fm
+                else:
+                    hi = mid
+            xc = 0.5 * (lo + hi)
+            e = dict(env)
+            e[var] = xc
+            try:
+                fval = evaluate(tape, e, FLOAT)[-1]
+            except CalcError:
+                continue
+            if s0 > 0 > s1:
+                kind = "a maximum"
+            elif s0 < 0 < s1:
+                kind = "a minimum"
+            else:
+                kind = "a stationary point"
+            out.append({"x": xc, "f": fval, "kind": kind})
+        if len(out) >= 20:
+            break
+    return out

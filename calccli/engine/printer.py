@@ -1,0 +1,95 @@
+"""Expression → text in calc's own syntax (``calc eval`` reads it back).
+
+Non-recursive: one pass over the nodes in topological order, each node's text
+built from its children's. Products print as juxtaposition where that reads
+naturally and parses back the same: ``2x``, ``3x^2 sin(x)``, ``x^T A x``.
+"""
+from __future__ import annotations
+
+import re
+
+from calccli.engine.expr import Node
+from calccli.numfmt import fmt_number
+from calccli.engine.primitives import PRIMS, PREC_ADD, PREC_MUL, PREC_NEG, PREC_POW
+
+ATOM = 10
+_SIGN_START = ("-", "+")
+
+
+def _leaf(n: Node, names) -> tuple[str, int]:
+    if names is not None and n in names:
+        return names[n], ATOM
+    if n.op == "num":
+        s = fmt_number(n.value)
+        return s, (PREC_NEG if s.startswith("-") else ATOM)
+    return str(n.value), ATOM
+
+
+def _wrap(t: tuple[str, int], need: int) -> str:
+    return t[0] if t[1] >= need else f"({t[0]})"
+
+
+def _juxtaposable(left: tuple[str, int], right: tuple[str, int], right_node: Node) -> bool:
+    """May ``left right`` be written without '*' and parse back the same?"""
+    r = right[0]
+    if r.startswith(_SIGN_START) or r[:1].isdigit() or r[:1] == ".":
+        return False
+    if r.startswith("["):  # "x [1, 2]" would read back as indexing x[1, 2]
+        return False
+    if right[1] < PREC_POW:  # the right operand must be a power or tighter
+        return False
+    return True
+
+
+def render_node(n: Node, sub: list[tuple[str, int]], unicode: bool = False) -> tuple[str, int]:
+    """Text and precedence of ``n`` given its children's (text, precedence)."""
+    op = n.op
+    if op == "neg":
+        return "-" + _wrap(sub[0], PREC_NEG + 1 if sub[0][0].startswith("-") else PREC_NEG), PREC_NEG
+    if op in ("add", "sub"):
+        sym = " + " if op == "add" else " - "
+        return _wrap(sub[0], PREC_ADD) + sym + _wrap(sub[1], PREC_ADD + 1), PREC_ADD
+    if op == "mul":
+        left = _wrap(sub[0], PREC_MUL)
+        right = sub[1] if sub[1][1] > PREC_MUL else (f"({sub[1][0]})", ATOM)
+        # "a(b + c)" would read back as a call of a function a: after a name, write '*'
+        after_name = right[0].startswith("(") and re.search(r"(?<![\w.])(?:\d+\.?\d*|\.\d+)?(?!\d)\w+$", left)
+        if n.args[0].op != "div" and not after_name and _juxtaposable(sub[0], right, n.args[1]):
+            b = n.args[1]
+            tight = (n.args[0].op == "num" and (b.op == "var" or b.op == "pow" and b.args[0].op == "var")
+                     or right[0].startswith("("))
+            # 2e5x would read back as the number 2e5 times x: no tight 'e'/'E' after a number
+            tight = tight and not (n.args[0].op == "num" and right[0][:1] in "eE")
+            return left + ("" if tight else " ") + right[0], PREC_MUL
+        return left + "*" + right[0], PREC_MUL
+    if op == "div":
+        return _wrap(sub[0], PREC_MUL) + "/" + _wrap(sub[1], PREC_MUL + 1), PREC_MUL
+    if op == "pow":
+        base = _wrap(sub[0], ATOM)
+        expo = _wrap(sub[1], PREC_NEG)
+        return base + "^" + expo, PREC_POW
+    if op == "transpose":
+        return _wrap(sub[0], ATOM) + "^T", ATOM
+    if op == "index":
+        return _wrap(sub[0], ATOM) + "[" + ", ".join(map(str, n.value)) + "]", ATOM
+    if op == "vector":
+        return "[" + ", ".join(s for s, _ in sub) + "]", ATOM
+    return op + "(" + ", ".join(s for s, _ in sub) + ")", ATOM
+
+
+def to_text(root: Node, names: dict[Node, str] | None = None) -> str:
+    """Print ``root``; nodes in ``names`` print as those names (trace rows)."""
+    from calccli.engine.tape import topo_order
+    done: dict[Node, tuple[str, int]] = {}
+    for n in topo_order(root, stop=names):
+        if n.is_leaf or (names is not None and n in names):
+            done[n] = _leaf(n, names)
+        else:
+            done[n] = render_node(n, [done[a] for a in n.args])
+    return done[root][0]
+
+
+def definition(n: Node, names: dict[Node, str]) -> str:
+    """A trace row's definition: ``n``'s operation on its arguments' names."""
+    sub = [_leaf(a, names) if (a.is_leaf or a in names) else (to_text(a, names), ATOM) for a in n.args]
+    return render_node(n, sub)[0]

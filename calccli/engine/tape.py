@@ -1,0 +1,101 @@
+"""The tape (Wengert list): an expression DAG in topological order.
+
+``topo_order`` is an explicit-stack post-order walk (no recursion, so any depth
+works). Each distinct node appears once, arguments before their users, so the
+interpreters are single loops over ``Tape.rows``. Non-leaf nodes are the
+intermediate variables and get the names a, b, c, … that the notes use,
+skipping names the expression itself uses.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from itertools import chain, count
+from string import ascii_lowercase
+
+from calccli.engine.expr import Node
+from calccli.engine.primitives import PRIMS, Prim
+
+
+def topo_order(root: Node, stop=None) -> list[Node]:
+    """Nodes reachable from ``root``, each once, children first, left to right.
+
+    Nodes in ``stop`` are emitted but not descended into.
+    """
+    order: list[Node] = []
+    seen: set[int] = set()
+    stack = [(root, 0)]
+    while stack:
+        node, i = stack.pop()
+        if i == 0:
+            if id(node) in seen:
+                continue
+            if stop is not None and node in stop:
+                seen.add(id(node))
+                order.append(node)
+                continue
+        args = node.args
+        if i < len(args):
+            stack.append((node, i + 1))
+            child = args[i]
+            if id(child) not in seen:
+                stack.append((child, 0))
+        else:
+            seen.add(id(node))
+            order.append(node)
+    return order
+
+
+def _names(avoid: set[str]):
+    for suffix in chain([""], map(str, count(1))):
+        for ch in ascii_lowercase:
+            if ch + suffix not in avoid:
+                yield ch + suffix
+
+
+@dataclass
+class Tape:
+    root: Node
+    nodes: list[Node]
+    index: dict[Node, int]
+    args: list[tuple[int, ...]]
+    prims: list[Prim | None]          # None for leaves (numbers, constants, variables)
+    rows: list[int]                   # indices of the intermediate variables, in order
+    variables: dict[str, int]         # variable name -> index
+    _names: dict[int, str] | None = field(default=None, repr=False)
+    cache: dict = field(default_factory=dict, repr=False)
+
+    def __len__(self) -> int:
+        return len(self.nodes)
+
+    @property
+    def names(self) -> dict[int, str]:
+        """Intermediate-variable names: index -> 'a', 'b', …"""
+        if self._names is None:
+            avoid = set(self.variables)
+            avoid |= {n.value for n in self.nodes if n.op == "const"}
+            gen = _names(avoid)
+            self._names = {i: next(gen) for i in self.rows}
+        return self._names
+
+    def name_of(self, i: int) -> str:
+        from calccli.engine.printer import to_text
+        return self.names.get(i) or to_text(self.nodes[i])
+
+    def node_names(self) -> dict[Node, str]:
+        return {self.nodes[i]: n for i, n in self.names.items()}
+
+
+def build_tape(root: Node) -> Tape:
+    nodes = topo_order(root)
+    index = {n: i for i, n in enumerate(nodes)}
+    args, prims, rows, variables = [], [], [], {}
+    for i, n in enumerate(nodes):
+        args.append(tuple(index[a] for a in n.args))
+        if n.op in ("num", "const", "var"):
+            prims.append(None)
+            if n.op == "var":
+                variables[n.value] = i
+        else:
+            prims.append(PRIMS[n.op])
+            rows.append(i)
+    return Tape(root, nodes, index, args, prims, rows, variables)

@@ -1,0 +1,131 @@
+"""The teacher's view of AD: trace rows and chain-rule steps, from a recorded pass.
+
+Nothing here computes a derivative of its own: the numbers come from the
+forward/reverse interpreters' ``record``; the symbolic local derivatives come
+from the primitive table's rules applied to placeholder names.
+"""
+from __future__ import annotations
+
+import unicodedata
+
+from calccli.engine import expr
+from calccli.numfmt import fmt_number
+from calccli.engine.ops import FLOAT, NODE_EXACT
+from calccli.engine.printer import definition, to_text
+from calccli.explain.records import Partial, Step, TraceRow
+
+DOT = "\u0307"  # combining dot above: ȧ is a tangent
+
+
+def dotted(name: str) -> str:
+    """The tangent's name: x -> ẋ (precomposed where Unicode has the letter)."""
+    return unicodedata.normalize("NFC", name + DOT)
+
+
+def _placeholder(tape, j):
+    n = tape.nodes[j]
+    return expr.var(tape.names[j]) if j in tape.names else n
+
+
+_PARTIAL_TEXT: dict = {}
+
+
+def local_partial_expr(tape, i: int, k: int) -> str:
+    """∂(row i)/∂(argument k) in terms of the names: e.g. 'exp(a)' for b = exp(a).
+
+    Remembered per (row in terms of its argument names, k): the same local
+    rows (b = exp(a), c = a + b) recur from one batch line to the next."""
+    args = tuple(_placeholder(tape, j) for j in tape.args[i])
+    out = expr.make(tape.nodes[i].op, args, tape.nodes[i].value)
+    key = (out, k)
+    text = _PARTIAL_TEXT.get(key)
+    if text is None:
+        d = tape.prims[i].partials[k](NODE_EXACT, *args, out)
+        text = to_text(expr.lift(d))
+        if len(_PARTIAL_TEXT) < 65536:
+            _PARTIAL_TEXT[key] = text
+    return text
+
+
+def _shown_args(tape, i, need):
+    seen = set()
+    for k, j in enumerate(tape.args[i]):
+        if need[j] and j not in seen:
+            seen.add(j)
+            yield k, j
+
+
+def _fmt(v) -> str:
+    return fmt_number(v) if isinstance(v, float | int) else str(v)
+
+
+def trace_rows(tape, vals, need) -> list[TraceRow]:
+    rows = []
+    nn = tape.node_names()
+    for i in tape.rows:
+        partials = []
+        for k, j in _shown_args(tape, i, need):
+            try:
+                value = tape.prims[i].partials[k](FLOAT, *[vals[a] for a in tape.args[i]], vals[i])
+            except (ArithmeticError, ValueError):
+                value = float("nan")
+            partials.append(Partial(tape.name_of(j), local_partial_expr(tape, i, k), float(value)))
+        rows.append(TraceRow(tape.names[i], definition(tape.nodes[i], nn), vals[i], partials))
+    return rows
+
+
+def _d(top: str, bottom: str) -> str:
+    return f"∂{top}/∂{bottom}"
+
+
+def _times(*factors: str) -> str:
+    kept = [f for f in factors if f not in ("1", "1.0")]
+    return "·".join(kept) if kept else "1"
+
+
+def reverse_steps(tape, record, adj, wrt_idx: list[int]) -> list[Step]:
+    """One step per node, from the output back to the variables of differentiation."""
+    root = len(tape.nodes) - 1
+    out = tape.name_of(root)
+    uses: dict[int, list] = {}
+    for (i, k, j, d, c) in record:
+        uses.setdefault(j, []).append((i, k, d, c))
+    steps = [Step(_d(out, out), "1", "1", 1.0)]
+    order = [j for j in reversed(tape.rows) if j != root and j in uses] + [j for j in wrt_idx if j in uses]
+    for j in order:
+        name = tape.name_of(j)
+        terms = sorted(uses[j], key=lambda u: u[0])  # users in tape order: d before e
+        formula, numeric = [], []
+        for (i, k, d, c) in terms:
+            user = tape.name_of(i)
+            local = _d(user, name)
+            formula.append(local if i == root else f"{_d(out, user)}·{local}")
+            numeric.append(_fmt(c) if i == root else _times(_fmt(adj[i]), _fmt(d) if d is not None else "…"))
+        note = ""
+        if len({t[0] for t in terms}) > 1:
+            users = [tape.name_of(t[0]) for t in terms]
+            users = list(dict.fromkeys(users))
+            note = f"{name} feeds {', '.join(users[:-1])} and {users[-1]}: contributions add"
+        steps.append(Step(_d(out, name), " + ".join(formula), " + ".join(numeric), adj[j], note))
+    return steps
+
+
+def forward_steps(tape, record, tan, wrt_idx: list[int]) -> list[Step]:
+    """One step per node, from the variable of differentiation to the output."""
+    steps = [Step(dotted(tape.name_of(j)), "1", "1", 1.0) for j in wrt_idx]
+    by_row: dict[int, list] = {}
+    for (i, k, j, d, c) in record:
+        by_row.setdefault(i, []).append((k, j, d, c))
+    for i in tape.rows:
+        if i not in by_row:
+            continue
+        formula, numeric = [], []
+        for (k, j, d, c) in by_row[i]:
+            local = local_partial_expr(tape, i, k)
+            if local not in ("1",) and (" " in local or "+" in local or "-" in local[1:]):
+                local = f"({local})" if not local.startswith("(") else local
+            formula.append(_times(local, dotted(tape.name_of(j))))
+            numeric.append(_times(_fmt(d), _fmt(tan[j])))
+        steps.append(Step(dotted(tape.name_of(i)), " + ".join(formula).replace("+ -", "- "),
+                          " + ".join(numeric), tan[i]))
+    return steps

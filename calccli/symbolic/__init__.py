@@ -1,0 +1,1 @@
+"""Symbolic differentiation (the engine's rules run on nodes) and the simplifier."""

@@ -1,0 +1,784 @@
+"""Bounded simplification of expression DAGs (symbolic derivatives, mostly).
+
+One pass over the DAG in topological order (no recursion on depth): every node
+is turned into a *form* built from its arguments' forms, and the root's form is
+turned back into a node (“materialized”) at the end. Two forms do the algebra:
+
+- ``Sum(const, terms)``  = const + Σ coef·term, terms keyed by interned node,
+- ``Prod(coef, factors)`` = coef · Π base^exponent, exponents exact rationals
+  or (canonical) nodes,
+
+with exact rational coefficients (``fractions.Fraction``; a number written as
+``0.1`` is the decimal 1/10). So like terms and like factors collect by
+dictionary lookup, ``x - x`` and ``x/x`` cancel, numbers fold exactly,
+``x·x = x^2``, ``exp(a)·exp(b) = exp(a + b)``.
+
+Rewrites applied (each valid wherever the input is defined; some, like x/x → 1,
+extend the domain, as every CAS does):
+constant folding; 0 and 1 as neutral/absorbing elements; like terms and like
+factors; (x^a)^b → x^(ab) for integer b (or a non-integer number a, where x ≥ 0
+is already required); exp(log(u)) → u and log(exp(u)) → u; sqrt(u)·sqrt(u) → u;
+signs pulled out of products and of odd/even functions (sin(-u) → -sin(u),
+cos(-u) → cos(u)); a common factor of every term of a sum taken out when that
+prints shorter (x^x + x^x log(x) → x^x (log(x) + 1)). Nothing is expanded, so
+the work per node is bounded by the sizes of its arguments' forms: the whole
+pass terminates on every input, and running it again changes nothing.
+"""
+from __future__ import annotations
+
+import math
+from fractions import Fraction
+
+from calccli.engine import expr
+from calccli.engine.expr import Node, make
+from calccli.errors import OverflowErr
+
+Q = Fraction
+MAX_DEPTH = 3          # nesting of factored sums inside factored sums
+MAX_COLLECT = 64       # sums with more terms are not searched for common factors
+EXPAND = 16            # a product of sums is multiplied out inside a sum up to this many terms
+E = expr.const("e")
+_MAX_BITS = 2000       # larger exact numbers are rounded to floats
+_ODD = frozenset({"sin", "tan", "asin", "atan", "sinh", "tanh"})
+_EVEN = frozenset({"cos", "cosh", "abs"})
+
+
+# ---------------------------------------------------------------- numbers
+
+def to_q(v: float) -> Fraction:
+    """The rational a float stands for: its shortest decimal (0.1 is 1/10)."""
+    return Q(repr(float(v))) if v == v and abs(v) != math.inf else Q(0)
+
+
+_FMAX = Q(1.7976931348623157e308)
+
+
+def _bounded(q: Fraction) -> Fraction:
+    if q.numerator.bit_length() > 1000 and abs(q) > _FMAX:
+        raise OverflowErr("a constant in the result overflows float64 (about 1.8e308)")
+    if q.numerator.bit_length() > _MAX_BITS or q.denominator.bit_length() > _MAX_BITS:
+        try:
+            f = float(q)
+        except OverflowError:
+            f = math.inf
+        if not math.isfinite(f):
+            raise OverflowErr("a constant in the result overflows float64 (about 1.8e308)")
+        return Q(f)
+    return q
+
+
+def _qpow(q: Fraction, n: int) -> Fraction | None:
+    """q**n exactly, when that stays a reasonable size; None otherwise."""
+    if q == 0 and n < 0:
+        return None
+    bits = max(q.numerator.bit_length(), q.denominator.bit_length())
+    if bits * abs(n) > 4 * _MAX_BITS:
+        return None
+    return _bounded(q ** n)
+
+
+def _iroot(n: int, k: int) -> int | None:
+    if n < 0:
+        return None
+    r = round(n ** (1.0 / k)) if n < 2 ** 1000 else None
+    if r is None:
+        return None
+    for c in (r - 1, r, r + 1):
+        if c >= 0 and c ** k == n:
+            return c
+    return None
+
+
+def _qroot(q: Fraction, e: Fraction) -> Fraction | None:
+    """q**e for a non-integer rational e when the result is rational (4^(1/2) = 2)."""
+    if q < 0 or e.denominator > 64:
+        return None
+    a, b = _iroot(q.numerator, e.denominator), _iroot(q.denominator, e.denominator)
+    if a is None or b is None:
+        return None
+    return _qpow(Q(a, b), e.numerator)
+
+
+def qtext(q: Fraction) -> str:
+    """How a rational is written: the shorter of a decimal and p/q (ties: p/q)."""
+    f = float(q)
+    dec = repr(f) if Q(repr(f)) == q else None
+    if dec is not None and dec.endswith(".0"):
+        dec = dec[:-2]
+    frac = str(q) if q.denominator <= 10 ** 6 else None
+    if dec is not None and (frac is None or len(dec) < len(frac)
+                            or len(dec) == len(frac) and abs(q.numerator) != 1):
+        return dec
+    return frac or repr(f)
+
+
+def qnode(q: Fraction) -> Node:
+    """A number node; rationals that are not short decimals become p/q nodes."""
+    t = qtext(q)
+    if "/" in t:
+        return make("div", (expr.num(q.numerator), expr.num(q.denominator)))
+    return expr.num(float(q))
+
+
+# ---------------------------------------------------------------- forms
+
+class Sum:
+    __slots__ = ("const", "terms", "node")
+
+    def __init__(self, const: Fraction, terms: dict):
+        self.const, self.terms, self.node = const, terms, None
+
+
+class Prod:
+    __slots__ = ("coef", "factors", "node")
+
+    def __init__(self, coef: Fraction, factors: dict):
+        self.coef, self.factors, self.node = coef, factors, None
+
+
+def _number(q: Fraction) -> Prod:
+    return Prod(_bounded(q), {})
+
+
+def _is_q(e) -> bool:
+    return isinstance(e, Fraction)
+
+
+class Simplifier:
+    """State of one simplification: decompositions of the nodes it made."""
+
+    def __init__(self):
+        self.sum_of: dict[Node, tuple] = {}
+        self.prod_of: dict[Node, tuple] = {}
+        self.by_content: dict[tuple, Node] = {}
+        self.cost: dict[Node, int] = {}
+        self.lengths: dict[Node, int] = {}
+
+    # ---- decompositions ------------------------------------------------
+    def number_of(self, f) -> Fraction | None:
+        """The exact value of a form that is a plain number, else None."""
+        if isinstance(f, Prod):
+            return f.coef if not f.factors or f.coef == 0 else None
+        if isinstance(f, Sum):
+            return f.const if not f.terms else None
+        if f.op == "num":
+            return to_q(f.value)
+        if f.op == "div" and f.args[0].op == "num" and f.args[1].op == "num" and f.args[1].value != 0:
+            a, b = f.args
+            if a.value == int(a.value) and b.value == int(b.value):
+                return Q(int(a.value), int(b.value))
+        return None
+
+    def as_sum(self, f) -> tuple[Fraction, dict]:
+        if isinstance(f, Sum):
+            return f.const, f.terms
+        q = self.number_of(f)
+        if q is not None:
+            return q, {}
+        if isinstance(f, Node):
+            got = self.sum_of.get(f)
+            if got is not None:
+                return got
+            c, fac = self.as_prod(f)
+        else:
+            c, fac = f.coef, f.factors
+        expanded = self._expand(c, fac)
+        if expanded is not None:
+            return expanded
+        return self._single_term(c, fac)
+
+    def _single_term(self, c, fac):
+        mono = self.materialize(Prod(Q(1), fac))
+        return Q(0), {mono: c}
+
+    def _expand(self, c, fac):
+        """c·M·(a + b)^n inside a sum, multiplied out one level when that gives at
+        most EXPAND terms (so like terms can meet: exp(x)(s + c) + exp(x)(c - s))."""
+        sums = []
+        count = 1
+        for base, e in fac.items():
+            if _is_q(e) and e.denominator == 1 and e >= 1 and base in self.sum_of:
+                k0, t0 = self.sum_of[base]
+                count *= (len(t0) + (k0 != 0)) ** int(e)
+                if count > EXPAND:
+                    return None
+                sums.append((base, int(e)))
+        if not sums:
+            return None
+        rest = {b: e for b, e in fac.items() if all(b is not sb for sb, _ in sums)}
+        acc = [Prod(c, rest)]
+        for base, e in sums:
+            k0, t0 = self.sum_of[base]
+            parts = [Prod(k0, {})] if k0 != 0 else []
+            parts += [Prod(v, dict(self.as_prod(m)[1])) if self.as_prod(m)[0] == 1 else
+                      Prod(v * self.as_prod(m)[0], dict(self.as_prod(m)[1])) for m, v in t0.items()]
+            for _ in range(e):
+                acc = [self.mul(a, b) for a in acc for b in parts]
+        const, terms = Q(0), {}
+        for f in acc:
+            if isinstance(f, Sum):
+                const += f.const
+                t = f.terms
+            elif not f.factors or f.coef == 0:
+                const += f.coef
+                continue
+            else:
+                _, t = self._single_term(f.coef, f.factors)
+            for m, v in t.items():
+                v = terms.get(m, 0) + v
+                if v == 0:
+                    terms.pop(m, None)
+                else:
+                    terms[m] = v
+        return _bounded(const), terms
+
+    def as_prod(self, f) -> tuple[Fraction, dict]:
+        if isinstance(f, Prod):
+            return f.coef, f.factors
+        q = self.number_of(f)
+        if q is not None:
+            return q, {}
+        if isinstance(f, Sum):
+            if f.const == 0 and len(f.terms) == 1:
+                (mono, c), = f.terms.items()
+                mc, mf = self.as_prod(mono)
+                return _bounded(c * mc), mf
+            if self._negative_sum(f.const, f.terms):
+                c, fac = self.as_prod(self.materialize(Sum(-f.const, {k: -v for k, v in f.terms.items()})))
+                return -c, fac
+            return self.as_prod(self.materialize(f))
+        got = self.prod_of.get(f)
+        if got is not None:
+            return got
+        if f is E:
+            return Q(1), {E: Q(1)}
+        return Q(1), {f: Q(1)}
+
+    @staticmethod
+    def _negative_sum(const, terms) -> bool:
+        return bool(terms) and const <= 0 and all(c < 0 for c in terms.values())
+
+    def is_negative(self, f) -> bool:
+        q = self.number_of(f)
+        if q is not None:
+            return q < 0
+        if isinstance(f, Sum):
+            return self._negative_sum(f.const, f.terms)
+        c, _ = self.as_prod(f)
+        return c < 0
+
+    def negate(self, f):
+        if isinstance(f, Sum):
+            return Sum(-f.const, {k: -v for k, v in f.terms.items()})
+        c, fac = self.as_prod(f)
+        return self.unit_sum(Prod(-c, fac))
+
+    # ---- exponents (exact rationals or canonical nodes) -----------------
+    def exp_form(self, e):
+        return _number(e) if _is_q(e) else e
+
+    def exp_value(self, f):
+        """A form used as an exponent: a rational, or its node."""
+        q = self.number_of(f)
+        return q if q is not None else self.materialize(f)
+
+    def exp_add(self, a, b):
+        if _is_q(a) and _is_q(b):
+            return _bounded(a + b)
+        return self.exp_value(self.add(self.exp_form(a), self.exp_form(b)))
+
+    def exp_scale(self, a, k: Fraction):
+        if _is_q(a):
+            return _bounded(a * k)
+        return self.exp_value(self.mul(self.exp_form(a), _number(k)))
+
+    # ---- algebra on forms ----------------------------------------------
+    def add(self, a, b, sign: int = 1) -> Sum:
+        ca, ta = self.as_sum(a)
+        cb, tb = self.as_sum(b)
+        terms = dict(ta)
+        for k, v in tb.items():
+            v = terms.get(k, 0) + (v if sign > 0 else -v)
+            if v == 0:
+                terms.pop(k, None)
+            else:
+                terms[k] = _bounded(v)
+        return Sum(_bounded(ca + cb if sign > 0 else ca - cb), terms)
+
+    def mul(self, a, b, inverse: bool = False):
+        ca, fa = self.as_prod(a)
+        cb, fb = self.as_prod(b)
+        if inverse:
+            if cb == 0:
+                return None
+            cb = 1 / cb
+        coef = _bounded(ca * cb)
+        if coef == 0:
+            return _number(Q(0))
+        factors = dict(fa)
+        for base, e in fb.items():
+            if inverse:
+                e = self.exp_scale(e, Q(-1))
+            old = factors.get(base)
+            e = e if old is None else self.exp_add(old, e)
+            if _is_q(e) and e == 0:
+                factors.pop(base, None)
+            else:
+                factors[base] = e
+        return self.unit_sum(self.fold(Prod(coef, factors)))
+
+    def unit_sum(self, f):
+        """±(a + b) as a product is the sum ±a ± b (one form for both spellings)."""
+        if isinstance(f, Prod) and abs(f.coef) == 1 and len(f.factors) == 1:
+            (base, e), = f.factors.items()
+            if _is_q(e) and e == 1 and base in self.sum_of:
+                k, t = self.sum_of[base]
+                return Sum(k * f.coef, {m: v * f.coef for m, v in t.items()})
+        return f
+
+    @staticmethod
+    def fold(f):
+        """Numbers to integer powers inside a product join the coefficient: sqrt(2)^4 = 4."""
+        if not isinstance(f, Prod):
+            return f
+        for base, e in list(f.factors.items()):
+            if base.op == "num" and _is_q(e) and e.denominator == 1:
+                v = _qpow(to_q(base.value), int(e))
+                if v is not None:
+                    f.coef = _bounded(f.coef * v)
+                    del f.factors[base]
+        if f.coef == 0:
+            f.factors = {}
+        return f
+
+    def power(self, a, b):
+        """a^b, or None when no rewrite applies (the caller keeps pow(a, b))."""
+        r = self._power(a, b)
+        return self.fold(r) if isinstance(r, Prod) else r
+
+    def _power(self, a, b):
+        bq = self.number_of(b)
+        c, fac = self.as_prod(a)
+        if bq is not None:
+            if bq == 0:
+                return _number(Q(1))
+            if bq == 1:
+                return a
+            if bq.denominator == 1:
+                n = int(bq)
+                cn = _qpow(c, n)
+                if cn is None:
+                    if c == 0:
+                        return None
+                    if fac:   # a large number to a power: keep it as a factor
+                        return self.mul(Prod(Q(1), {self.materialize(_number(c)): bq}),
+                                        Prod(Q(1), {k: self.exp_scale(e, bq) for k, e in fac.items()}))
+                    return Prod(Q(1), {self.materialize(_number(c)): bq})
+                return Prod(cn, {k: self.exp_scale(e, bq) for k, e in fac.items()})
+            # non-integer exponent
+            if not fac:
+                if c < 0:
+                    return None
+                r = _qroot(c, bq)
+                return _number(r) if r is not None else Prod(Q(1), {self.materialize(_number(c)): bq})
+            if len(fac) == 1 and c > 0:
+                (base, e), = fac.items()
+                if base is E or (_is_q(e) and (e == 1 or e.denominator != 1)):
+                    cr = _qroot(c, bq) if c != 1 else Q(1)
+                    if cr is not None:
+                        return Prod(cr, {base: self.exp_scale(e, bq)})
+            return Prod(Q(1), {self.materialize(a): bq})
+        bn = self.materialize(b)
+        if c == 1 and len(fac) == 1 and E in fac:   # exp(w)^b = exp(w b)
+            return Prod(Q(1), {E: self.exp_value(self.mul(self.exp_form(fac[E]), b))})
+        return Prod(Q(1), {self.materialize(a): bn})
+
+    def call(self, op: str, a):
+        """op(a) with exact special values, sign rules and exp/log pairs."""
+        if op == "sqrt":
+            return self.power(a, _number(Q(1, 2))) or self.atom(op, a)
+        if op == "exp":
+            return self.exp(a)
+        q = self.number_of(a)
+        if q is not None:
+            v = _SPECIAL.get((op, q))
+            if v is not None:
+                return _number(v)
+            if op == "abs":
+                return _number(abs(q))
+        if op == "log":
+            c, fac = self.as_prod(a)
+            if c == 1 and len(fac) == 1 and E in fac:
+                return self.exp_form(fac[E])
+        if op in _ODD and self.is_negative(a):
+            return self.negate(self.atom(op, self.negate(a)))
+        if op in _EVEN and self.is_negative(a):
+            a = self.negate(a)
+        if op == "abs":
+            c, fac = self.as_prod(a)
+            if not fac:
+                return _number(abs(c))
+            inner = self.materialize(Prod(Q(1), fac))
+            if inner.op == "abs":
+                return Prod(abs(c), {inner: Q(1)})
+            return Prod(abs(c), {make("abs", (inner,)): Q(1)})
+        return self.atom(op, a)
+
+    def exp(self, a):
+        const, terms = self.as_sum(a)
+        rest: dict = {}
+        out = Prod(Q(1), {})
+        for mono, c in terms.items():
+            if mono.op == "log":       # exp(c·log(v)) = v^c: log already needs v > 0
+                out = self.mul(out, self.power(mono.args[0], _number(c)) or
+                               Prod(Q(1), {mono.args[0]: c}))
+            else:
+                rest[mono] = c
+        w = Sum(const, rest)
+        wq = self.number_of(w)
+        if wq is not None and wq == 0:
+            return out
+        return self.mul(out, Prod(Q(1), {E: self.exp_value(w)}))
+
+    def atom_node(self, op, a) -> Node:
+        return make(op, (self.materialize(a),))
+
+    def atom(self, op, a) -> Node:
+        return self.atom_node(op, a)
+
+    # ---- back to nodes ---------------------------------------------------
+    def node_cost(self, n: Node) -> int:
+        """The length of ``n`` printed (an estimate), cached, without recursion."""
+        cost = self.cost
+        if n in cost:
+            return cost[n]
+        from calccli.engine.tape import topo_order
+        for m in topo_order(n, stop=cost):
+            if m in cost:
+                continue
+            if not m.args:
+                cost[m] = len(str(m.value)) if m.op != "vector" else 2
+            else:
+                cost[m] = sum(cost[a] for a in m.args) + (len(m.op) + 2 if m.op not in _INFIX else 3)
+        return cost[n]
+
+    def materialize(self, f) -> Node:
+        if isinstance(f, Node):
+            return f
+        if f.node is not None:
+            return f.node
+        if isinstance(f, Sum):
+            n = self._sum_node(f.const, f.terms)
+        else:
+            n = self._prod_node(f.coef, f.factors)
+        f.node = n
+        return n
+
+    def _factor_node(self, base: Node, e) -> Node:
+        if base is E:
+            return E if (_is_q(e) and e == 1) else make("exp", (qnode(e) if _is_q(e) else e,))
+        if _is_q(e):
+            if e == 1:
+                return base
+            if e == Q(1, 2):
+                return make("sqrt", (base,))
+            return make("pow", (base, qnode(e)))
+        return make("pow", (base, e))
+
+    @staticmethod
+    def _rank(base: Node) -> tuple:
+        if base.op == "num":
+            return (0, "")
+        if base.op == "const" and base is not E:
+            return (1, base.value)
+        if base.op == "var":
+            return (2, base.value)
+        if base.op in ("add", "sub") or (base.op == "neg" and base.args[0].op in ("add", "sub")):
+            return (4, "")
+        return (3, "")
+
+    def _prod_node(self, coef: Fraction, factors: dict) -> Node:
+        if coef == 0:
+            return expr.ZERO
+        if not factors:
+            return qnode(coef)
+        key = ("P", coef, frozenset(factors.items()))
+        got = self.by_content.get(key)
+        if got is not None:
+            return got
+        items = sorted(factors.items(), key=lambda kv: self._rank(kv[0]))
+        top, bottom = [], []
+        for base, e in items:
+            if _is_q(e) and e < 0:
+                bottom.append(self._factor_node(base, -e))
+            else:
+                top.append(self._factor_node(base, e))
+        mag = abs(coef)
+        t = qtext(mag)
+        if "/" in t:
+            p, q = mag.numerator, mag.denominator
+        else:
+            p, q = mag, 1
+        if p != 1:
+            top.insert(0, qnode(Q(p)))
+        if q != 1:
+            bottom.insert(0, expr.num(q))
+        if coef < 0:
+            if top and top[0].op == "num":
+                top[0] = expr.num(-top[0].value)
+            elif top and top[0] in self.sum_of and top[0] in factors and _is_q(factors[top[0]]) \
+                    and factors[top[0]] == 1:   # -(a - b)(…) is written (b - a)(…)
+                k, t = self.sum_of[top[0]]
+                top[0] = self._sum_node(-k, {m: -v for m, v in t.items()}, MAX_DEPTH)
+            elif top:
+                top[0] = make("neg", (top[0],))
+            else:
+                top = [expr.num(-1)]
+        if not top:
+            top = [expr.ONE]
+        node = _chain("mul", top)
+        if bottom:
+            node = make("div", (node, _chain("mul", bottom)))
+        self.by_content[key] = node
+        self.prod_of.setdefault(node, (coef, dict(factors)))
+        return node
+
+    def _term_node(self, mono: Node, c: Fraction) -> Node:
+        mc, mf = self.as_prod(mono)
+        return self._prod_node(_bounded(c * mc), mf)
+
+    def _sum_node(self, const: Fraction, terms: dict, depth: int = 0) -> Node:
+        if not terms:
+            return qnode(const)
+        if const == 0 and len(terms) == 1:
+            (mono, c), = terms.items()
+            return self._term_node(mono, c)
+        key = ("S", const, frozenset(terms.items()))
+        got = self.by_content.get(key)
+        if got is not None:
+            return got
+        plain = best = self._plain_sum(const, terms)
+        fact = None
+        if depth < MAX_DEPTH:
+            fact = self._factored(const, terms, depth)
+            for cand in (fact, self._collected(const, terms, depth)):
+                if cand is not None and self._length(cand) < self._length(best):
+                    best = cand
+        if best is plain:   # printed as a sum; as a factor, its content and sign come out: 2x + 2 = 2(x + 1)
+            self.prod_of.setdefault(plain, self.prod_of.get(fact) if fact is not None and fact in self.prod_of
+                                    else (Q(1), {plain: Q(1)}))
+        self.by_content[key] = best
+        self.sum_of.setdefault(best, (const, dict(terms)))
+        return best
+
+    def _length(self, node: Node) -> int:
+        """Printed length (exact when small, an estimate otherwise)."""
+        got = self.lengths.get(node)
+        if got is None:
+            c = self.node_cost(node)
+            if c <= 4000:
+                from calccli.engine.printer import to_text
+                c = len(to_text(node))
+            got = self.lengths[node] = c
+        return got
+
+    def _collected(self, const, terms, depth) -> Node | None:
+        """Group terms that share a factor: a·X + b·X + c → (a + b)·X + c, greedily,
+        the factor that saves the most characters first (bounded: each round
+        removes at least one term)."""
+        if not 2 <= len(terms) <= MAX_COLLECT:
+            return None
+        items = []
+        for m, c in terms.items():
+            mc, mf = self.as_prod(m)
+            items.append((_bounded(c * mc), dict(mf)))
+        changed = False
+        while len(items) > 1:
+            occ: dict = {}
+            for idx, (_, f) in enumerate(items):
+                for base in f:
+                    occ.setdefault(base, []).append(idx)
+            best = None
+            for base, idxs in occ.items():
+                if len(idxs) < 2:
+                    continue
+                es = [items[i][1][base] for i in idxs]
+                if all(_is_q(e) and e > 0 for e in es):
+                    ec = min(es)
+                elif all(_is_q(e) and e < 0 for e in es):
+                    ec = max(es)
+                elif all(e is es[0] for e in es):
+                    ec = es[0]
+                else:
+                    continue
+                shown = self._factor_node(base, abs(ec) if _is_q(ec) else ec)
+                saving = (len(idxs) - 1) * self.node_cost(shown)
+                if best is None or saving > best[0]:
+                    best = (saving, base, ec, idxs)
+            if best is None or best[0] < 3:
+                break
+            _, base, ec, idxs = best
+            ic, it = Q(0), {}
+            for i in idxs:
+                c, f = items[i]
+                f = dict(f)
+                rem = f[base] - ec if _is_q(ec) else 0
+                if rem == 0:
+                    del f[base]
+                else:
+                    f[base] = rem
+                if not f:
+                    ic += c
+                    continue
+                (m, v), = self._single_term(c, f)[1].items()
+                v = it.get(m, 0) + v
+                if v == 0:
+                    it.pop(m, None)
+                else:
+                    it[m] = v
+            new = self.mul(Prod(Q(1), {base: ec}), self._sum_node(_bounded(ic), it, depth + 1))
+            keep = set(idxs)
+            items = [t for k, t in enumerate(items) if k not in keep]
+            if new.coef != 0:
+                items.append((new.coef, dict(new.factors)))
+            changed = True
+        if not changed:
+            return None
+        out: dict = {}
+        k0 = const
+        for c, f in items:
+            if not f:
+                k0 += c
+                continue
+            (m, v), = self._single_term(c, f)[1].items()
+            out[m] = out.get(m, 0) + v
+        out = {m: v for m, v in out.items() if v != 0}
+        if not out:
+            return qnode(k0)
+        return self._plain_sum(_bounded(k0), out)
+
+    def _plain_sum(self, const, terms) -> Node:
+        """The terms written one after another: a + b - c (no factoring)."""
+        if True:
+            items = list(terms.items())
+            if const != 0:
+                items.append((None, const))
+            if items[0][1] < 0:  # lead with a positive term: 1 - x, not -x + 1
+                k = next((k for k, (_, c) in enumerate(items) if c > 0), 0)
+                items.insert(0, items.pop(k))
+            parts = []
+            for mono, c in items:
+                parts.append((c, qnode(abs(c)) if mono is None else self._term_node(mono, abs(c))))
+            c0, n0 = parts[0]
+            if c0 < 0:
+                n0 = qnode(c0) if items[0][0] is None else self._term_node(items[0][0], c0)
+            node = n0
+            for c, n in parts[1:]:
+                node = make("add" if c > 0 else "sub", (node, n))
+        return node
+
+    def _factored(self, const, terms, depth: int = 0) -> Node | None:
+        """c·X·A + c·X·B → c·X·(A + B): a factor of every term (and the integer content) taken out."""
+        decomp = [(self.as_prod(m), c) for m, c in terms.items()]
+        first = decomp[0][0][1] if const == 0 else {}
+        common = {}
+        for base, e in first.items():
+            es = [f.get(base) for (_, f), _ in decomp]
+            if any(x is None for x in es):
+                continue
+            if all(_is_q(x) and x > 0 for x in es):
+                common[base] = min(es)
+            elif all(x is es[0] for x in es):
+                common[base] = e
+        coefs = [c * mc for (mc, _), c in decomp] + ([const] if const != 0 else [])
+        g = Q(math.gcd(*(q.numerator for q in coefs))) if all(q.denominator == 1 for q in coefs) else Q(1)
+        if not common and g == 1:
+            return None
+        inner: dict = {}
+        k0 = const / g
+        for ((mc, mf), c) in decomp:
+            rest = {}
+            for base, e in mf.items():
+                if base in common:
+                    e2 = e if not _is_q(e) or not _is_q(common[base]) else e - common[base]
+                    if _is_q(e2) and e2 == 0 or e2 is common[base] and not _is_q(e2):
+                        continue
+                    rest[base] = e2
+                else:
+                    rest[base] = e
+            k1, t1 = self.as_sum(Prod(c * mc / g, rest))
+            k0 = _bounded(k0 + k1)
+            for m, v in t1.items():
+                inner[m] = _bounded(inner.get(m, 0) + v)
+        inner = {m: c for m, c in inner.items() if c != 0}
+        if self._negative_sum(k0, inner):
+            sign, k0, inner = Q(-1), -k0, {m: -c for m, c in inner.items()}
+        else:
+            sign = Q(1)
+        if len(inner) + (k0 != 0) < 2:
+            return None
+        return self.materialize(self.mul(Prod(sign * g, dict(common)), self._sum_node(k0, inner, depth + 1)))
+
+    # ---- one node of the input -----------------------------------------
+    def step(self, n: Node, args: list):
+        op = n.op
+        if op == "num":
+            return _number(to_q(n.value))
+        if op == "var":
+            return n
+        if op == "const":
+            return Prod(Q(1), {E: Q(1)}) if n is E else n
+        if op == "add":
+            return self.add(args[0], args[1])
+        if op == "sub":
+            return self.add(args[0], args[1], -1)
+        if op == "neg":
+            return self.negate(args[0])
+        if op == "mul":
+            return self.mul(args[0], args[1])
+        if op == "div":
+            r = self.mul(args[0], args[1], inverse=True)
+            return r if r is not None else make("div", tuple(self.materialize(a) for a in args))
+        if op == "pow":
+            r = self.power(args[0], args[1])
+            return r if r is not None else make("pow", tuple(self.materialize(a) for a in args))
+        from calccli.engine.primitives import PRIMS
+        p = PRIMS.get(op)
+        if p is not None and p.arity == 1 and not p.array and len(args) == 1:
+            return self.call(op, args[0])
+        return make(op, tuple(self.materialize(a) for a in args), n.value)
+
+
+_INFIX = frozenset({"add", "sub", "mul", "div", "pow", "neg"})
+
+_SPECIAL = {
+    ("sin", Q(0)): Q(0), ("cos", Q(0)): Q(1), ("tan", Q(0)): Q(0), ("asin", Q(0)): Q(0),
+    ("acos", Q(1)): Q(0), ("atan", Q(0)): Q(0), ("sinh", Q(0)): Q(0), ("cosh", Q(0)): Q(1),
+    ("tanh", Q(0)): Q(0), ("log", Q(1)): Q(0), ("sigmoid", Q(0)): Q(1, 2),
+}
+
+
+def _chain(op: str, nodes: list[Node]) -> Node:
+    node = nodes[0]
+    for m in nodes[1:]:
+        node = make(op, (node, m))
+    return node
+
+
+def simplify(root: Node) -> Node:
+    """The simplified equivalent of ``root`` (one bounded pass; idempotent)."""
+    from calccli.engine.tape import topo_order
+    s = Simplifier()
+    order = topo_order(root)
+    left: dict[Node, int] = {}
+    for n in order:
+        for a in n.args:
+            left[a] = left.get(a, 0) + 1
+    forms: dict[Node, object] = {}
+    for n in order:
+        forms[n] = s.step(n, [forms[a] for a in n.args])
+        for a in n.args:          # a form nobody needs any more is dropped (memory stays linear)
+            left[a] -= 1
+            if left[a] == 0:
+                forms.pop(a, None)
+    return s.materialize(forms[root])
