@@ -11,7 +11,7 @@ from typing import Callable
 
 from calccli.errors import CalcError
 
-FORMATS = ("rich", "plain", "json", "latex")
+from calccli.render import FORMATS
 
 
 def default_format() -> str:
@@ -40,23 +40,8 @@ def _console(stderr: bool = False):
 
 def render(result, fmt: str) -> str | None:
     """The text for ``result`` in ``fmt`` (None for rich, which prints itself)."""
-    if fmt == "json":
-        from calccli.render.json import dumps
-        return dumps(result) + "\n"
-    if fmt == "latex":
-        from calccli.render.latex import to_latex
-        return to_latex(result)
-    raw = getattr(result, "raw_text", None)
-    if raw is not None and fmt in ("plain", "rich") and raw() is not None:
-        return raw()
-    from calccli.render.views import to_doc
-    doc = to_doc(result)
-    if fmt == "plain":
-        from calccli.render.plain import render as plain
-        return plain(doc)
-    from calccli.render.rich import render as rich
-    rich(doc, _console())
-    return None
+    from calccli.render import render_text
+    return render_text(result, fmt, console=_console() if fmt == "rich" else None)
 
 
 def emit(result, fmt: str) -> int:

@@ -43,7 +43,7 @@ _PARAM = re.compile(rf"\s*({_NAME})\s*$")
 _KEYWORD = re.compile(r"(--)?([A-Za-z][A-Za-z_-]*)(?=\s|=|$)")
 
 MODES = ("forward", "reverse")
-FORMATS = ("rich", "plain", "json", "latex")
+from calccli.render import FORMATS
 
 # Command options, as in the CLI (``at x=1`` or ``--at x=1``). Kinds: "point"
 # (repeatable, name=value pairs), "text" (one value), "flag" (no value).
