@@ -32,7 +32,9 @@ def render_text(result, fmt: str, console=None) -> str | None:
     if console is not None:
         rich(doc, console)
         return None
+    import io
+
     from rich.console import Console
-    c = Console(record=True, force_terminal=True, width=100, file=__import__("io").StringIO())
+    c = Console(record=True, force_terminal=True, width=100, file=io.StringIO())
     rich(doc, c)
     return c.export_text(styles=True)
