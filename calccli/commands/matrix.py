@@ -21,6 +21,7 @@ from calccli.symbolic.shapes import infer, parse_shape_options, words
 
 KEYS = {"grad": "gradient_expression", "jacobian": "jacobian_expression", "hessian": "hessian_expression"}
 INSTANCES = 3
+MAX_NODES = 300   # symbolic Jacobians/Hessians of larger input: numeric (--at) instead
 
 
 class VerificationFailed(CalcError):
@@ -89,6 +90,12 @@ def is_matrix_problem(text: str, shape_opts, let) -> bool:
 
 def symbolic_derivative(command: str, text: str, let=None, wrt=None, shape_opts=None, steps=False):
     """grad/jacobian/hessian without a point: matrix forms, or the matrix of scalar partials."""
+    from calccli.engine.expr import size
+    from calccli.symbolic.differentiate import TooLarge
+    n = size(parse(text).node)
+    if n > MAX_NODES:
+        raise TooLarge(f"the expression has {n} distinct subexpressions; symbolic {command} works up to "
+                       f"{MAX_NODES}: give a point with --at for the numeric value")
     if is_matrix_problem(text, shape_opts, let):
         return matrix_derivative(command, text, let, wrt, shape_opts, steps)
     return scalar_matrix(command, text, let, wrt)
@@ -116,7 +123,8 @@ def scalar_matrix(command: str, text: str, let=None, wrt=None) -> MatrixDerivati
     else:
         grad = gradient_nodes(node, names)
         rows = [gradient_nodes(g, names) for g in grad]
-    whole = "[" + ", ".join("[" + ", ".join(to_text(e) for e in r) + "]" for r in rows) + "]"
+    from calccli.symbolic.differentiate import checked_text
+    whole = "[" + ", ".join("[" + ", ".join(checked_text(e) for e in r) + "]" for r in rows) + "]"
     result = MatrixDerivative(command, text, names, {n: "scalar" for n in free_vars(node)},
                               {n: "a scalar" for n in free_vars(node)}, {}, whole=whole)
     result.nodes = {"*": parse(whole).node}
@@ -134,7 +142,7 @@ def _verify_scalar(command, node, names, result, tries: int = 12) -> int:
         target = expr.make("vector", tuple(gradient_nodes(node, names)))
     ok = 0
     for _ in range(tries):
-        env = {n: float(rng.uniform(0.5, 1.5)) for n in free_vars(node)}
+        env = {n: float(rng.uniform(0.5, 1.5)) for n in dict.fromkeys(free_vars(node) + names)}
         try:
             cols = [np.ravel(_numeric_jacobian(target, env, n)) for n in names]
             want = np.stack(cols, axis=-1)
