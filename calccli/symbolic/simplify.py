@@ -100,14 +100,13 @@ def _qroot(q: Fraction, e: Fraction) -> Fraction | None:
 
 
 def qtext(q: Fraction) -> str:
-    """How a rational is written: the shorter of a decimal and p/q (ties: p/q)."""
+    """How a rational is written: the shorter of a decimal and p/q (ties: p/q, so 2/5, not 0.4)."""
     f = float(q)
     dec = repr(f) if Q(repr(f)) == q else None
     if dec is not None and dec.endswith(".0"):
         dec = dec[:-2]
     frac = str(q) if q.denominator <= 10 ** 6 else None
-    if dec is not None and (frac is None or len(dec) < len(frac)
-                            or len(dec) == len(frac) and abs(q.numerator) != 1):
+    if dec is not None and (frac is None or len(dec) < len(frac)):
         return dec
     return frac or repr(f)
 
