@@ -129,10 +129,11 @@ class Sum:
 
 
 class Prod:
-    __slots__ = ("coef", "factors", "node")
+    __slots__ = ("coef", "factors", "node", "owned")
 
     def __init__(self, coef: Fraction, factors: dict):
         self.coef, self.factors, self.node = coef, factors, None
+        self.owned = False    # True: made by mul, factors shared with no other form (may be reused)
 
 
 def _number(q: Fraction) -> Prod:
@@ -309,7 +310,10 @@ class Simplifier:
                 terms[k] = _bounded(v)
         return Sum(_bounded(ca + cb if sign > 0 else ca - cb), terms)
 
-    def mul(self, a, b, inverse: bool = False):
+    def mul(self, a, b, inverse: bool = False, reuse: bool = False):
+        """a·b (a/b when ``inverse``). ``reuse``: the caller needs ``a`` no more, so
+        an owned product's factor dict is extended in place instead of copied
+        (a chain x1·x2·…·xn stays linear)."""
         ca, fa = self.as_prod(a)
         cb, fb = self.as_prod(b)
         if inverse:
@@ -319,7 +323,10 @@ class Simplifier:
         coef = _bounded(ca * cb)
         if coef == 0:
             return _number(Q(0))
-        factors = dict(fa)
+        steal = reuse and isinstance(a, Prod) and a.owned and a is not b
+        factors = fa if steal else dict(fa)
+        if steal:
+            a.owned, a.factors = False, {}
         for base, e in fb.items():
             if inverse:
                 e = self.exp_scale(e, Q(-1))
@@ -329,7 +336,10 @@ class Simplifier:
                 factors.pop(base, None)
             else:
                 factors[base] = e
-        return self.unit_sum(self.fold(Prod(coef, factors)))
+        out = Prod(coef, factors)
+        out.owned = True
+        # a's own factors are already folded (it came from mul): only b's can fold now
+        return self.unit_sum(self.fold(out, fb if steal else None))
 
     def unit_sum(self, f):
         """±(a + b) as a product is the sum ±a ± b (one form for both spellings)."""
@@ -340,15 +350,24 @@ class Simplifier:
                 return Sum(k * f.coef, {m: v * f.coef for m, v in t.items()})
         return f
 
-    def fold(self, f):
-        """Tidy a product's factors: numbers to integer powers join the coefficient
-        (sqrt(2)^4 = 4) and other powers of a number keep an exponent in (0, 1)
-        (2^(-3/2) = 2^(1/2)/4); a product raised to an integer is multiplied in
-        ((2x)^1 = 2x); sin(u)/cos(u) = tan(u), sinh(u)/cosh(u) = tanh(u)."""
+    def fold(self, f, bases=None):
+        """Tidy a product's factors (only ``bases`` and their partners are looked at
+        when given): numbers to integer powers join the coefficient (sqrt(2)^4 = 4)
+        and other powers of a number keep an exponent in (0, 1) (2^(-3/2) = 2^(1/2)/4);
+        a product raised to an integer is multiplied in ((2x)^1 = 2x);
+        sin(u)/cos(u) = tan(u), sinh(u)/cosh(u) = tanh(u)."""
         if not isinstance(f, Prod):
             return f
         fac = f.factors
-        for base, e in list(fac.items()):
+        if bases is None:
+            items = list(fac.items())
+        else:
+            look = list(bases)
+            look += [make(_PARTNER[b.op], b.args) for b in bases if b.op in _PARTNER]
+            items = [(b, fac[b]) for b in look if b in fac]
+        for base, e in items:
+            if base not in fac or fac[base] is not e and fac[base] != e:
+                continue
             if not _is_q(e):
                 continue
             if base.op == "num":
@@ -794,7 +813,8 @@ class Simplifier:
         return self.materialize(self.mul(Prod(sign * g, dict(common)), self._sum_node(k0, inner, depth + 1)))
 
     # ---- one node of the input -----------------------------------------
-    def step(self, n: Node, args: list):
+    def step(self, n: Node, args: list, reuse: bool = False):
+        """The form of ``n`` from its arguments' forms (``reuse``: args[0] is needed no more)."""
         op = n.op
         if op == "num":
             return _number(to_q(n.value))
@@ -809,9 +829,9 @@ class Simplifier:
         if op == "neg":
             return self.negate(args[0])
         if op == "mul":
-            return self.mul(args[0], args[1])
+            return self.mul(args[0], args[1], reuse=reuse)
         if op == "div":
-            r = self.mul(args[0], args[1], inverse=True)
+            r = self.mul(args[0], args[1], inverse=True, reuse=reuse)
             return r if r is not None else make("div", tuple(self.materialize(a) for a in args))
         if op == "pow":
             r = self.power(args[0], args[1])
@@ -826,6 +846,7 @@ class Simplifier:
 _INFIX = frozenset({"add", "sub", "mul", "div", "pow", "neg"})
 
 _QUOTIENT = {"sin": "cos", "sinh": "cosh"}
+_PARTNER = {"sin": "sin", "cos": "sin", "sinh": "sinh", "cosh": "sinh"}   # where a quotient is looked for
 _RATIO = {"sin": "tan", "sinh": "tanh"}
 _INVERSE = {"tan": "atan", "sin": "asin", "cos": "acos", "sinh": "asinh", "tanh": "atanh"}
 
@@ -854,7 +875,10 @@ def simplify(root: Node) -> Node:
             left[a] = left.get(a, 0) + 1
     forms: dict[Node, object] = {}
     for n in order:
-        forms[n] = s.step(n, [forms[a] for a in n.args])
+        args = [forms[a] for a in n.args]
+        f = forms[n] = s.step(n, args, bool(n.args) and left[n.args[0]] == 1)
+        if isinstance(f, Prod) and any(f is x for x in args):
+            f.owned = False       # now the form of two nodes
         for a in n.args:          # a form nobody needs any more is dropped (memory stays linear)
             left[a] -= 1
             if left[a] == 0:
