@@ -130,10 +130,11 @@ class Sum:
 
 
 class Prod:
-    __slots__ = ("coef", "factors", "node")
+    __slots__ = ("coef", "factors", "node", "owned")
 
     def __init__(self, coef: Fraction, factors: dict):
         self.coef, self.factors, self.node = coef, factors, None
+        self.owned = False    # True: made by mul, factors shared with no other form (may be reused)
 
 
 def _number(q: Fraction) -> Prod:
@@ -305,7 +306,10 @@ class Simplifier:
                 terms[k] = _bounded(v)
         return Sum(_bounded(ca + cb if sign > 0 else ca - cb), terms)
 
-    def mul(self, a, b, inverse: bool = False):
+    def mul(self, a, b, inverse: bool = False, reuse: bool = False):
+        """a·b (a/b when ``inverse``). ``reuse``: the caller needs ``a`` no more, so
+        an owned product's factor dict is extended in place instead of copied
+        (a chain x1·x2·…·xn stays linear)."""
         ca, fa = self.as_prod(a)
         cb, fb = self.as_prod(b)
         if inverse:
@@ -315,7 +319,10 @@ class Simplifier:
         coef = _bounded(ca * cb)
         if coef == 0:
             return _number(Q(0))
-        factors = dict(fa)
+        steal = reuse and isinstance(a, Prod) and a.owned and a is not b
+        factors = fa if steal else dict(fa)
+        if steal:
+            a.owned, a.factors = False, {}
         for base, e in fb.items():
             if inverse:
                 e = self.exp_scale(e, Q(-1))
@@ -325,7 +332,10 @@ class Simplifier:
                 factors.pop(base, None)
             else:
                 factors[base] = e
-        return self.unit_sum(self.fold(Prod(coef, factors)))
+        out = Prod(coef, factors)
+        out.owned = True
+        # a's own factors are already folded (it came from mul): only b's can fold now
+        return self.unit_sum(self.fold(out, fb if steal else None))
 
     def unit_sum(self, f):
         """±(a + b) as a product is the sum ±a ± b (one form for both spellings)."""
@@ -337,11 +347,14 @@ class Simplifier:
         return f
 
     @staticmethod
-    def fold(f):
-        """Numbers to integer powers inside a product join the coefficient: sqrt(2)^4 = 4."""
+    def fold(f, bases=None):
+        """Numbers to integer powers inside a product join the coefficient: sqrt(2)^4 = 4
+        (only ``bases`` are looked at when given)."""
         if not isinstance(f, Prod):
             return f
-        for base, e in list(f.factors.items()):
+        items = f.factors.items() if bases is None else \
+            [(b, f.factors[b]) for b in bases if b in f.factors]
+        for base, e in list(items):
             if base.op == "num" and _is_q(e) and e.denominator == 1:
                 v = _qpow(to_q(base.value), int(e))
                 if v is not None:
@@ -720,7 +733,8 @@ class Simplifier:
         return self.materialize(self.mul(Prod(sign * g, dict(common)), self._sum_node(k0, inner, depth + 1)))
 
     # ---- one node of the input -----------------------------------------
-    def step(self, n: Node, args: list):
+    def step(self, n: Node, args: list, reuse: bool = False):
+        """The form of ``n`` from its arguments' forms (``reuse``: args[0] is needed no more)."""
         op = n.op
         if op == "num":
             return _number(to_q(n.value))
@@ -735,9 +749,9 @@ class Simplifier:
         if op == "neg":
             return self.negate(args[0])
         if op == "mul":
-            return self.mul(args[0], args[1])
+            return self.mul(args[0], args[1], reuse=reuse)
         if op == "div":
-            r = self.mul(args[0], args[1], inverse=True)
+            r = self.mul(args[0], args[1], inverse=True, reuse=reuse)
             return r if r is not None else make("div", tuple(self.materialize(a) for a in args))
         if op == "pow":
             r = self.power(args[0], args[1])
@@ -776,7 +790,10 @@ def simplify(root: Node) -> Node:
             left[a] = left.get(a, 0) + 1
     forms: dict[Node, object] = {}
     for n in order:
-        forms[n] = s.step(n, [forms[a] for a in n.args])
+        args = [forms[a] for a in n.args]
+        f = forms[n] = s.step(n, args, bool(n.args) and left[n.args[0]] == 1)
+        if isinstance(f, Prod) and any(f is x for x in args):
+            f.owned = False       # now the form of two nodes
         for a in n.args:          # a form nobody needs any more is dropped (memory stays linear)
             left[a] -= 1
             if left[a] == 0:
