@@ -119,12 +119,18 @@ def check_cmd(expr: str = EXPR, at: Optional[List[str]] = AT, let: Optional[List
 
 
 @app.command("graph", **CMD)
-def graph_cmd(expr: str = EXPR, let: Optional[List[str]] = LET,
+def graph_cmd(expr: str = EXPR, at: Optional[List[str]] = AT, let: Optional[List[str]] = LET,
+              wrt: Optional[str] = WRT,
+              mode: str = typer.Option("reverse", "--mode", "-m",
+                                       help="With --at: reverse (adjoints ∂f/∂node) | forward (tangents ∂node/∂x)"),
+              output: Optional[str] = typer.Option(None, "--output", "-o",
+                                                   help="Render the picture to FILE.svg, .png or .pdf (Graphviz)."),
               format: str = typer.Option("tree", "--format", "-f", help="tree | dot | json | plain"),):
-    """The computational graph, shared nodes drawn once (a tree, or Graphviz DOT).
+    """The computational graph, shared nodes drawn once (a tree, or Graphviz DOT);
+    with --at each node's value and adjoint ∂f/∂node.
 
-    Example: calc graph "sqrt(x^2+exp(x^2))+cos(x^2+exp(x^2))" --format dot | dot -Tpng > g.png"""
-    _exit(run(expr, *C.graph_compute(let, format)))
+    Example: calc graph "sqrt(x^2+exp(x^2))+cos(x^2+exp(x^2))" --at 1 --format dot | dot -Tsvg > g.svg"""
+    _exit(run(expr, *C.graph_compute(let, format, at, wrt, mode, output)))
 
 
 @app.command("plot", **CMD)

@@ -57,7 +57,7 @@ SPECS: dict[str, dict[str, str]] = {
     "check": {"at": P, "let": P, "wrt": T, "tol": T},
     "minimize": {"from": P, "let": P, "wrt": T, "method": T, "lr": T, "steps": T, "tol": T,
                  "trace": F},
-    "graph": {"let": P},
+    "graph": {"at": P, "let": P, "wrt": T, "mode": T, "output": T},
     "plot": {"from": T, "to": T, "order": T, "at": T, "let": P, "wrt": T, "width": T, "height": T},
     "fit": {"data": T, "target": T, "mode": T, "batch_size": T, "order": T, "epochs": T, "lr": T,
             "seed": T, "init": P, "loss": T, "compare": F},
@@ -523,7 +523,8 @@ class Session:
         elif name == "check":
             compute = C.check_compute(at, lets, wrt, _number(o, "tol", 1e-6, float, line, cmd))
         elif name == "graph":
-            compute, out_fmt = C.graph_compute(lets, fmt or ("json" if self.fmt == "json" else "tree"))
+            compute, out_fmt = C.graph_compute(lets, fmt or ("json" if self.fmt == "json" else "tree"), at, wrt,
+                                               mode or "reverse", o.get("output"))
         elif name == "plot":
             if "from" not in o or "to" not in o:
                 raise UsageError("plot needs an interval: plot EXPR from -4 to 4", source=line,
