@@ -51,9 +51,9 @@ P, T, F = "point", "text", "flag"
 SPECS: dict[str, dict[str, str]] = {
     "eval": {"at": P, "let": P},
     "diff": {"at": P, "let": P, "wrt": T, "mode": T, "order": T, "steps": F},
-    "grad": {"at": P, "let": P, "wrt": T, "steps": F},
-    "jacobian": {"at": P, "let": P, "wrt": T, "mode": T},
-    "hessian": {"at": P, "let": P, "wrt": T},
+    "grad": {"at": P, "let": P, "wrt": T, "steps": F, "shape": T},
+    "jacobian": {"at": P, "let": P, "wrt": T, "mode": T, "shape": T, "steps": F},
+    "hessian": {"at": P, "let": P, "wrt": T, "shape": T, "steps": F},
     "check": {"at": P, "let": P, "wrt": T, "tol": T},
     "minimize": {"from": P, "let": P, "wrt": T, "method": T, "lr": T, "steps": T, "tol": T,
                  "trace": F},
@@ -515,11 +515,12 @@ class Session:
             compute = C.diff_compute(at, lets, wrt, mode or (self.mode if self.mode in MODES else "reverse"),
                                      o.get("order", "1"), bool(o.get("steps")))
         elif name == "grad":
-            compute = C.grad_compute(at, lets, wrt, bool(o.get("steps")))
+            compute = C.grad_compute(at, lets, wrt, bool(o.get("steps")), _shapes(o))
         elif name == "jacobian":
-            compute = C.jacobian_compute(at, lets, wrt, mode or (self.mode if self.mode in MODES else "auto"))
+            compute = C.jacobian_compute(at, lets, wrt, mode or (self.mode if self.mode in MODES else "auto"),
+                                         _shapes(o), bool(o.get("steps")))
         elif name == "hessian":
-            compute = C.hessian_compute(at, lets, wrt)
+            compute = C.hessian_compute(at, lets, wrt, _shapes(o), bool(o.get("steps")))
         elif name == "check":
             compute = C.check_compute(at, lets, wrt, _number(o, "tol", 1e-6, float, line, cmd))
         elif name == "graph":
@@ -718,6 +719,11 @@ def _option_texts(options: dict, places: dict):
                     yield item, places[key][k]
         elif isinstance(v, str):
             yield v, places.get(key)
+
+
+def _shapes(o) -> list[str] | None:
+    """The REPL's ``shape x=vector,A=matrix`` option, as --shape gives it."""
+    return [o["shape"]] if o.get("shape") else None
 
 
 def _point_names(points) -> list[str]:
