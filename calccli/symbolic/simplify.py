@@ -493,9 +493,13 @@ class Simplifier:
         if isinstance(a, Node) and a.op == _INVERSE.get(op):   # tan(atan(u)) = u
             return a.args[0]
         if op in _ODD and self.is_negative(a):
-            return self.negate(self.atom(op, self.negate(a)))
+            return self.negate(self.call(op, self.negate(a)))
         if op in _EVEN and self.is_negative(a):
             a = self.negate(a)
+        if op in ("sin", "cos") and self.materialize(a).op == "atan":
+            u = self.materialize(a).args[0]   # cos(atan(u)) = 1/sqrt(u^2 + 1), sin(atan(u)) = u cos(atan(u))
+            r = self.power(self.add(self.power(u, _number(Q(2))), _number(Q(1))), _number(Q(-1, 2)))
+            return r if op == "cos" else self.mul(u, r)
         if op == "abs":
             c, fac = self.as_prod(a)
             if not fac:
