@@ -27,6 +27,8 @@ class Ops(SimpleNamespace):
     check_finite = None   # arrays: name the first row holding inf/NaN
     lift_leaf = None      # wrap leaf values (unused by the built-in namespaces)
     build = None          # make the function of a specialised primitive (x[2])
+    ones = None           # symbolic values: ones / the identity in a value's shape (sum's, trace's rules)
+    eye = None
 
     def __getattr__(self, name):
         # Reached only when an attribute is missing: a primitive specialised to

@@ -384,4 +384,7 @@ def to_latex(result) -> str:
         return diff_latex(result)
     if kind == "EvalResult":
         return eval_latex(result)
+    if kind == "MatrixDerivative":
+        from calccli.render.matrix import latex_MatrixDerivative
+        return latex_MatrixDerivative(result)
     return generic_latex(result)
