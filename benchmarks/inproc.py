@@ -124,7 +124,7 @@ def _scaling_case(case: str, n: int):
     if case == "check":            # calc check on a tower x^x^…^x
         from calccli.commands.check import check_at
         text = "^".join(["x"] * n)
-        return lambda: check_at(text, "1.1")
+        return lambda: check_at(text, ["x=1.1"])
     if case == "plot":             # calc plot on a tower
         from calccli.commands.plot import plot_of
         text = "^".join(["x"] * n)
@@ -144,7 +144,7 @@ def _scaling_case(case: str, n: int):
     if case in ("rich", "plain"):  # calc diff --at of sin(sin(…)) n deep, rendered
         from calccli.commands.derivatives import diff_at
         from calccli.render import render_text
-        result = diff_at("sin(" * n + "x" + ")" * n, "0.5")
+        result = diff_at("sin(" * n + "x" + ")" * n, ["x=0.5"])
         return lambda: render_text(result, case)
     raise SystemExit(f"unknown scaling case {case}")
 

@@ -363,7 +363,7 @@ def bench_symbolic(quick):
 SCALING = [  # case, what, sizes (quick run: the first two)
     ("product", "`simplify(x1·x2·…·xn)` (Simplifier.mul)", (2000, 4000, 8000)),
     ("check", "`calc check \"x^x^…^x\" --at 1.1`, an n-level tower", (250, 500, 1000)),
-    ("plot", "`calc plot \"x^x^…^x\" --from 0.8 --to 1.2`, an n-level tower", (100, 200, 400)),
+    ("plot", "`calc plot \"x^x^…^x\" --from 0.8 --to 1.2`, an n-level tower", (50, 100, 200)),
     ("order2", "`calc diff \"(x + 1)(x + 2)…(x + n)\" --order 2` (refused: too long to print)", (50, 100, 200)),
     ("rich", "rich view of `calc diff \"sin(sin(…))\" --at 0.5`, n deep", (2500, 5000, 10000)),
     ("plain", "plain view of the same", (2500, 5000, 10000)),
