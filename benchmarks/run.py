@@ -168,7 +168,7 @@ def _check_batch(pc, ps, n):
 
 # ---------------------------------------------------------------- 3. Rosenbrock
 
-def bench_rosenbrock(rounds, inproc_rounds, peer_python):
+def bench_rosenbrock(rounds, inproc_rounds, peer_python, baseline=None):
     n = 1000
     text = W.rosenbrock(n)
     at = W.at_option(W.xs(n), W.rosenbrock_point(n))
@@ -188,6 +188,16 @@ def bench_rosenbrock(rounds, inproc_rounds, peer_python):
     else:
         row("3", f"Rosenbrock n={n}: `calc grad` vs `calc eval`, whole process",
             ratio="pending (`calc grad` not in this checkout yet)", target="≤ 2×")
+    if baseline:
+        import statistics
+        base_env, now, before = _baseline_env(baseline), [ip["reverse"]], []
+        for k in range(3):
+            before.append(_inproc_in(base_env, "rosenbrock", n, inproc_rounds)["reverse"])
+            if k < 2:
+                now.append(_inproc("rosenbrock", n, inproc_rounds)["reverse"])
+        a, b = statistics.median(now), statistics.median(before)
+        row("3", f"Rosenbrock n={n}, in process: reverse pass, this tree vs baseline {baseline} "
+            "(processes alternated)", a, b, f"baseline {baseline}", a / b, "(after/before)")
     r = ip["reverse_over_eval"]
     row("3", f"Rosenbrock n={n}, in process: reverse pass alone vs one evaluation (same tape; "
         "evaluation, reverse, both rotated)",
@@ -466,7 +476,7 @@ def main(argv=None) -> int:
     ap.add_argument("--quick", action="store_true", help="fewer rounds and a smaller batch (under a minute)")
     ap.add_argument("--only", default="1,2,3,4,5,6,7", help="comma-separated items, e.g. 1,3")
     ap.add_argument("--baseline", metavar="REV",
-                    help="item 7 also on a snapshot of commit REV (before/after rows in one run)")
+                    help="items 3 and 7 also on a snapshot of commit REV (before/after rows in one run)")
     ap.add_argument("--peer-python", default=os.environ.get("CALC_BENCH_PEER_PYTHON", PY),
                     help="a Python with jax and/or autograd for the optional peers of items 3 and 4 "
                          "(default: $CALC_BENCH_PEER_PYTHON, else this Python)")
@@ -495,7 +505,7 @@ def main(argv=None) -> int:
     if "2" in only:
         bench_batch(2 if q else 5, 100 if q else 300)
     if "3" in only:
-        bench_rosenbrock(3 if q else 9, 21 if q else 61, args.peer_python)
+        bench_rosenbrock(3 if q else 9, 21 if q else 61, args.peer_python, args.baseline)
     if "4" in only:
         bench_hessian(3 if q else 7, args.peer_python)
     if "5" in only:
