@@ -192,9 +192,14 @@ def fit(model: str, data, target: str, mode: str = "batch", batch_size: int = 16
                                    init, loss, compare), model, fields)
 
 
-def graph(expr: str, at=None, let=None, mode: str = "reverse", format: str = "tree") -> Result:
-    """The computational graph (``calc graph``): ``r.nodes`` (name, definition,
-    arguments, users) and ``r.output``; with ``at`` every node has its value
-    and, in reverse ``mode``, its adjoint ∂f/∂node. ``r.to_text("plain")`` draws
-    it (``format="dot"`` for Graphviz)."""
-    return _run(wiring.graph_compute(let, format)[0], expr)
+def graph(expr: str, at=None, let=None, wrt=None, mode: str = "reverse", format: str = "tree",
+          output=None) -> Result:
+    """The computational graph (``calc graph``): ``r.nodes`` (name, kind,
+    definition, args, users) and ``r.output``, the root's name. With ``at``
+    each node has its ``value`` and, in reverse ``mode``, its ``adjoint``
+    ∂f/∂node (forward: ``tangent`` ∂node/∂x for the one variable ``wrt``).
+    ``r.to_text("plain")`` draws it (``format="dot"``: Graphviz DOT); ``output``
+    renders the picture to an .svg, .png or .pdf file (needs Graphviz)."""
+    import os
+    compute, _ = wiring.graph_compute(let, format, at, wrt, mode, None if output is None else os.fspath(output))
+    return _run(compute, expr)

@@ -28,6 +28,7 @@ def one_of_each():
     from calccli.commands.fit import fit_model
     from calccli.commands.graph import graph_of
     from calccli.commands.higher import diff_higher
+    from calccli.commands.matrix import symbolic_derivative
     from calccli.commands.multivar import diff_with_arrays, grad_at, hessian_at, jacobian_at
     from calccli.commands.optimize import minimize_from
     from calccli.commands.plot import plot_of
@@ -40,6 +41,7 @@ def one_of_each():
         "diff symbolic": diff_symbolic("x^3*sin(x)", steps=True),
         "grad": grad_at("x^2*y + exp(y)", ["x=1,y=2"], steps=True),
         "grad symbolic": grad_symbolic("x^2*y + exp(y)"),
+        "grad matrix": symbolic_derivative("grad", "x^T A x", None, "x"),
         "jacobian": jacobian_at("[x*y, sin(x), x+y]", ["x=1,y=2"]),
         "hessian": hessian_at("x^2*y + y^3", ["x=1,y=2"]),
         "check": check_at("x^2*sin(y)", ["x=1,y=2"]),
@@ -57,13 +59,13 @@ def results():
 
 
 def _result_classes():
-    """Every dataclass named *Result in commands/ and explain/records.py."""
+    """Every dataclass named *Result (or MatrixDerivative) in commands/ and explain/records.py."""
     import importlib
     out = []
     for path in sorted(COMMANDS.glob("*.py")) + [ROOT / "calccli" / "explain" / "records.py"]:
         mod = importlib.import_module("calccli." + ".".join(path.relative_to(ROOT / "calccli").with_suffix("").parts))
         out += [c for n, c in vars(mod).items()
-                if n.endswith("Result") and isinstance(c, type) and c.__module__ == mod.__name__]
+                if (n.endswith("Result") or n == "MatrixDerivative") and isinstance(c, type) and c.__module__ == mod.__name__]
     return out
 
 

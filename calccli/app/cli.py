@@ -30,6 +30,9 @@ EXPR = typer.Argument(..., help="The expression, or '-' to read one expression a
 AT = typer.Option(None, "--at", help="The point: 1.0, x=1,y=2, x=[1,2]. Repeatable.")
 LET = typer.Option(None, "--let", help="Constants, not differentiated: A=[[1,2],[3,4]]. Repeatable.")
 WRT = typer.Option(None, "--wrt", help="Variables of differentiation, in order, e.g. x,y.")
+SHAPE = typer.Option(None, "--shape", help="Shapes of symbolic names: x=vector,A=matrix (scalar, vector, "
+                                            "matrix, symmetric). Repeatable.")
+STEPS = typer.Option(False, "--steps", help="Show the derivation (symbolic, without --at).")
 FMT = typer.Option(None, "--format", "-f",
                    help="rich | plain | json | latex (default: rich on a terminal, plain when piped).")
 
@@ -80,31 +83,33 @@ def diff_cmd(expr: str = EXPR, at: Optional[List[str]] = AT, let: Optional[List[
 def grad_cmd(expr: str = EXPR, at: Optional[List[str]] = AT, let: Optional[List[str]] = LET,
              wrt: Optional[str] = WRT,
              steps: bool = typer.Option(False, "--steps", help="Show the trace and the adjoints."),
-             format: Optional[str] = FMT):
-    """Gradient of a scalar EXPR (reverse mode); symbolic without --at.
+             shape: Optional[List[str]] = SHAPE, format: Optional[str] = FMT):
+    """Gradient of a scalar EXPR (reverse mode); symbolic without --at, in matrix form
+    for vectors and matrices.
 
-    Example: calc grad "x^2 y + sin(x y)" --at x=1,y=2"""
-    _exit(run(expr, C.grad_compute(at, let, wrt, steps), format))
+    Example: calc grad "x^2 y + sin(x y)" --at x=1,y=2 ; calc grad "x^T A x" --wrt x"""
+    _exit(run(expr, C.grad_compute(at, let, wrt, steps, shape), format))
 
 
 @app.command("jacobian", **CMD)
 def jacobian_cmd(expr: str = EXPR, at: Optional[List[str]] = AT, let: Optional[List[str]] = LET,
                  wrt: Optional[str] = WRT,
                  mode: str = typer.Option("auto", "--mode", "-m", help="auto | forward | reverse"),
-                 format: Optional[str] = FMT):
-    """Jacobian of a vector function [f1, f2, …] or a vector-valued expression.
+                 shape: Optional[List[str]] = SHAPE, steps: bool = STEPS, format: Optional[str] = FMT):
+    """Jacobian of a vector function [f1, f2, …] or a vector-valued expression; symbolic without --at.
 
     Example: calc jacobian "[x y, x + y, sin(x)]" --at x=1,y=2"""
-    _exit(run(expr, C.jacobian_compute(at, let, wrt, mode), format))
+    _exit(run(expr, C.jacobian_compute(at, let, wrt, mode, shape, steps), format))
 
 
 @app.command("hessian", **CMD)
 def hessian_cmd(expr: str = EXPR, at: Optional[List[str]] = AT, let: Optional[List[str]] = LET,
-                wrt: Optional[str] = WRT, format: Optional[str] = FMT):
-    """Hessian (forward-over-reverse AD), its eigenvalues and the kind of point.
+                wrt: Optional[str] = WRT, shape: Optional[List[str]] = SHAPE, steps: bool = STEPS,
+                format: Optional[str] = FMT):
+    """Hessian (forward-over-reverse AD), its eigenvalues and the kind of point; symbolic without --at.
 
     Example: calc hessian "(1-x)^2 + 100(y-x^2)^2" --at x=1,y=1"""
-    _exit(run(expr, C.hessian_compute(at, let, wrt), format))
+    _exit(run(expr, C.hessian_compute(at, let, wrt, shape, steps), format))
 
 
 @app.command("check", **CMD)
@@ -119,12 +124,18 @@ def check_cmd(expr: str = EXPR, at: Optional[List[str]] = AT, let: Optional[List
 
 
 @app.command("graph", **CMD)
-def graph_cmd(expr: str = EXPR, let: Optional[List[str]] = LET,
+def graph_cmd(expr: str = EXPR, at: Optional[List[str]] = AT, let: Optional[List[str]] = LET,
+              wrt: Optional[str] = WRT,
+              mode: str = typer.Option("reverse", "--mode", "-m",
+                                       help="With --at: reverse (adjoints ∂f/∂node) | forward (tangents ∂node/∂x)"),
+              output: Optional[str] = typer.Option(None, "--output", "-o",
+                                                   help="Render the picture to FILE.svg, .png or .pdf (Graphviz)."),
               format: str = typer.Option("tree", "--format", "-f", help="tree | dot | json | plain"),):
-    """The computational graph, shared nodes drawn once (a tree, or Graphviz DOT).
+    """The computational graph, shared nodes drawn once (a tree, or Graphviz DOT);
+    with --at each node's value and adjoint ∂f/∂node.
 
-    Example: calc graph "sqrt(x^2+exp(x^2))+cos(x^2+exp(x^2))" --format dot | dot -Tpng > g.png"""
-    _exit(run(expr, *C.graph_compute(let, format)))
+    Example: calc graph "sqrt(x^2+exp(x^2))+cos(x^2+exp(x^2))" --at 1 --format dot | dot -Tsvg > g.svg"""
+    _exit(run(expr, *C.graph_compute(let, format, at, wrt, mode, output)))
 
 
 @app.command("plot", **CMD)

@@ -51,13 +51,13 @@ P, T, F = "point", "text", "flag"
 SPECS: dict[str, dict[str, str]] = {
     "eval": {"at": P, "let": P},
     "diff": {"at": P, "let": P, "wrt": T, "mode": T, "order": T, "steps": F},
-    "grad": {"at": P, "let": P, "wrt": T, "steps": F},
-    "jacobian": {"at": P, "let": P, "wrt": T, "mode": T},
-    "hessian": {"at": P, "let": P, "wrt": T},
+    "grad": {"at": P, "let": P, "wrt": T, "steps": F, "shape": T},
+    "jacobian": {"at": P, "let": P, "wrt": T, "mode": T, "shape": T, "steps": F},
+    "hessian": {"at": P, "let": P, "wrt": T, "shape": T, "steps": F},
     "check": {"at": P, "let": P, "wrt": T, "tol": T},
     "minimize": {"from": P, "let": P, "wrt": T, "method": T, "lr": T, "steps": T, "tol": T,
                  "trace": F},
-    "graph": {"let": P},
+    "graph": {"at": P, "let": P, "wrt": T, "mode": T, "output": T},
     "plot": {"from": T, "to": T, "order": T, "at": T, "let": P, "wrt": T, "width": T, "height": T},
     "fit": {"data": T, "target": T, "mode": T, "batch_size": T, "order": T, "epochs": T, "lr": T,
             "seed": T, "init": P, "loss": T, "compare": F},
@@ -515,15 +515,17 @@ class Session:
             compute = C.diff_compute(at, lets, wrt, mode or (self.mode if self.mode in MODES else "reverse"),
                                      o.get("order", "1"), bool(o.get("steps")))
         elif name == "grad":
-            compute = C.grad_compute(at, lets, wrt, bool(o.get("steps")))
+            compute = C.grad_compute(at, lets, wrt, bool(o.get("steps")), _shapes(o))
         elif name == "jacobian":
-            compute = C.jacobian_compute(at, lets, wrt, mode or (self.mode if self.mode in MODES else "auto"))
+            compute = C.jacobian_compute(at, lets, wrt, mode or (self.mode if self.mode in MODES else "auto"),
+                                         _shapes(o), bool(o.get("steps")))
         elif name == "hessian":
-            compute = C.hessian_compute(at, lets, wrt)
+            compute = C.hessian_compute(at, lets, wrt, _shapes(o), bool(o.get("steps")))
         elif name == "check":
             compute = C.check_compute(at, lets, wrt, _number(o, "tol", 1e-6, float, line, cmd))
         elif name == "graph":
-            compute, out_fmt = C.graph_compute(lets, fmt or ("json" if self.fmt == "json" else "tree"))
+            compute, out_fmt = C.graph_compute(lets, fmt or ("json" if self.fmt == "json" else "tree"), at, wrt,
+                                               mode or "reverse", o.get("output"))
         elif name == "plot":
             if "from" not in o or "to" not in o:
                 raise UsageError("plot needs an interval: plot EXPR from -4 to 4", source=line,
@@ -717,6 +719,11 @@ def _option_texts(options: dict, places: dict):
                     yield item, places[key][k]
         elif isinstance(v, str):
             yield v, places.get(key)
+
+
+def _shapes(o) -> list[str] | None:
+    """The REPL's ``shape x=vector,A=matrix`` option, as --shape gives it."""
+    return [o["shape"]] if o.get("shape") else None
 
 
 def _point_names(points) -> list[str]:

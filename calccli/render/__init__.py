@@ -25,6 +25,7 @@ FAMILIES = {
     "calccli.commands.check": lambda: import_module("calccli.render.check"),
     "calccli.commands.graph": lambda: import_module("calccli.render.graph"),
     "calccli.commands.plot": lambda: import_module("calccli.render.plot"),
+    "calccli.commands.matrix": lambda: import_module("calccli.render.matrix"),
 }
 _loaded: set[str] = set()
 
