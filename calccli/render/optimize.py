@@ -36,9 +36,9 @@ def minimize_doc(r) -> Doc:
     names = r.wrt
     wide = len(names) > 4
     cols = ["k"] + (["θ"] if wide else names) + ["J(θ)", "‖∇J‖", "step ‖Δθ‖"]
-    linesearch = r.method in ("newton", "bfgs")
+    linesearch = r.method in ("newton", "bfgs", "trust")
     if linesearch:
-        cols.append("α")
+        cols.append("Δ (radius)" if r.method == "trust" else "α")
     rows = []
     idx = shown_rows(len(r.history), r.trace)
     for i in idx:
@@ -52,7 +52,9 @@ def minimize_doc(r) -> Doc:
         f" ({len(idx)} of {len(r.history)} rows; --trace shows all)"
     blocks = [Lines("Method", [method_text(r)]), Table(f"Iterations{shown}", cols, rows)]
     lines = []
-    if r.converged:
+    if r.converged and r.last.gnorm > r.tol:
+        lines.append(f"{r.reason}, after {r.iterations} iteration{'s' if r.iterations != 1 else ''}")
+    elif r.converged:
         lines.append(f"converged: ‖∇J‖ = {_sci(r.last.gnorm)} ≤ tol {fmt_number(r.tol)} "
                      f"after {r.iterations} iteration{'s' if r.iterations != 1 else ''}")
     else:
@@ -62,6 +64,8 @@ def minimize_doc(r) -> Doc:
         ev = ", ".join(f"{v:.6g}" for v in r.eigenvalues)
         if r.converged:
             lines.append(f"Hessian eigenvalues at the argmin: {ev}  →  {KIND_TEXT[r.classification]}")
+        elif r.last.gnorm <= r.tol or r.classification in ("maximum", "saddle"):
+            lines.append(f"Hessian eigenvalues at the last iterate: {ev}  →  {KIND_TEXT[r.classification]}")
         else:
             lines.append(f"Hessian eigenvalues at the last iterate: {ev} (∇J ≠ 0 there: "
                          "this is the curvature, not the kind of a stationary point)")
