@@ -619,9 +619,14 @@ def _short_col(values: list[float]) -> str:
 
 
 def classify(eigenvalues: list[float]) -> str:
-    """minimum / maximum / saddle / degenerate, with a relative tolerance for zero."""
-    scale = max([1.0] + [abs(x) for x in eigenvalues])
-    tol = 1e-10 * scale
+    """minimum / maximum / saddle / degenerate. An eigenvalue counts as zero only when it is
+    within the rounding error of the eigenvalues themselves (about n·ε·max|λ|, a factor 16
+    to spare): relative to the Hessian's scale, with no absolute floor, so x^2 + 1e-10 y^2
+    (eigenvalues 2e-10 and 2) is a minimum, and 1e-12(x^2 + y^2) one too."""
+    scale = max([0.0] + [abs(x) for x in eigenvalues])
+    if scale == 0.0 or not math.isfinite(scale):
+        return "degenerate"
+    tol = 16 * len(eigenvalues) * 2.220446049250313e-16 * scale
     pos = sum(1 for x in eigenvalues if x > tol)
     neg = sum(1 for x in eigenvalues if x < -tol)
     if pos and neg:
