@@ -1,4 +1,5 @@
-"""`calc diff --order N --at P`: derivatives of order N at a point (Taylor mode), with the trace."""
+"""`calc diff --order N --at P`: derivatives of order N at a point (Taylor mode), each with an
+error estimate (recomputed in mpmath where float64 loses the digits), and the trace."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from calccli.language.parse import parse
 from calccli.language.points import resolve
 from calccli.engine.tape import build_tape
 
-from calccli.engine.taylor import check_order, derivatives_at
+from calccli.engine.taylor import check_order, derivatives_with_errors
 
 
 @dataclass
@@ -32,6 +33,8 @@ class HigherDiffResult:
     base: object = None                      # order 1 with --steps: the usual DiffResult
     method: str = "Taylor-mode AD"
     exit_code: int = 0
+    errors: list[float] = field(default_factory=list)   # an error estimate for each of derivatives
+    note: str = ""                                      # where float64 was not enough, what was done
 
     def json(self) -> dict:
         from calccli.render.json import obj_DiffResult, flat_point
@@ -48,6 +51,11 @@ class HigherDiffResult:
                              for k, v in enumerate(self.derivatives, 1)]}
         out["derivatives"] = self.derivatives
         out["method"] = self.method
+        if self.errors:
+            out["error_estimates"] = self.errors
+            out["error_estimate"] = self.errors[-1]
+        if self.note:
+            out["note"] = self.note
         if self.symbolic:
             out["derivative_expression"] = self.symbolic[-1]
             out["derivative_expressions"] = self.symbolic
@@ -66,12 +74,17 @@ class HigherDiffResult:
             rows = []
             for k, v in enumerate(self.derivatives, 1):
                 row = [f"f{self._primes(k)}({at})", fmt_number(v)]
+                if self.errors:
+                    row.append(f"{self.errors[k - 1]:.1e}")
                 if self.symbolic:
                     row.append(self.symbolic[k - 1])
                 rows.append(row)
-            cols = ["derivative", "value"] + (["expression"] if self.symbolic else [])
-            doc = Doc(f"f({self.variable}) = {self.expression}    at {fmt_point(self.point)}",
-                      [Table(f"Derivatives up to order {self.order} ({self.method}, exact)", cols, rows)],
+            cols = ["derivative", "value"] + (["± error estimate"] if self.errors else []) + \
+                (["expression"] if self.symbolic else [])
+            blocks = [Table(f"Derivatives up to order {self.order} ({self.method})", cols, rows)]
+            if self.note:
+                blocks.append(Lines("", [self.note]))
+            doc = Doc(f"f({self.variable}) = {self.expression}    at {fmt_point(self.point)}", blocks,
                       [(f"f({at})", fmt_number(self.value)),
                        (f"f{self._primes(self.order)}({at})", fmt_number(self.derivative))])
         if self.sym_steps:
@@ -116,11 +129,13 @@ def diff_higher(text: str, at, let=None, wrt=None, mode: str = "reverse", order:
         return HigherDiffResult(text, var, prob.point, mode, 1, base.value, base.derivative,
                                 [base.derivative], [], sym_texts, sym_steps, base,
                                 method=f"{mode} mode")
-    vals = derivatives_at(tape, prob.env, var, order, mode)
+    vals, errs, note = derivatives_with_errors(tape, prob.env, var, order, mode)
     xi = tape.variables.get(var)
     fvals = evaluate(tape, prob.env, FLOAT)
     trace = trace_rows(tape, fvals, depends(tape, [xi] if xi is not None else []))
     method = ("Taylor-mode AD, forward" if mode == "forward"
               else "Taylor-mode AD, reverse sweep on Taylor series")
+    if note.startswith("recomputed"):
+        method += ", in mpmath"
     return HigherDiffResult(text, var, prob.point, mode, order, vals[0], vals[-1], vals[1:], trace,
-                            sym_texts, sym_steps, None, method)
+                            sym_texts, sym_steps, None, method, errors=errs[1:], note=note)
