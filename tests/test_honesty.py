@@ -315,3 +315,18 @@ def test_higher_orders_within_their_stated_error(text, order, x0):
         (text, order, x0, r.derivative, true, err, r.note)
     true = float(true)
     assert err <= 1e-6 * max(1.0, abs(true)), (text, order, x0, err, true)
+
+
+# ---------------------------------------------------------------- plot critical points
+
+def test_plot_critical_points_exact_and_endpoints():
+    from calccli.commands.plot import plot_of
+    r = plot_of("x^2", "-1", "2")
+    assert [(c["x"], c["kind"]) for c in r.critical] == [(0.0, "a minimum")]
+    r = plot_of("x^2", "0", "1")
+    assert r.critical == [{"x": 0.0, "f": 0.0, "kind": "a minimum", "endpoint": True}]
+    r = plot_of("x^3 - 3x", "-2", "2")
+    want = [(-1.0, "a maximum"), (1.0, "a minimum")]
+    assert [(c["kind"]) for c in r.critical] == [k for _, k in want]
+    for c, (x, _) in zip(r.critical, want):
+        assert abs(c["x"] - x) <= 4 * math.ulp(1.0)

@@ -72,16 +72,19 @@ class HigherDiffResult:
             doc = to_doc(self.base)
         else:
             rows = []
+            shaky = bool(self.note)      # float64 was not enough: the estimates are shown with the values
             for k, v in enumerate(self.derivatives, 1):
                 row = [f"f{self._primes(k)}({at})", fmt_number(v)]
-                if self.errors:
+                if shaky:
                     row.append(f"{self.errors[k - 1]:.1e}")
                 if self.symbolic:
                     row.append(self.symbolic[k - 1])
                 rows.append(row)
-            cols = ["derivative", "value"] + (["± error estimate"] if self.errors else []) + \
+            cols = ["derivative", "value"] + (["± error estimate"] if shaky else []) + \
                 (["expression"] if self.symbolic else [])
-            blocks = [Table(f"Derivatives up to order {self.order} ({self.method})", cols, rows)]
+            # "exact": an exact method (no truncation) whose rounding estimate is ≤ 1e-10 relative
+            label = self.method if shaky else f"{self.method}, exact"
+            blocks = [Table(f"Derivatives up to order {self.order} ({label})", cols, rows)]
             if self.note:
                 blocks.append(Lines("", [self.note]))
             doc = Doc(f"f({self.variable}) = {self.expression}    at {fmt_point(self.point)}", blocks,

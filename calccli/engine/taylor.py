@@ -378,16 +378,17 @@ def derivatives_with_errors(tape, env: dict, var: str, order: int, mode: str = "
     if errs[-1] <= TRUSTED * abs(vals[-1]) or not math.isfinite(errs[-1]):
         return vals, errs, ""
     lost = _digits(errs[-1], vals[-1])
+    lost = "no" if lost == 0 else f"about {lost}"
     try:
         import mpmath
     except ImportError:
-        return vals, errs, f"float64 gives only about {lost} correct digits of f⁽{order}⁾ here (cancellation)"
+        return vals, errs, f"float64 gives {lost} correct digits of f⁽{order}⁾ here (cancellation)"
     try:
         hp, hp_errs, dps = _high_precision(mpmath, tape, env, var, order, mode)
     except (KeyError, AttributeError, TypeError):
-        return vals, errs, f"float64 gives only about {lost} correct digits of f⁽{order}⁾ here (cancellation)"
-    return hp, hp_errs, (f"recomputed in {dps}-digit arithmetic (mpmath): float64 keeps only about "
-                         f"{lost} correct digits of f⁽{order}⁾ here (cancellation)")
+        return vals, errs, f"float64 gives {lost} correct digits of f⁽{order}⁾ here (cancellation)"
+    return hp, hp_errs, (f"recomputed in {dps}-digit arithmetic (mpmath): float64 keeps {lost} "
+                         f"correct digits of f⁽{order}⁾ here (cancellation)")
 
 
 def _digits(err: float, v: float) -> int:
