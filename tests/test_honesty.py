@@ -206,7 +206,7 @@ def test_history_is_bounded(monkeypatch):
 def test_hessian_tiny_positive_eigenvalue_is_a_minimum():
     from calccli.commands.multivar import classify, hessian_at
     r = hessian_at("x^2 + 1e-10 y^2", ["x=0,y=0"])
-    assert r.json()["classification"] == "minimum"
+    assert r.classification == "minimum"
     assert classify([1e-12, 2e-12]) == "minimum"           # no absolute floor
     assert classify([4e-17, 4.0]) == "degenerate"           # below the eigenvalues' rounding
     assert classify([-1.0, 1e-3]) == "saddle"
