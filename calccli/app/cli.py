@@ -34,7 +34,7 @@ SHAPE = typer.Option(None, "--shape", help="Shapes of symbolic names: x=vector,A
                                             "matrix, symmetric). Repeatable.")
 STEPS = typer.Option(False, "--steps", help="Show the derivation (symbolic, without --at).")
 FMT = typer.Option(None, "--format", "-f",
-                   help="rich | plain | json | latex (default: rich on a terminal, plain when piped).")
+                   help="rich | plain | json | latex | html (default: rich on a terminal, plain when piped).")
 
 
 def _exit(code: int):
@@ -130,7 +130,7 @@ def graph_cmd(expr: str = EXPR, at: Optional[List[str]] = AT, let: Optional[List
                                        help="With --at: reverse (adjoints ∂f/∂node) | forward (tangents ∂node/∂x)"),
               output: Optional[str] = typer.Option(None, "--output", "-o",
                                                    help="Render the picture to FILE.svg, .png or .pdf (Graphviz)."),
-              format: str = typer.Option("tree", "--format", "-f", help="tree | dot | json | plain"),):
+              format: str = typer.Option("tree", "--format", "-f", help="tree | dot | json | plain | html"),):
     """The computational graph, shared nodes drawn once (a tree, or Graphviz DOT);
     with --at each node's value and adjoint ∂f/∂node.
 

@@ -12,6 +12,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+from calccli.display import RichDisplay
+
 from calccli.errors import CalcError, ShapeError, UsageError
 from calccli.engine.evaluate import evaluate, ops_for
 from calccli.engine.forward import forward
@@ -46,7 +48,7 @@ class CheckRow:
 
 
 @dataclass
-class CheckResult:
+class CheckResult(RichDisplay):
     expression: str
     point: dict
     value: float

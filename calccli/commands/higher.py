@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from calccli.display import RichDisplay
+
 from calccli.errors import ShapeError, UsageError
 from calccli.engine.evaluate import depends, evaluate, ops_for
 from calccli.explain.steps import trace_rows
@@ -16,7 +18,7 @@ from calccli.engine.taylor import check_order, derivatives_at
 
 
 @dataclass
-class HigherDiffResult:
+class HigherDiffResult(RichDisplay):
     expression: str
     variable: str
     point: dict

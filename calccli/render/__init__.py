@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from importlib import import_module
 
-FORMATS = ("rich", "plain", "json", "latex")
+FORMATS = ("rich", "plain", "json", "latex", "html")
 
 # the module that defines a result → the render module that registers its formats
 FAMILIES = {
@@ -58,6 +58,9 @@ def render_text(result, fmt: str, console=None) -> str | None:
     if fmt == "json":
         from calccli.render.json import dumps
         return dumps(result) + "\n"
+    if fmt == "html":
+        from calccli.render.html import page
+        return page(result)
     if fmt == "latex":
         from calccli.render.latex import to_latex
         out = to_latex(result)
