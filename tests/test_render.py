@@ -224,19 +224,44 @@ def test_exp_is_a_function_beside_a_variable_named_e():
 
 
 def test_latex_compiles_with_pdflatex(results, tmp_path):
+    """--standalone: the seed derivation and one result of each command compile as written."""
     import shutil
     import subprocess
     if not shutil.which("pdflatex"):
         pytest.skip("no pdflatex here (Debian: apt-get install -y texlive-latex-base)")
     for label, r in results.items():
-        if label in ("graph", "grad matrix"):
-            continue
-        paras = [p for p in to_latex(r).split("\n\n") if p.strip()]
-        body = "\n".join(f"\\[\n{p}\n\\]" for p in paras)
-        doc = ("\\documentclass{article}\n\\usepackage[a4paper,margin=1cm,landscape]{geometry}\n"
-               "\\usepackage{amsmath,amssymb}\n\\begin{document}\n" + body + "\n\\end{document}\n")
-        name = label.replace(" ", "_").replace("-", "")
-        (tmp_path / f"{name}.tex").write_text(doc, encoding="utf-8")
-        p = subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error", f"{name}.tex"],
-                           cwd=tmp_path, capture_output=True, text=True, timeout=120)
-        assert p.returncode == 0 and (tmp_path / f"{name}.pdf").is_file(), (label, p.stdout[-2000:])
+        for digits in (None, 6):
+            doc = render_text(r, "latex", digits=digits, standalone=True)
+            assert doc.startswith("\\documentclass") and doc.rstrip().endswith("\\end{document}")
+            name = label.replace(" ", "_").replace("-", "") + f"_{digits}"
+            (tmp_path / f"{name}.tex").write_text(doc, encoding="utf-8")
+            p = subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error", f"{name}.tex"],
+                               cwd=tmp_path, capture_output=True, text=True, timeout=120)
+            assert p.returncode == 0 and (tmp_path / f"{name}.pdf").is_file(), (label, p.stdout[-1500:])
+
+
+def test_digits_rounds_what_is_shown_and_json_keeps_every_digit(cli):
+    code, out, _ = cli("diff", SEED, "--at", "1", "--digits", "6", "--format", "plain")
+    assert code == 0 and "f'(1) = 5.98308" in out and "5.983082595908695" not in out
+    assert "= 0.804549·2.71828 + 0.804549 = 2.99154" in out
+    code, out, _ = cli("diff", SEED, "--at", "1", "--digits", "6", "--format", "latex")
+    assert "f'(1) = 5.98308" in out and "2.718281828459045" not in out
+    code, out, _ = cli("diff", SEED, "--at", "1", "--digits", "6", "--format", "json")
+    assert json.loads(out)["derivative"] == 5.983082595908695
+
+
+def test_long_chain_rule_steps_take_two_rows():
+    r = one_of_each()["diff"]
+    steps = to_latex(r).split("\n\n")[2]
+    rows = steps.split(" \\\\\n")
+    assert any(row.startswith(" &= 0.8045493687588824 \\cdot 2.718281828459045") for row in rows)
+    assert max(len(row) for row in rows) < 200
+
+
+def test_grad_steps_and_hessian_eigenvalues_stay_in_latex(results):
+    g = to_latex(results["grad"])
+    assert "\\begin{aligned}" in g and "\\frac{\\partial d}{\\partial y}" in g and "\\nabla f =" in g
+    h = to_latex(results["hessian"])
+    import numpy as np
+    lam = np.linalg.eigvalsh(np.array([[4.0, 2.0], [2.0, 12.0]]))
+    assert f"\\lambda_{{1}} = {lam[0]:.10g}" in h and "positive definite" in h

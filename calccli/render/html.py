@@ -90,10 +90,13 @@ def graph_svg(g) -> str:
     return "\n".join(parts)
 
 
-def fragment(result) -> str:
+def fragment(result, digits: int | None = None) -> str:
     """The result as an HTML fragment (a <div>), for notebooks and pages."""
     from calccli.render.views import to_doc
     doc = to_doc(result)
+    if digits:
+        from calccli.render import rounded_doc
+        doc = rounded_doc(doc, digits)
     if doc.raw is not None:
         body = f"<pre>{escape(doc.raw)}</pre>"
     else:
@@ -104,9 +107,9 @@ def fragment(result) -> str:
     return f'<div class="calc">\n<style>{CSS}</style>\n{body}\n</div>\n'
 
 
-def page(result) -> str:
+def page(result, digits: int | None = None) -> str:
     """A whole self-contained page: inline CSS, no script, no network."""
     from calccli.render.views import to_doc
     title = to_doc(result).title or "calc"
     return ("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-            f"<title>{escape(title)}</title>\n</head>\n<body>\n{fragment(result)}</body>\n</html>\n")
+            f"<title>{escape(title)}</title>\n</head>\n<body>\n{fragment(result, digits)}</body>\n</html>\n")

@@ -20,6 +20,7 @@ from calccli.numfmt import fmt_number
 from calccli.render import load_renderers
 
 PREC_ADD, PREC_MUL, PREC_NEG, PREC_POW, ATOM = 1, 2, 3, 4, 10
+LONG_STEP = 72   # a chain-rule step longer than this (characters of its plain text) takes two rows
 FRAC = 2.5   # \frac{}{} needs no parentheses as a factor, but does as a base
 
 GREEK = {
@@ -39,13 +40,23 @@ _SPECIAL = {"\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "_": r"\_", "#": 
 def text(s: str) -> str:
     """Plain words inside math: \\text{…} with LaTeX's special characters escaped."""
     s = "".join(_SPECIAL.get(ch, ch) for ch in str(s))
-    s = "".join(("\\" + _UNICODE_GREEK[ch] + " ") if ch in _UNICODE_GREEK else ch for ch in s)
+    s = "".join(("$\\" + _UNICODE_GREEK[ch] + "$") if ch in _UNICODE_GREEK else
+                ("$" + _TEXT_MATH[ch] + "$") if ch in _TEXT_MATH else ch for ch in s)
     return r"\text{" + s + "}"
+
+
+# symbols that words carry (∂c/∂x, ∇f ≠ 0, Aᵀ): math inside the text, so pdflatex needs no Unicode font
+_TEXT_MATH = {"∂": r"\partial", "∇": r"\nabla", "≠": r"\neq", "ᵀ": r"^{\mathsf{T}}", "→": r"\to",
+              "·": r"\cdot", "−": "-", "×": r"\times", "≤": r"\le", "≥": r"\ge", "≈": r"\approx",
+              "‖": r"\|", "∞": r"\infty", "…": r"\ldots", "²": "^{2}", "³": "^{3}", "⁻": "^{-}", "¹": "^{1}",
+              "ᵢ": "_{i}", "ⱼ": "_{j}", "θ": r"\theta", "₁": "_{1}", "₂": "_{2}"}
 
 
 def number(v) -> str:
     if isinstance(v, bool):
         return text(str(v).lower())
+    if getattr(v, "ndim", 0):   # a vector or matrix value
+        return bmatrix(v)
     if not isinstance(v, float | int):
         try:
             v = float(v)
@@ -272,6 +283,9 @@ def _trace_rows(trace) -> str:
         for p in getattr(t, "partials", []) or []:
             d = r"\frac{\partial " + name(t.name) + r"}{\partial " + name(p.wrt) + "}"
             e = expr_latex(p.expression)
+            if not isinstance(p.value, float | int):   # an array rule: no single number
+                locs.append(f"{d} = {e}" if "+=" not in p.expression else text(p.expression))
+                continue
             v = number(p.value)
             locs.append(f"{d} = {e}" + ("" if e == v else f" = {v}"))
         cells.append("& " + r",\ ".join(locs))
@@ -300,6 +314,8 @@ def _step_rows(steps) -> str:
             line = head if s.formula != s.target else f"{target} &= {number(s.value)}"
         elif s.numeric in (val, s.formula):
             line = f"{head} = {number(s.value)}"
+        elif len(s.formula) + len(s.numeric) + len(val) > LONG_STEP:   # too wide for a portrait page
+            line = f"{head} \\\\\n &= {formula(s.numeric)} = {number(s.value)}"
         else:
             line = f"{head} = {formula(s.numeric)} = {number(s.value)}"
         rows.append(line.replace("& =", "&="))
@@ -351,3 +367,13 @@ def to_latex(result) -> str:
     if load_renderers(type(result)):
         return to_latex(result)
     return generic_latex(result)
+
+
+def document(tex: str) -> str:
+    """``--standalone``: the formulas in a document that pdflatex compiles as it is
+    (each formula a display, a portrait A4 page, long rows allowed to break)."""
+    paras = [p.strip() for p in tex.split("\n\n") if p.strip()]
+    body = "\n\n".join(f"\\[\n{p}\n\\]" if not p.startswith("%") else p for p in paras)
+    return ("\\documentclass[11pt]{article}\n\\usepackage[a4paper,margin=2cm]{geometry}\n"
+            "\\usepackage{amsmath,amssymb}\n\\allowdisplaybreaks\n\\begin{document}\n\\small\n"
+            + body + "\n\\end{document}\n")
