@@ -12,9 +12,9 @@ from html import escape
 
 from calccli.render.doc import Block, Doc, Lines, Table
 
+PAGE_CSS = """body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 2em auto;
+       max-width: 60em; padding: 0 1em; color: #222; }"""
 CSS = """
-body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 2em auto; max-width: 60em;
-       padding: 0 1em; color: #222; }
 .calc h1 { font-size: 1.25em; font-family: ui-monospace, Menlo, Consolas, monospace; }
 .calc h2 { font-size: 1em; color: #07698a; margin-top: 1.5em; }
 .calc table { border-collapse: collapse; font-family: ui-monospace, Menlo, Consolas, monospace; }
@@ -112,4 +112,5 @@ def page(result, digits: int | None = None) -> str:
     from calccli.render.views import to_doc
     title = to_doc(result).title or "calc"
     return ("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-            f"<title>{escape(title)}</title>\n</head>\n<body>\n{fragment(result, digits)}</body>\n</html>\n")
+            f"<title>{escape(title)}</title>\n<style>{PAGE_CSS}</style>\n</head>\n<body>\n"
+            f"{fragment(result, digits)}</body>\n</html>\n")
