@@ -18,6 +18,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+from calccli.display import RichDisplay
+
 from calccli.errors import CalcError, ShapeError, UsageError
 from calccli.engine.evaluate import evaluate, ops_for
 from calccli.engine.forward import forward
@@ -87,7 +89,7 @@ def _bound_of(node, env) -> tuple[float | None, float]:
 
 
 @dataclass
-class CheckResult:
+class CheckResult(RichDisplay):
     expression: str
     point: dict
     value: float

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from calccli.display import RichDisplay
+
 from calccli.errors import ShapeError, UsageError
 from calccli.engine.evaluate import depends, evaluate, ops_for
 from calccli.explain.steps import trace_rows
@@ -17,7 +19,7 @@ from calccli.engine.taylor import check_order, derivatives_with_errors
 
 
 @dataclass
-class HigherDiffResult:
+class HigherDiffResult(RichDisplay):
     expression: str
     variable: str
     point: dict

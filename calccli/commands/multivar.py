@@ -13,6 +13,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+from calccli.display import RichDisplay
+
 from calccli.errors import ShapeError, UsageError
 from calccli.engine.evaluate import depends, evaluate, ops_for
 from calccli.engine.forward import forward
@@ -198,7 +200,7 @@ def _args(s: _Setup) -> str:
 # --------------------------------------------------------------------------- grad
 
 @dataclass
-class GradResult:
+class GradResult(RichDisplay):
     expression: str
     variables: list[str]               # components, flattened row-major
     point: dict
@@ -323,7 +325,7 @@ def array_reverse_steps(tape, record, adj, wrt_idx) -> list:
 # --------------------------------------------------------------------------- jacobian
 
 @dataclass
-class JacobianResult:
+class JacobianResult(RichDisplay):
     expression: str
     variables: list[str]
     outputs: list[str]
@@ -407,7 +409,7 @@ def jacobian_at(text: str, at, let=None, wrt=None, mode: str = "auto") -> Jacobi
 
 
 @dataclass
-class HessianResult:
+class HessianResult(RichDisplay):
     expression: str
     variables: list[str]
     point: dict

@@ -13,6 +13,8 @@ import math
 import shutil
 from dataclasses import dataclass, field
 
+from calccli.display import RichDisplay
+
 from calccli.errors import CalcError, ShapeError, UsageError
 from calccli.engine.evaluate import evaluate, ops_for
 from calccli.numfmt import fmt_number
@@ -32,7 +34,7 @@ def _label(k: int) -> str:
 
 
 @dataclass
-class PlotResult:
+class PlotResult(RichDisplay):
     expression: str
     variable: str
     lo: float
