@@ -23,7 +23,7 @@ README = ROOT / "README.md"
 # another change adds joins the list when it is checked here).
 MANUAL = ["index", "notes", "language", "derivatives", "multivariable", "symbolic", "graph-and-plot",
           "optimization", "fitting", "repl", "output", "edge-cases", "performance", "architecture",
-          "python-api"]
+          "python-api", "exports", "numerics"]
 DOCS = [ROOT / "docs" / f"{name}.md" for name in MANUAL]
 PAGES = [README, *DOCS]
 SEED_COMMAND = 'calc diff "sqrt(x^2+exp(x^2))+cos(x^2+exp(x^2))" --at 1.0'
