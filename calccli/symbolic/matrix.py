@@ -179,14 +179,13 @@ def gradient(tape, info, vals, names: list[str], record=None) -> dict:
     return out
 
 
-def tangent(tape, vals, name: str, direction: Sym, record=None):
-    """J δx as a Sym: one forward pass of the table's rules with the symbolic direction δx."""
+def tangents(tape, vals, name: str, direction: Sym) -> list | None:
+    """Every node's tangent along δx (the root's is J δx): one forward pass of the table's rules."""
     from calccli.engine.forward import forward
     i = tape.variables.get(name)
     if i is None:
         return None
-    tan = forward(tape, vals, {i: direction}, ops=MATRIX, record=record)
-    return tan[-1]
+    return forward(tape, vals, {i: direction}, ops=MATRIX)
 
 
 def read_off(t: NF | None, direction_node, out_shape: tuple, x_shape: tuple) -> NF:
