@@ -279,3 +279,21 @@ def test_random_symbolic_gradient_equals_numeric_ad(text):
         want = np.asarray(_numeric_grad(node, env, "x"), dtype=float)
         got = np.asarray(value_of(answer, env) if answer.op != "num" else answer.value, dtype=float)
         assert (got.ndim == 0 and not want.any()) or np.allclose(got, want, rtol=1e-7, atol=1e-9), (text, r.answers)
+
+
+def test_softmax_cross_entropy():
+    def softmax(z):
+        e = np.exp(z - z.max())
+        return e / e.sum()
+    _check("grad", "logsumexp(z) - y^T z", "z", "softmax(z) - y", lambda z, y: softmax(z) - y,
+           dict(z=(4,), y=(4,)))
+
+
+def test_elementwise_matrix_product():
+    _check("grad", "sum(X .* X)", "X", "2X", lambda X: 2 * X, dict(X=(3, 2)))
+    _check("grad", "sum(exp(X))", "X", "exp(X)", lambda X: np.exp(X), dict(X=(3, 2)))
+
+
+def test_unsupported_is_a_clear_refusal_not_a_traceback(cli):
+    code, out, err = cli("grad", "mean(A x - b)", "--wrt", "x", "-f", "plain")
+    assert code == 1 and "--at" in out + err and "Traceback" not in out + err

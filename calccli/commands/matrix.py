@@ -100,7 +100,12 @@ def symbolic_derivative(command: str, text: str, let=None, wrt=None, shape_opts=
         raise TooLarge(f"the expression has {n} distinct subexpressions; symbolic {command} works up to "
                        f"{MAX_NODES}: give a point with --at for the numeric value")
     if is_matrix_problem(text, shape_opts, let):
-        return matrix_derivative(command, text, let, wrt, shape_opts, steps)
+        try:
+            return matrix_derivative(command, text, let, wrt, shape_opts, steps)
+        except (TypeError, AttributeError, NotImplementedError, IndexError) as e:
+            # a table rule that needs concrete sizes (mean's 1/n, a numpy helper): numeric only
+            raise NoClosedForm(f"{command} of this expression is not supported symbolically "
+                               f"({type(e).__name__}); give a point with --at for the numeric value") from None
     return scalar_matrix(command, text, let, wrt)
 
 

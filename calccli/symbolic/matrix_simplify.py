@@ -245,7 +245,7 @@ def hadamard(a: NF, b: NF) -> NF:
             a, b = b, a
         return product(diag(a), b, b.shape)
     na, nb = sorted((a.node(), b.node()), key=ctx.rank)
-    return atom(expr.make("hadamard", (na, nb)), a.shape, ctx)
+    return atom(expr.make("emul", (na, nb)), a.shape, ctx)
 
 
 def diag(a: NF) -> NF:
@@ -329,6 +329,9 @@ def call(op: str, a: NF, shape: tuple) -> NF:
                 return reciprocal(call("det", atom(m.args[0], ctx.shape(m.args[0]), ctx), ()))
         if op == "inv":
             return scale(atom(_inv_atom(m, ctx), shape, ctx), 1.0 / c)
+    if op == "exp" and s is not None and s[0] == 1.0 and not s[1] and len(s[2]) == 1 and \
+            s[2][0].op == "log_softmax":
+        return atom(expr.make("softmax", s[2][0].args), shape, ctx)
     if op == "norm" and s is not None and s[0] < 0:
         a = scale(a, -1.0)
     return atom(expr.make(op, (a.node(),)), shape, ctx)
@@ -455,7 +458,7 @@ def to_node(nf: NF, depth: int = 0) -> Node:
     return out
 
 
-UNPRINTABLE = {"hadamard": "an elementwise product of matrices", "ones": "a matrix or vector of ones",
+UNPRINTABLE = {"ones": "a matrix or vector of ones",
                "eye": "an identity matrix"}
 
 

@@ -16,7 +16,8 @@ from calccli.errors import ShapeError, UsageError
 KINDS = ("scalar", "vector", "matrix", "symmetric")
 _DIM_NAMES = "nmkpqrstuvw"
 _SQUARE = frozenset({"det", "inv", "trace"})
-_MATRIX_OPS = frozenset({"transpose", "det", "inv", "trace", "norm", "dot", "diag"})
+_MATRIX_OPS = frozenset({"transpose", "det", "inv", "trace", "norm", "dot", "diag", "softmax", "log_softmax",
+                         "logsumexp", "mean", "outer", "vmax", "vmin"})
 
 
 def parse_shape_options(options) -> dict[str, str]:
@@ -252,6 +253,8 @@ def _rule(n, sh, dims: Dims, tape, i) -> tuple:
         if not sh[1]:
             return sh[0]
         return matmul_shape(sh[0], sh[1], dims, (_text(tape, i, 0), _text(tape, i, 1)))
+    if op in ("emul", "epow", "max", "min", "atan2"):
+        op = "pow" if op == "epow" else "add"
     if op in ("add", "sub", "div", "pow"):
         a, b = sh
         if op in ("div", "pow") and len(b) == 2:
@@ -276,8 +279,10 @@ def _rule(n, sh, dims: Dims, tape, i) -> tuple:
         if len(s) != 2 or not dims.unify(s[0], s[1]) or s[0] == 1:
             raise _err(f"{op}({_text(tape, i, 0)}) needs a square matrix; it is {words(s)}", 0)
         return s if op == "inv" else ()
-    if op in ("norm", "sum"):
+    if op in ("norm", "sum", "mean", "vmax", "vmin", "logsumexp"):
         return ()
+    if op == "outer":
+        return (sh[0][0], sh[1][0]) if len(sh[0]) == 1 and len(sh[1]) == 1 else matmul_shape(sh[0], sh[1], dims)
     if op == "dot":
         a, b = sh
         if len(a) == 1 and len(b) == 1 and dims.unify(a[0], b[0]):
