@@ -37,6 +37,8 @@ Q = Fraction
 MAX_DEPTH = 3          # nesting of factored sums inside factored sums
 MAX_COLLECT = 64       # sums with more terms are not searched for common factors
 EXPAND = 16            # a product of sums is multiplied out inside a sum up to this many terms
+WORK_PER_NODE = 100    # a simplification doing more work than this per input node (plus WORK_BASE)
+WORK_BASE = 100_000    # gives up: the input is returned as it is (bounded time on towers x^x^…^x)
 E = expr.const("e")
 _MAX_BITS = 2000       # larger exact numbers are rounded to floats
 _ODD = frozenset({"sin", "tan", "asin", "atan", "sinh", "tanh"})
@@ -122,10 +124,11 @@ def qnode(q: Fraction) -> Node:
 # ---------------------------------------------------------------- forms
 
 class Sum:
-    __slots__ = ("const", "terms", "node")
+    __slots__ = ("const", "terms", "node", "owned")
 
     def __init__(self, const: Fraction, terms: dict):
         self.const, self.terms, self.node = const, terms, None
+        self.owned = False    # True: made by add, terms shared with no other form (may be reused)
 
 
 class Prod:
@@ -153,6 +156,7 @@ class Simplifier:
         self.by_content: dict[tuple, Node] = {}
         self.cost: dict[Node, int] = {}
         self.lengths: dict[Node, int] = {}
+        self.work = 0     # terms and factors handled (the budget of simplify())
 
     # ---- decompositions ------------------------------------------------
     def number_of(self, f) -> Fraction | None:
@@ -298,17 +302,24 @@ class Simplifier:
         return self.exp_value(self.mul(self.exp_form(a), _number(k)))
 
     # ---- algebra on forms ----------------------------------------------
-    def add(self, a, b, sign: int = 1) -> Sum:
+    def add(self, a, b, sign: int = 1, reuse: bool = False) -> Sum:
+        """a ± b (``reuse``: the caller needs ``a`` no more, as in mul)."""
         ca, ta = self.as_sum(a)
         cb, tb = self.as_sum(b)
-        terms = dict(ta)
+        steal = reuse and isinstance(a, Sum) and a.owned and a is not b
+        terms = ta if steal else dict(ta)
+        self.work += len(tb) + (0 if steal else len(ta))
+        if steal:
+            a.owned, a.terms = False, {}
         for k, v in tb.items():
             v = terms.get(k, 0) + (v if sign > 0 else -v)
             if v == 0:
                 terms.pop(k, None)
             else:
                 terms[k] = _bounded(v)
-        return Sum(_bounded(ca + cb if sign > 0 else ca - cb), terms)
+        out = Sum(_bounded(ca + cb if sign > 0 else ca - cb), terms)
+        out.owned = True
+        return out
 
     def mul(self, a, b, inverse: bool = False, reuse: bool = False):
         """a·b (a/b when ``inverse``). ``reuse``: the caller needs ``a`` no more, so
@@ -325,12 +336,19 @@ class Simplifier:
             return _number(Q(0))
         steal = reuse and isinstance(a, Prod) and a.owned and a is not b
         factors = fa if steal else dict(fa)
+        self.work += len(fb) + (0 if steal else len(fa))
         if steal:
             a.owned, a.factors = False, {}
         for base, e in fb.items():
             if inverse:
                 e = self.exp_scale(e, Q(-1))
             old = factors.get(base)
+            if old is not None and self._terms(old) + self._terms(e) > EXPAND:
+                # x^a·x^b with long exponent sums stays two factors: exponents do not grow level
+                # by level (in a tower x^x^…^x each would be as long as its depth)
+                whole = self._factor_node(base, factors.pop(base))
+                factors[whole] = self.exp_add(factors[whole], Q(1)) if whole in factors else Q(1)
+                old = None
             e = e if old is None else self.exp_add(old, e)
             if _is_q(e) and e == 0:
                 factors.pop(base, None)
@@ -340,6 +358,11 @@ class Simplifier:
         out.owned = True
         # a's own factors are already folded (it came from mul): only b's can fold now
         return self.unit_sum(self.fold(out, fb if steal else None))
+
+    def _terms(self, e) -> int:
+        """The number of terms of an exponent (1 for a rational or a single term)."""
+        got = None if _is_q(e) else self.sum_of.get(e)
+        return 1 if got is None else len(got[1]) + (got[0] != 0)
 
     def unit_sum(self, f):
         """±(a + b) as a product is the sum ±a ± b (one form for both spellings)."""
@@ -438,7 +461,7 @@ class Simplifier:
                 if c < 0:
                     return None
                 r = _qroot(c, bq)
-                return _number(r) if r is not None else Prod(Q(1), {self.materialize(_number(c)): bq})
+                return _number(r) if r is not None else self._rational_power(c, bq)
             if len(fac) == 1 and c > 0:
                 (base, e), = fac.items()
                 if base is E or (_is_q(e) and (e == 1 or e.denominator != 1)):
@@ -446,12 +469,32 @@ class Simplifier:
                     if cr is not None:
                         return Prod(cr, {base: self.exp_scale(e, bq)})
                     # (c u)^q = c^q u^q for c > 0 where u^q needs u ≥ 0: sqrt(2x) = sqrt(2) sqrt(x)
-                    return Prod(Q(1), {self.materialize(_number(c)): bq, base: self.exp_scale(e, bq)})
+                    return self.mul(self._rational_power(c, bq), Prod(Q(1), {base: self.exp_scale(e, bq)}))
             return Prod(Q(1), {self.materialize(a): bq})
         bn = self.materialize(b)
         if c == 1 and len(fac) == 1 and E in fac:   # exp(w)^b = exp(w b)
             return Prod(Q(1), {E: self.exp_value(self.mul(self.exp_form(fac[E]), b))})
         return Prod(Q(1), {self.materialize(a): bn})
+
+    def _rational_power(self, c: Fraction, e: Fraction) -> Prod:
+        """c^e for a rational c > 0 as powers of integers, (1/5)^(1/2) = 5^(1/2)/5, a square
+        factor taken out, 8^(1/2) = 2·2^(1/2) (a number too large for that stays whole)."""
+        if max(c.numerator, c.denominator) >= 2 ** 53:
+            return Prod(Q(1), {self.materialize(_number(c)): e})
+        coef, fac = Q(1), {}
+        for n, sign in ((c.numerator, 1), (c.denominator, -1)):
+            k = e.denominator
+            out = 1
+            d = 2
+            while n > 1 and d ** k <= n and d <= 1000:
+                while n % d ** k == 0:
+                    n //= d ** k
+                    out *= d
+                d += 1
+            coef *= _qpow(Q(out), e.numerator * sign)
+            if n != 1:
+                fac[expr.num(n)] = e * sign
+        return self.fold(Prod(coef, fac))
 
     def call(self, op: str, a):
         """op(a) with exact special values, sign rules and exp/log pairs."""
@@ -473,9 +516,13 @@ class Simplifier:
         if isinstance(a, Node) and a.op == _INVERSE.get(op):   # tan(atan(u)) = u
             return a.args[0]
         if op in _ODD and self.is_negative(a):
-            return self.negate(self.atom(op, self.negate(a)))
+            return self.negate(self.call(op, self.negate(a)))
         if op in _EVEN and self.is_negative(a):
             a = self.negate(a)
+        if op in ("sin", "cos") and self.materialize(a).op == "atan":
+            u = self.materialize(a).args[0]   # cos(atan(u)) = 1/sqrt(u^2 + 1), sin(atan(u)) = u cos(atan(u))
+            r = self.power(self.add(self.power(u, _number(Q(2))), _number(Q(1))), _number(Q(-1, 2)))
+            return r if op == "cos" else self.mul(u, r)
         if op == "abs":
             c, fac = self.as_prod(a)
             if not fac:
@@ -568,6 +615,7 @@ class Simplifier:
         got = self.by_content.get(key)
         if got is not None:
             return got
+        self.work += len(factors)
         items = sorted(factors.items(), key=lambda kv: self._rank(kv[0]))
         top, bottom = [], []
         for base, e in items:
@@ -577,7 +625,7 @@ class Simplifier:
                 top.append(self._factor_node(base, e))
         mag = abs(coef)
         t = qtext(mag)
-        if "/" in t:
+        if "/" in t or bottom and mag.denominator <= 10 ** 6:   # a quotient anyway: 1/(10x), not 0.1/x
             p, q = mag.numerator, mag.denominator
         else:
             p, q = mag, 1
@@ -619,6 +667,7 @@ class Simplifier:
         got = self.by_content.get(key)
         if got is not None:
             return got
+        self.work += len(terms)
         plain = best = self._plain_sum(const, terms)
         fact = None
         if depth < MAX_DEPTH:
@@ -641,6 +690,7 @@ class Simplifier:
             if c <= 4000:
                 from calccli.engine.printer import to_text
                 c = len(to_text(node))
+                self.work += c // 8
             got = self.lengths[node] = c
         return got
 
@@ -823,9 +873,9 @@ class Simplifier:
         if op == "const":
             return Prod(Q(1), {E: Q(1)}) if n is E else n
         if op == "add":
-            return self.add(args[0], args[1])
+            return self.add(args[0], args[1], reuse=reuse)
         if op == "sub":
-            return self.add(args[0], args[1], -1)
+            return self.add(args[0], args[1], -1, reuse=reuse)
         if op == "neg":
             return self.negate(args[0])
         if op == "mul":
@@ -874,10 +924,13 @@ def simplify(root: Node) -> Node:
         for a in n.args:
             left[a] = left.get(a, 0) + 1
     forms: dict[Node, object] = {}
+    budget = WORK_PER_NODE * len(order) + WORK_BASE
     for n in order:
+        if s.work > budget:
+            return root
         args = [forms[a] for a in n.args]
         f = forms[n] = s.step(n, args, bool(n.args) and left[n.args[0]] == 1)
-        if isinstance(f, Prod) and any(f is x for x in args):
+        if isinstance(f, Prod | Sum) and any(f is x for x in args):
             f.owned = False       # now the form of two nodes
         for a in n.args:          # a form nobody needs any more is dropped (memory stays linear)
             left[a] -= 1
