@@ -69,15 +69,11 @@ def _let_values(let) -> dict:
 
 
 def _wrt(node: Node, wrt, lets) -> list[str] | None:
+    """The --wrt names, checked as the scalar path checks them (None: not given)."""
     if not wrt:
         return None
-    names = [w.strip() for w in (wrt.split(",") if isinstance(wrt, str) else wrt) if w.strip()]
-    for n in names:
-        if n in lets:
-            raise UsageError(f"'{n}' is a constant (--let) and cannot be a variable of differentiation")
-        if not n.isidentifier():
-            raise UsageError(f"--wrt expects variable names, got '{n}'")
-    return names
+    from calccli.symbolic.differentiate import choose_variables
+    return choose_variables(node, wrt, set(lets), many=True)
 
 
 def is_matrix_problem(text: str, shape_opts, let) -> bool:

@@ -217,22 +217,12 @@ def _infer_with(tape, kinds: dict, values: dict, weak: list) -> ShapeInfo:
         try:
             shapes[i] = _rule(n, sh, dims, tape, i)
         except ShapeError as e:
+            from calccli.engine.arrays import _caret
             raise _caret(e, tape, i, src) from None
         if n.op == "mul" and sh[0] and sh[1]:
             tape.prims[i] = PRIMS["matmul"]
     shapes = [dims.shape(s) for s in shapes]
     return ShapeInfo(shapes, out_kinds, dims, weak)
-
-
-def _caret(err, tape, i, src):
-    if src is None:
-        return err
-    arg = getattr(err, "arg", None)
-    node = tape.nodes[tape.args[i][arg]] if arg is not None else tape.nodes[i]
-    span = src.span(node) or src.span(tape.nodes[i])
-    if span is not None:
-        err.at(src.text, span[0], span[1])
-    return err
 
 
 def _text(tape, i, k):
