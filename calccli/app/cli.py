@@ -184,12 +184,14 @@ def fit_cmd(model: str = typer.Argument(..., help="The model, e.g. \"w*x + b\"."
             init: Optional[List[str]] = typer.Option(None, "--init", help="Starting values: w=0,b=0."),
             loss: Optional[str] = typer.Option(None, "--loss", help="Per-sample loss; may use yhat and the target."),
             compare: bool = typer.Option(False, "--compare", help="Run batch, online and mini-batch and compare."),
+            features: Optional[List[str]] = typer.Option(None, "--features",
+                                                         help="A vector from columns: x=col1,col2,…"),
             format: Optional[str] = FMT):
     """Fit MODEL's parameters to data by gradient descent.
 
     Example: calc fit "w*x + b" --data examples/line.csv --target y --mode minibatch --batch-size 16"""
     _exit(run(model, C.fit_compute(data, target, mode, batch_size, order, epochs, lr, seed, init,
-                                   loss, compare), format))
+                                   loss, compare, features), format))
 
 
 @app.command("repl")

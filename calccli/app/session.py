@@ -60,7 +60,7 @@ SPECS: dict[str, dict[str, str]] = {
     "graph": {"at": P, "let": P, "wrt": T, "mode": T, "output": T},
     "plot": {"from": T, "to": T, "order": T, "at": T, "let": P, "wrt": T, "width": T, "height": T},
     "fit": {"data": T, "target": T, "mode": T, "batch_size": T, "order": T, "epochs": T, "lr": T,
-            "seed": T, "init": P, "loss": T, "compare": F},
+            "seed": T, "init": P, "loss": T, "compare": F, "features": T},
 }
 for _spec in SPECS.values():
     _spec["format"] = T
@@ -547,7 +547,7 @@ class Session:
                                     _number(o, "epochs", 100, int, line, cmd),
                                     _number(o, "lr", 0.05, float, line, cmd),
                                     _number(o, "seed", None, int, line, cmd), o.get("init"),
-                                    o.get("loss"), bool(o.get("compare")))
+                                    o.get("loss"), bool(o.get("compare")), o.get("features"))
         result = _anchored(lambda: compute(etext), etext, line, cmd.offset if etext == cmd.expr else None,
                            dict(_option_texts(o, cmd.places)))
         return Outcome(result=result, fmt=out_fmt)

@@ -127,8 +127,9 @@ def minimize_compute(start, let, wrt, method, lr, steps, tol, trace):
     return compute
 
 
-def fit_compute(data, target, mode, batch_size, order, epochs, lr, seed, init, loss, compare):
+def fit_compute(data, target, mode, batch_size, order, epochs, lr, seed, init, loss, compare, features=None):
     def compute(text):
         from calccli.commands.fit import fit_model
-        return fit_model(text, data, target, mode, batch_size, order, epochs, lr, seed, init, loss, compare)
+        return fit_model(text, data, target, mode, batch_size, order, epochs, lr, seed, init, loss, compare,
+                         features)
     return compute
