@@ -415,6 +415,11 @@ def _fit(path, features, mode="batch", order="fixed", epochs=5, lr=0.05, batch_s
                      NLL, compare, features)
 
 
+def _json(result) -> dict:
+    from calccli.render import render_text
+    return json.loads(render_text(result, "json"))
+
+
 def _sgd_oracle(X, y, mode, order, epochs, lr, batch_size, seed):
     """Plain numpy gradient descent on the logistic loss, visiting samples in the
     order calc's sampler draws them (the gradient math is independent of calc)."""
@@ -449,7 +454,7 @@ def test_fit_vector_parameters_every_mode_step_by_step(mode, order):
     assert r.run.initial_loss == pytest.approx(math.log(2))
     if mode == "batch":   # (online over the file's order ends on a block of one class: J may rise)
         assert r.run.loss < r.run.initial_loss
-    j = r.json()
+    j = _json(r)
     assert list(j["params"]) == ["w[1]", "w[2]", "w[3]", "w[4]", "b"]
 
 
@@ -505,7 +510,7 @@ def test_fit_compare_with_vector_parameters(sepal_std):
     assert [x.mode for x in r.runs] == ["batch", "online", "minibatch"]
     assert all(x.loss < math.log(2) for x in r.runs)
     assert r.best().loss == pytest.approx(J, abs=0.01)
-    j = r.json()
+    j = _json(r)
     assert set(j["runs"]["online"]["params"]) == {"w[1]", "w[2]", "b"}
 
 

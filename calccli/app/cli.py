@@ -213,7 +213,11 @@ def main(argv: list[str] | None = None) -> None:
     gc.set_threshold(50_000, 20, 100)
     args = list(sys.argv[1:] if argv is None else argv)
     if "--" in args:  # `calc diff -- -x^2 --at 1`: EXPR may start with '-' anyway (see CMD)
-        args.remove("--")
+        k = args.index("--")
+        args.pop(k)
+        if k < len(args) and args[k].startswith("-"):
+            # a leading blank keeps click from reading "-sum(…f…)" as the short options -s -u -m … -f
+            args[k] = " " + args[k]
     try:
         app(args=args, prog_name="calc", standalone_mode=True)
     except KeyboardInterrupt:
