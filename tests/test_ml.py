@@ -534,3 +534,20 @@ def test_fit_features_cli_and_messages(cli, tmp_path):
                          "--features", "x=sepal_length,sepal_width", "--init", "w=[0,0,0]", "--loss", NLL,
                          "--format", "json")
     assert code == 2 and "w^T x" in json.loads(out or err)["error"]["message"]
+
+
+@pytest.mark.parametrize("text,at", [("erf(x) log1p(x) + expm1(x) log2(x) + log10(x)", "x=0.7"),
+                                     ("leaky_relu(x, a) + atan2(x, a) + max(x, a)^2", "x=0.3,a=-0.4"),
+                                     ("max(x, a) min(x, 2a) + sign(x) + relu(x)^3 + x² · √x", "x=0.3,a=-0.4")])
+def test_check_command_agrees(cli, text, at):
+    """calc check: forward, reverse, symbolic and central differences agree on the new primitives."""
+    code, out, err = cli("check", text, "--at", at, "--format", "json")
+    assert code == 0, out + err
+
+
+def test_fit_features_in_the_repl(cli):
+    from conftest import ROOT
+    line = (f"fit sigmoid(w^T x + b) data {ROOT / IRIS} target y features x=petal_length,petal_width "
+            f"epochs 1 loss {NLL}\n")
+    code, out, err = cli("repl", input=line)
+    assert code == 0 and "w[2] = " in out, out + err
