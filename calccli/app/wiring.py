@@ -93,8 +93,9 @@ def check_compute(at, let, wrt, tol):
     return compute
 
 
-def graph_compute(let, style):
+def graph_compute(let, format):
     """graph has its own formats (tree, dot); returns (compute, output format)."""
+    style = format or "tree"
     if style not in ("tree", "dot", "json", "plain", "rich"):
         return _fail(UsageError(f"unknown graph format '{style}': use tree, dot or json")), "plain"
     from calccli.commands.graph import graph_of
