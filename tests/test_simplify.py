@@ -88,3 +88,37 @@ def test_huge_constants_are_refused_not_hung_on():
         simplify(node_of("(10^300)^2 * 0 + x"))
     assert to_text(simplify(node_of("(2^10)^(1/2) x / 2^5"))) == "x"
     assert to_text(simplify(node_of("x^1000000 * x^-999999"))) == "x"
+
+
+def _without_reuse(monkeypatch, text):
+    from calccli.symbolic.simplify import Simplifier
+    plain = Simplifier.mul
+    monkeypatch.setattr(Simplifier, "mul", lambda self, a, b, inverse=False, reuse=False:
+                        plain(self, a, b, inverse))
+    return simplify(node_of(text))
+
+
+SHARED = ["(a*b)^1*c + a*b*d", "a*b*c + (a*b*c)*d + (a*b*c)^1*e", "(x*y)*(x*y)*z", "x*y/(x*y)*z",
+          "(2 x y)^1 * 3 + 2 x y * y", "*".join(f"x{i % 7}^{i % 3}" for i in range(60)),
+          "/".join(f"sin(x{i})" for i in range(30))]
+
+
+@pytest.mark.parametrize("text", SHARED)
+def test_factor_dict_reuse_changes_nothing(text, monkeypatch):
+    got = to_text(simplify(node_of(text)))
+    assert got == to_text(_without_reuse(monkeypatch, text))
+
+
+@settings(max_examples=200, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(exprs(("x", "y")))
+def test_factor_dict_reuse_changes_nothing_random(monkeypatch, text):
+    got = to_text(simplify(node_of(text)))
+    with monkeypatch.context() as m:
+        assert got == to_text(_without_reuse(m, text))
+
+
+def test_long_product_chain():
+    text = "*".join(f"x{i}^2" for i in range(3000))
+    got = simplify(node_of(text))
+    assert to_text(got) == " ".join(f"x{i}^2" for i in sorted(range(3000), key=lambda i: f"x{i}"))

@@ -202,9 +202,14 @@ COMMANDS: dict[str, Command] = {c.name: c for c in (
             'disagreement.\n\nExample: calc check "x^x" --at 1.5',
             (AT, LET, WRT, Opt("tol", NUMBER, "Relative tolerance.", default=1e-6), FORMAT)),
     Command("graph", "graph_compute",
-            "The computational graph, shared nodes drawn once (a tree, or Graphviz DOT).\n\n"
-            'Example: calc graph "sqrt(x^2+exp(x^2))+cos(x^2+exp(x^2))" --format dot | dot -Tpng > g.png',
-            (LET, Opt("format", CHOICE, "tree | dot | json | plain", default="tree", short="-f",
+            "The computational graph, shared nodes drawn once (a tree, or Graphviz DOT); "
+            "with --at each node's value and adjoint ∂f/∂node.\n\n"
+            'Example: calc graph "sqrt(x^2+exp(x^2))+cos(x^2+exp(x^2))" --at 1 --format dot | dot -Tsvg > g.svg',
+            (AT, LET, WRT,
+             Opt("mode", CHOICE, "With --at: reverse (adjoints ∂f/∂node) | forward (tangents ∂node/∂x)",
+                 default="reverse", short="-m", choices=("reverse", "forward")),
+             Opt("output", TEXT, "Render the picture to FILE.svg, .png or .pdf (Graphviz).", short="-o"),
+             Opt("format", CHOICE, "tree | dot | json | plain", default="tree", short="-f",
                       choices=("tree", "dot", "json", "plain", "rich"), what="graph format")), own_format=True),
     Command("plot", "plot_compute",
             'f and its derivatives drawn in the terminal.\n\nExample: calc plot "sin(x) exp(-x^2/4)" --from -4 --to 4',

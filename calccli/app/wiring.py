@@ -93,14 +93,16 @@ def check_compute(at, let, wrt, tol):
     return compute
 
 
-def graph_compute(let, format):
-    """graph has its own formats (tree, dot); returns (compute, output format)."""
+def graph_compute(let, format, at=None, wrt=None, mode="reverse", output=None):
+    """graph has its own formats (tree, dot); returns (compute, output format).
+    With ``at``: values and adjoints (or tangents, ``mode`` forward); ``output``
+    renders the picture to an .svg/.png/.pdf file."""
     style = format or "tree"
     if style not in ("tree", "dot", "json", "plain", "rich"):
         return _fail(UsageError(f"unknown graph format '{style}': use tree, dot or json")), "plain"
     from calccli.commands.graph import graph_of
     out = {"json": "json", "tree": None, "rich": "rich", "plain": "plain", "dot": "plain"}[style]
-    return (lambda text: graph_of(text, let, style)), out
+    return (lambda text: graph_of(text, let, style, at, wrt, mode or "reverse", output)), out
 
 
 def plot_compute(lo, hi, order, at, let, wrt, width, height):

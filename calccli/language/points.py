@@ -2,7 +2,8 @@
 
 ``--at 1.0``, ``--at x=1,y=2``, ``--at x=[1,2,3]``, ``--at x=pi/4`` and repeated
 options. Values are constant expressions in calc's own language, evaluated by
-calc's own engine (never by Python's eval).
+calc's own engine (never by Python's eval). The Python API gives the same
+bindings as data: ``{"x": 1.0, "A": numpy_array, "y": "pi/4"}`` or a bare number.
 """
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ class Binding:
     text: str              # the value's text
     option: str            # the whole option text, for carets
     pos: int               # where the value starts in ``option``
+    value: object = None   # a value given as data (Python API): a float or a numpy array
 
 
 def split_top_level(text: str) -> list[tuple[str, int]]:
@@ -39,9 +41,84 @@ def split_top_level(text: str) -> list[tuple[str, int]]:
     return parts
 
 
-def parse_bindings(options: list[str] | None, flag: str = "--at") -> list[Binding]:
+def _data_text(v) -> str:
+    """A data value written as calc would read it (for messages and carets)."""
+    if isinstance(v, float):
+        return repr(v)
+    if getattr(v, "ndim", 0) == 1:
+        return "[" + ", ".join(repr(float(x)) for x in v) + "]"
+    return "[" + ", ".join(_data_text(r) for r in v) + "]"
+
+
+def data_value(name: str, v, flag: str = "--at"):
+    """A binding given as Python data: a number becomes a float; a list, tuple or
+    numpy array a float64 vector or matrix (a copy). Anything else is a UsageError."""
+    where = f"{flag} {name}" if name else flag
+    if isinstance(v, bool) or isinstance(v, complex):
+        raise UsageError(f"{where}: {v!r} is not a real number")
+    if isinstance(v, int | float):
+        f = float(v)
+    else:
+        if not isinstance(v, list | tuple) and not hasattr(v, "__array__"):
+            raise UsageError(f"{where}: expected a number, a list or a numpy array, got {type(v).__name__}")
+        import numpy as np
+        try:
+            a = np.array(v, dtype=float)
+        except (TypeError, ValueError):
+            raise UsageError(f"{where}: not a vector or matrix of real numbers "
+                             "(rows of equal length, numbers only)") from None
+        if a.ndim == 0:
+            f = float(a)
+        elif a.ndim > 2:
+            raise UsageError(f"{where}: calc has vectors and matrices; this array has {a.ndim} dimensions")
+        elif a.size == 0:
+            raise UsageError(f"{where}: an empty array has no value")
+        elif not np.all(np.isfinite(a)):
+            raise UsageError(f"{where}: the values must be finite numbers")
+        else:
+            return a
+    if not math.isfinite(f):
+        raise UsageError(f"{where}: {f!r} is not a finite number")
+    return f
+
+
+def _data_binding(name: str | None, v, flag: str) -> Binding:
+    if name is not None and not _NAME.fullmatch(f"{name}="):
+        raise UsageError(f"{flag} expects variable names, got {name!r}")
+    value = data_value(name or "", v, flag)
+    text = _data_text(value)
+    prefix = f"{name}=" if name is not None else ""
+    return Binding(name, text, prefix + text, len(prefix), value)
+
+
+def _normalize(options, flag: str):
+    """Option strings, and Bindings for values given as data (the Python API):
+    a dict name → number, list, numpy array or calc text; a bare number or
+    array (``at=1.0``); a string or a list of strings (as on the command line)."""
+    if options is None:
+        return []
+    if isinstance(options, str):
+        return [options]
+    if isinstance(options, dict):
+        out = []
+        for name, v in options.items():
+            if not isinstance(name, str):
+                raise UsageError(f"{flag} expects variable names, got {name!r}")
+            out.append(f"{name}={v}" if isinstance(v, str) else _data_binding(name, v, flag))
+        return out
+    if isinstance(options, list | tuple) and all(isinstance(o, str) for o in options):
+        return list(options)
+    return [_data_binding(None, options, flag)]
+
+
+def parse_bindings(options, flag: str = "--at") -> list[Binding]:
+    """The bindings of repeated ``flag`` options, or of the same given as data
+    (see :func:`_normalize`)."""
     out: list[Binding] = []
-    for opt in options or []:
+    for opt in _normalize(options, flag):
+        if isinstance(opt, Binding):
+            out.append(opt)
+            continue
         pieces = split_top_level(opt)
         for piece, start in pieces:
             m = _NAME.match(piece)
@@ -99,6 +176,8 @@ def _constant_value(text: str):
 
 
 def _bind_value(b: Binding):
+    if b.value is not None:
+        return b.value
     try:
         return constant_value(b.text)
     except CalcError as e:

@@ -4,7 +4,9 @@
 partial-derivative rules to the nodes themselves, so the tangent of the root is
 the derivative as an expression DAG (shared subexpressions stay shared); then
 :func:`calccli.simplify.simplify` tidies it. Nothing here knows a derivative
-rule: the table does. Gradients use one reverse pass on nodes instead.
+rule: the table does. Numbers are held as stand-in variables while the rules
+run (so nothing folds in float64) and the simplifier's exact fractions do the
+arithmetic; a gradient is one such derivative per variable (one normal form).
 
 ``--steps`` replays the same loop row by row: for each subexpression that
 depends on x, the rule (sum, product, quotient, power, chain with the outer
@@ -23,7 +25,6 @@ from calccli.engine.forward import forward
 from calccli.engine.ops import NODE_EXACT
 from calccli.language.parse import parse
 from calccli.engine.printer import to_text
-from calccli.engine.reverse import reverse
 from calccli.symbolic.simplify import simplify
 from calccli.engine.tape import build_tape, topo_order
 
@@ -122,15 +123,55 @@ def choose_variables(node: Node, wrt, let_names, many: bool) -> list[str]:
 EXACT = NODE_EXACT  # functions of numbers stay exact: log(2), not 0.693…
 
 
+_HOLD = "\x00q"   # prefix of the stand-in variables for numbers (no user name can start so)
+
+
+def hold_numbers(node: Node) -> tuple[Node, dict]:
+    """``node`` with each number replaced by a stand-in variable, and the map back.
+
+    The rules' Python arithmetic folds two number nodes in float64 (1/3 becomes
+    0.3333333333333333); with the numbers held as variables nothing folds, and
+    once they are put back the simplifier does that arithmetic exactly, with
+    fractions: d/dx x^2/3 is 2x/3, not 0.6666666666666666x."""
+    back: dict[Node, Node] = {}
+    new: dict[Node, Node] = {}
+    for n in topo_order(node):
+        if n.op == "num":
+            h = expr.var(f"{_HOLD}{len(back)}")
+            back[h] = n
+            new[n] = h
+        elif n.args:
+            args = tuple(new[a] for a in n.args)
+            new[n] = n if all(a is b for a, b in zip(args, n.args)) else expr.make(n.op, args, n.value)
+        else:
+            new[n] = n
+    return new[node], back
+
+
+def release_numbers(node: Node, back: dict) -> Node:
+    """The stand-ins of :func:`hold_numbers` replaced by their numbers (no folding)."""
+    if not back:
+        return node
+    new: dict[Node, Node] = {}
+    for n in topo_order(node):
+        if n.args:
+            args = tuple(new[a] for a in n.args)
+            new[n] = n if all(a is b for a, b in zip(args, n.args)) else expr.make(n.op, args, n.value)
+        else:
+            new[n] = back.get(n, n)
+    return new[node]
+
+
 def derivative_node(node: Node, var: str) -> Node:
-    """d node / d var, unsimplified (the forward loop on nodes)."""
-    tape = build_tape(node)
+    """d node / d var, unsimplified (the forward loop on nodes), numbers kept exact."""
+    held, back = hold_numbers(node)
+    tape = build_tape(held)
     xi = tape.variables.get(var)
     if xi is None:
         return expr.ZERO
     tan = forward(tape, tape.nodes, {xi: EXACT.one}, ops=EXACT)
     t = tan[-1]
-    return expr.ZERO if t is None else expr.lift(t)
+    return expr.ZERO if t is None else release_numbers(expr.lift(t), back)
 
 
 def derivative(node: Node, var: str, order: int = 1) -> list[Node]:
@@ -149,22 +190,9 @@ def derivative(node: Node, var: str, order: int = 1) -> list[Node]:
 
 
 def gradient_nodes(node: Node, names: list[str]) -> list[Node]:
-    """All partial derivatives from one reverse pass on nodes, simplified."""
-    tape = build_tape(node)
-    idx = [tape.variables.get(n) for n in names]
-    wrt = [i for i in idx if i is not None]
-    adj = reverse(tape, tape.nodes, wrt, ops=EXACT) if wrt else []
-    root = len(tape.nodes) - 1
-    out = []
-    for i in idx:
-        if i is None:
-            out.append(expr.ZERO)
-        elif i == root:
-            out.append(expr.ONE)
-        else:
-            a = adj[i]
-            out.append(expr.ZERO if a is None else simplify(expr.lift(a)))
-    return out
+    """All partial derivatives, each exactly as :func:`derivative` gives it (one
+    normal form: grad's ∂f/∂w is diff --wrt w's answer)."""
+    return [derivative(node, n, 1)[0] for n in names]
 
 
 _SUP = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
@@ -239,7 +267,8 @@ def _rule(node: Node, dep: list[bool]) -> str:
 
 def symbolic_steps(node: Node, var: str) -> tuple[list[SymStep], Node]:
     """One step per subexpression that depends on ``var``, innermost first."""
-    tape = build_tape(node)
+    held, back = hold_numbers(node)
+    tape = build_tape(held)
     xi = tape.variables.get(var)
     if xi is None:
         return [], expr.ZERO
@@ -251,7 +280,7 @@ def symbolic_steps(node: Node, var: str) -> tuple[list[SymStep], Node]:
     for i in tape.rows:
         if not need[i] or tan[i] is None:
             continue
-        n = tape.nodes[i]
+        n = release_numbers(tape.nodes[i], back)
         args = tape.args[i]
         dep = [need[j] for j in args]
         texts[i] = checked_text(n, "the expression")
@@ -268,14 +297,15 @@ def symbolic_steps(node: Node, var: str) -> tuple[list[SymStep], Node]:
             for k, j in enumerate(args):
                 if D[k] is None:
                     continue
-                d = expr.lift(p.partials[k](EXACT, *n.args, n))
+                d = expr.lift(p.partials[k](EXACT, *tape.nodes[i].args, tape.nodes[i]))
                 c = D[k] if d is expr.ONE else (expr.mul(d, D[k]) if d.op == "num" or D[k] is expr.ONE
                                                  else expr.make("mul", (d, D[k])))
                 formula = c if formula is None else expr.add(formula, c)
-        result = simplify(expr.lift(tan[i]))
+        formula = release_numbers(formula, back)
+        result = simplify(release_numbers(expr.lift(tan[i]), back))
         if i == len(tape.nodes) - 1:
             final = result
-        primes = {D[k].value: tape.nodes[j] for k, j in enumerate(args)
+        primes = {D[k].value: release_numbers(tape.nodes[j], back) for k, j in enumerate(args)
                   if D[k] is not None and D[k].op == "var" and j != xi}
         steps.append(SymStep(_rule(n, dep), texts[i], to_text(formula), checked_text(result),
                              formula, primes, n, result))

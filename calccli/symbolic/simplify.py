@@ -100,14 +100,13 @@ def _qroot(q: Fraction, e: Fraction) -> Fraction | None:
 
 
 def qtext(q: Fraction) -> str:
-    """How a rational is written: the shorter of a decimal and p/q (ties: p/q)."""
+    """How a rational is written: the shorter of a decimal and p/q (ties: p/q, so 2/5, not 0.4)."""
     f = float(q)
     dec = repr(f) if Q(repr(f)) == q else None
     if dec is not None and dec.endswith(".0"):
         dec = dec[:-2]
     frac = str(q) if q.denominator <= 10 ** 6 else None
-    if dec is not None and (frac is None or len(dec) < len(frac)
-                            or len(dec) == len(frac) and abs(q.numerator) != 1):
+    if dec is not None and (frac is None or len(dec) < len(frac)):
         return dec
     return frac or repr(f)
 
@@ -130,10 +129,11 @@ class Sum:
 
 
 class Prod:
-    __slots__ = ("coef", "factors", "node")
+    __slots__ = ("coef", "factors", "node", "owned")
 
     def __init__(self, coef: Fraction, factors: dict):
         self.coef, self.factors, self.node = coef, factors, None
+        self.owned = False    # True: made by mul, factors shared with no other form (may be reused)
 
 
 def _number(q: Fraction) -> Prod:
@@ -280,7 +280,12 @@ class Simplifier:
     def exp_value(self, f):
         """A form used as an exponent: a rational, or its node."""
         q = self.number_of(f)
-        return q if q is not None else self.materialize(f)
+        if q is not None:
+            return q
+        if isinstance(f, Prod):   # one node per value: -(x^3 + 1)x and -x^4 - x are the same exponent
+            k, t = self.as_sum(f)
+            return self.materialize(Sum(k, t))
+        return self.materialize(f)
 
     def exp_add(self, a, b):
         if _is_q(a) and _is_q(b):
@@ -305,7 +310,10 @@ class Simplifier:
                 terms[k] = _bounded(v)
         return Sum(_bounded(ca + cb if sign > 0 else ca - cb), terms)
 
-    def mul(self, a, b, inverse: bool = False):
+    def mul(self, a, b, inverse: bool = False, reuse: bool = False):
+        """a·b (a/b when ``inverse``). ``reuse``: the caller needs ``a`` no more, so
+        an owned product's factor dict is extended in place instead of copied
+        (a chain x1·x2·…·xn stays linear)."""
         ca, fa = self.as_prod(a)
         cb, fb = self.as_prod(b)
         if inverse:
@@ -315,7 +323,10 @@ class Simplifier:
         coef = _bounded(ca * cb)
         if coef == 0:
             return _number(Q(0))
-        factors = dict(fa)
+        steal = reuse and isinstance(a, Prod) and a.owned and a is not b
+        factors = fa if steal else dict(fa)
+        if steal:
+            a.owned, a.factors = False, {}
         for base, e in fb.items():
             if inverse:
                 e = self.exp_scale(e, Q(-1))
@@ -325,7 +336,10 @@ class Simplifier:
                 factors.pop(base, None)
             else:
                 factors[base] = e
-        return self.unit_sum(self.fold(Prod(coef, factors)))
+        out = Prod(coef, factors)
+        out.owned = True
+        # a's own factors are already folded (it came from mul): only b's can fold now
+        return self.unit_sum(self.fold(out, fb if steal else None))
 
     def unit_sum(self, f):
         """±(a + b) as a product is the sum ±a ± b (one form for both spellings)."""
@@ -336,17 +350,61 @@ class Simplifier:
                 return Sum(k * f.coef, {m: v * f.coef for m, v in t.items()})
         return f
 
-    @staticmethod
-    def fold(f):
-        """Numbers to integer powers inside a product join the coefficient: sqrt(2)^4 = 4."""
+    def fold(self, f, bases=None):
+        """Tidy a product's factors (only ``bases`` and their partners are looked at
+        when given): numbers to integer powers join the coefficient (sqrt(2)^4 = 4)
+        and other powers of a number keep an exponent in (0, 1) (2^(-3/2) = 2^(1/2)/4);
+        a product raised to an integer is multiplied in ((2x)^1 = 2x);
+        sin(u)/cos(u) = tan(u), sinh(u)/cosh(u) = tanh(u)."""
         if not isinstance(f, Prod):
             return f
-        for base, e in list(f.factors.items()):
-            if base.op == "num" and _is_q(e) and e.denominator == 1:
-                v = _qpow(to_q(base.value), int(e))
+        fac = f.factors
+        if bases is None:
+            items = list(fac.items())
+        else:
+            look = list(bases)
+            look += [make(_PARTNER[b.op], b.args) for b in bases if b.op in _PARTNER]
+            items = [(b, fac[b]) for b in look if b in fac]
+        for base, e in items:
+            if base not in fac or fac[base] is not e and fac[base] != e:
+                continue
+            if not _is_q(e):
+                continue
+            if base.op == "num":
+                n = math.floor(e)
+                v = _qpow(to_q(base.value), n) if n else Q(1)
                 if v is not None:
                     f.coef = _bounded(f.coef * v)
-                    del f.factors[base]
+                    if e == n:
+                        del fac[base]
+                    else:
+                        fac[base] = e - n
+            elif e.denominator == 1 and base in self.prod_of:
+                c, bf = self.prod_of[base]
+                if bf.get(base) is None and (c != 1 or len(bf) > 1):
+                    cn = _qpow(c, int(e))
+                    if cn is not None:
+                        del fac[base]
+                        f.coef = _bounded(f.coef * cn)
+                        for b, be in bf.items():
+                            new = self.exp_scale(be, e)
+                            old = fac.get(b)
+                            new = new if old is None else self.exp_add(old, new)
+                            if _is_q(new) and new == 0:
+                                fac.pop(b, None)
+                            else:
+                                fac[b] = new
+            elif base.op in _QUOTIENT and e > 0:
+                other = make(_QUOTIENT[base.op], base.args)
+                oe = fac.get(other)
+                if oe is not None and _is_q(oe) and oe < 0:
+                    k = min(e, -oe)
+                    t = make(_RATIO[base.op], base.args)
+                    for b, ne in ((base, e - k), (other, oe + k), (t, fac.get(t, Q(0)) + k)):
+                        if ne == 0:
+                            fac.pop(b, None)
+                        else:
+                            fac[b] = ne
         if f.coef == 0:
             f.factors = {}
         return f
@@ -387,6 +445,8 @@ class Simplifier:
                     cr = _qroot(c, bq) if c != 1 else Q(1)
                     if cr is not None:
                         return Prod(cr, {base: self.exp_scale(e, bq)})
+                    # (c u)^q = c^q u^q for c > 0 where u^q needs u ≥ 0: sqrt(2x) = sqrt(2) sqrt(x)
+                    return Prod(Q(1), {self.materialize(_number(c)): bq, base: self.exp_scale(e, bq)})
             return Prod(Q(1), {self.materialize(a): bq})
         bn = self.materialize(b)
         if c == 1 and len(fac) == 1 and E in fac:   # exp(w)^b = exp(w b)
@@ -410,6 +470,8 @@ class Simplifier:
             c, fac = self.as_prod(a)
             if c == 1 and len(fac) == 1 and E in fac:
                 return self.exp_form(fac[E])
+        if isinstance(a, Node) and a.op == _INVERSE.get(op):   # tan(atan(u)) = u
+            return a.args[0]
         if op in _ODD and self.is_negative(a):
             return self.negate(self.atom(op, self.negate(a)))
         if op in _EVEN and self.is_negative(a):
@@ -561,7 +623,7 @@ class Simplifier:
         fact = None
         if depth < MAX_DEPTH:
             fact = self._factored(const, terms, depth)
-            for cand in (fact, self._collected(const, terms, depth)):
+            for cand in (fact, self._collected(const, terms, depth), self._together(const, terms, depth)):
                 if cand is not None and self._length(cand) < self._length(best):
                     best = cand
         if best is plain:   # printed as a sum; as a factor, its content and sign come out: 2x + 2 = 2(x + 1)
@@ -657,6 +719,37 @@ class Simplifier:
             return qnode(k0)
         return self._plain_sum(_bounded(k0), out)
 
+    def _together(self, const, terms, depth) -> Node | None:
+        """The terms over their common denominator, A/D + B/D² → (A D + B)/D², the
+        numerator multiplied out one level (so (x + 1) - (x - 1) meets and is 2)."""
+        if len(terms) > MAX_COLLECT:
+            return None
+        den: dict = {}
+        for m in terms:
+            for b, e in self.as_prod(m)[1].items():
+                if _is_q(e) and e < 0 and -e > den.get(b, 0):
+                    den[b] = -e
+        if not den:
+            return None
+        numer = self.mul(_number(const), Prod(Q(1), dict(den)))
+        for m, c in terms.items():
+            mc, mf = self.as_prod(m)
+            numer = self.add(numer, self.mul(Prod(_bounded(c * mc), dict(mf)), Prod(Q(1), dict(den))))
+        k, t = self.as_sum(numer)
+        if len(t) > MAX_COLLECT:
+            return None
+        if not t:
+            nc, nf = k, {}
+        elif k == 0 and len(t) == 1:
+            nc, nf = self.as_prod(Sum(k, t))
+        else:
+            nn = self._sum_node(k, t, depth + 1)
+            nc, nf = self.prod_of.get(nn) or (Q(1), {nn: Q(1)})
+        if nc == 0:
+            return expr.ZERO
+        out = self.mul(Prod(nc, dict(nf)), Prod(Q(1), dict(den)), inverse=True)
+        return self.materialize(out) if isinstance(out, Prod) else None
+
     def _plain_sum(self, const, terms) -> Node:
         """The terms written one after another: a + b - c (no factoring)."""
         if True:
@@ -720,7 +813,8 @@ class Simplifier:
         return self.materialize(self.mul(Prod(sign * g, dict(common)), self._sum_node(k0, inner, depth + 1)))
 
     # ---- one node of the input -----------------------------------------
-    def step(self, n: Node, args: list):
+    def step(self, n: Node, args: list, reuse: bool = False):
+        """The form of ``n`` from its arguments' forms (``reuse``: args[0] is needed no more)."""
         op = n.op
         if op == "num":
             return _number(to_q(n.value))
@@ -735,9 +829,9 @@ class Simplifier:
         if op == "neg":
             return self.negate(args[0])
         if op == "mul":
-            return self.mul(args[0], args[1])
+            return self.mul(args[0], args[1], reuse=reuse)
         if op == "div":
-            r = self.mul(args[0], args[1], inverse=True)
+            r = self.mul(args[0], args[1], inverse=True, reuse=reuse)
             return r if r is not None else make("div", tuple(self.materialize(a) for a in args))
         if op == "pow":
             r = self.power(args[0], args[1])
@@ -750,6 +844,11 @@ class Simplifier:
 
 
 _INFIX = frozenset({"add", "sub", "mul", "div", "pow", "neg"})
+
+_QUOTIENT = {"sin": "cos", "sinh": "cosh"}
+_PARTNER = {"sin": "sin", "cos": "sin", "sinh": "sinh", "cosh": "sinh"}   # where a quotient is looked for
+_RATIO = {"sin": "tan", "sinh": "tanh"}
+_INVERSE = {"tan": "atan", "sin": "asin", "cos": "acos", "sinh": "asinh", "tanh": "atanh"}
 
 _SPECIAL = {
     ("sin", Q(0)): Q(0), ("cos", Q(0)): Q(1), ("tan", Q(0)): Q(0), ("asin", Q(0)): Q(0),
@@ -776,7 +875,10 @@ def simplify(root: Node) -> Node:
             left[a] = left.get(a, 0) + 1
     forms: dict[Node, object] = {}
     for n in order:
-        forms[n] = s.step(n, [forms[a] for a in n.args])
+        args = [forms[a] for a in n.args]
+        f = forms[n] = s.step(n, args, bool(n.args) and left[n.args[0]] == 1)
+        if isinstance(f, Prod) and any(f is x for x in args):
+            f.owned = False       # now the form of two nodes
         for a in n.args:          # a form nobody needs any more is dropped (memory stays linear)
             left[a] -= 1
             if left[a] == 0:
