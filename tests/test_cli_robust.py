@@ -12,11 +12,26 @@ import math
 import pytest
 
 from calccli.app.session import SPECS, Session
-from calccli.app.table import COMMANDS, FLAG, NUMBER, POINT, WHOLE
+from calccli.app.table import COMMANDS, FLAG, NUMBER, WHOLE
 from calccli.engine.primitives import function_names
 
-SCALAR_FUNCTIONS = [f for f in function_names()
-                    if f not in ("det", "dot", "inv", "norm", "sum", "trace", "transpose")]
+
+def _argument(f: str):
+    """(the arguments of f in a call, the point for its variable) for the property test."""
+    from calccli.engine.primitives import PRIMS
+    prim = PRIMS.get(f)
+    if f in ("ones", "zeros"):
+        return "3", "x=0.5"
+    if prim is not None and prim.array:
+        if f in ("det", "trace", "inv", "transpose"):
+            return "X", "X=[[2,0.5],[0.5,3]]"
+        return ("x, x" if prim.arity == 2 else "x"), "x=[0.5,0.25]"
+    if prim is not None and prim.arity == 2:
+        return "x, 0.3", "x=0.5"
+    return "x", "x=0.5"
+
+
+SCALAR_FUNCTIONS = [f for f in function_names() if _argument(f) == ("x", "x=0.5")]
 
 
 def json_out(cli, *args):
@@ -41,7 +56,7 @@ def test_every_table_option_is_in_the_cli_and_the_repl(name):
         assert o.flag in flags, o.flag
         assert o.name.replace("-", "_") in SPECS[name]
         kind = SPECS[name][o.name.replace("-", "_")]
-        assert kind == ("point" if o.kind == POINT else "flag" if o.kind == FLAG else "text")
+        assert kind == ("point" if o.repeatable else "flag" if o.kind == FLAG else "text")
     # nothing else: the CLI has no option the table does not define
     assert flags - {o.flag for o in COMMANDS[name].options} - {"-h", "--help"} == \
         {o.short for o in COMMANDS[name].options if o.short}
@@ -208,14 +223,8 @@ def _leaves(v) -> list:
 @pytest.mark.parametrize("command", [c for c in COMMANDS if c != "fit"] + ["fit"])
 @pytest.mark.parametrize("f", function_names())
 def test_minus_f_is_zero_minus_f_for_every_command(cli, command, f):
-    if f in SCALAR_FUNCTIONS or command == "graph":
-        arg, extra = "x", POINT_FOR.get(command, [])
-    elif f in ("dot",):
-        arg, extra = "x, x", [a.replace("x=0.5", "x=[0.5,0.25]") for a in POINT_FOR.get(command, [])]
-    elif f in ("norm", "sum"):
-        arg, extra = "x", [a.replace("x=0.5", "x=[0.5,0.25]") for a in POINT_FOR.get(command, [])]
-    else:
-        arg, extra = "X", [a.replace("x=0.5", "X=[[2,0.5],[0.5,3]]") for a in POINT_FOR.get(command, [])]
+    arg, point = _argument(f)
+    extra = [a.replace("x=0.5", point) for a in POINT_FOR.get(command, [])]
     if command == "fit":
         if f not in SCALAR_FUNCTIONS:
             pytest.skip("fit models are scalar")

@@ -120,8 +120,8 @@ def _parameter(o: Opt) -> inspect.Parameter:
     flags = [o.flag] + ([o.short] if o.short else [])
     if o.kind == FLAG:
         default, annotation = typer.Option(False, *flags, help=o.help), bool
-    elif o.kind == POINT:
-        default = typer.Option(None, *flags, help=o.help, metavar="POINT")
+    elif o.repeatable:
+        default = typer.Option(None, *flags, help=o.help, metavar="POINT" if o.kind == POINT else o.name.upper())
         annotation = Optional[List[str]]
     elif o.kind in (WHOLE, NUMBER, CHOICE):
         metavar = _METAVAR[o.kind] or ("[" + "|".join(o.choices) + "]")

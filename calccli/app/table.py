@@ -15,6 +15,7 @@ from calccli.render import FORMATS
 # calccli.app.wiring receives.
 TEXT = "text"        # one string
 POINT = "point"      # repeatable name=value list (x=1,y=2); the REPL lets values use bound names
+LIST = "list"        # repeatable text, taken as it is (--shape x=vector)
 SCALAR = "scalar"    # one number written as an expression (pi/4); the REPL lets it use bound names
 FLAG = "flag"        # no value: True when given
 WHOLE = "whole"      # an int within [lo, hi]
@@ -56,7 +57,7 @@ class Opt:
 
     @property
     def repeatable(self) -> bool:
-        return self.kind == POINT
+        return self.kind in (POINT, LIST)
 
     def help_text(self) -> str:
         if self.kind in (WHOLE, NUMBER) and (self.lo is not None or self.hi is not None):
@@ -72,7 +73,7 @@ class Opt:
 
     def convert(self, value):
         """The option's value from its text (or an already converted value); a UsageError if bad."""
-        if value is None or self.kind in (TEXT, SCALAR, POINT, FLAG):
+        if value is None or self.kind in (TEXT, SCALAR, POINT, LIST, FLAG):
             return value
         if self.kind == CHOICE:
             if value not in self.choices:
@@ -158,6 +159,9 @@ class Command:
 AT = Opt("at", POINT, "The point: 1.0, x=1,y=2, x=[1,2]. Repeatable.")
 LET = Opt("let", POINT, "Constants, not differentiated: A=[[1,2],[3,4]]. Repeatable.")
 WRT = Opt("wrt", TEXT, "Variables of differentiation, in order, e.g. x,y.")
+SHAPE = Opt("shape", LIST, "Shapes of symbolic names: x=vector,A=matrix (scalar, vector, matrix, symmetric). "
+                           "Repeatable.")
+SYMBOLIC_STEPS = Opt("steps", FLAG, "Show the derivation (symbolic, without --at).")
 FORMAT = Opt("format", CHOICE, "rich | plain | json | latex (default: rich on a terminal, plain when piped).",
              short="-f", choices=FORMATS)
 
@@ -186,17 +190,17 @@ COMMANDS: dict[str, Command] = {c.name: c for c in (
                  over="{flag} {got} is too high: calc computes derivatives up to order {hi}"),
              Opt("steps", FLAG, "Show each differentiation rule applied."), FORMAT)),
     Command("grad", "grad_compute",
-            'Gradient of a scalar EXPR (reverse mode); symbolic without --at.\n\n'
-            'Example: calc grad "x^2 y + sin(x y)" --at x=1,y=2',
-            (AT, LET, WRT, Opt("steps", FLAG, "Show the trace and the adjoints."), FORMAT)),
+            "Gradient of a scalar EXPR (reverse mode); symbolic without --at, in matrix form for vectors "
+            'and matrices.\n\nExample: calc grad "x^2 y + sin(x y)" --at x=1,y=2 ; calc grad "x^T A x" --wrt x',
+            (AT, LET, WRT, Opt("steps", FLAG, "Show the trace and the adjoints."), SHAPE, FORMAT)),
     Command("jacobian", "jacobian_compute",
-            "Jacobian of a vector function [f1, f2, …] or a vector-valued expression.\n\n"
+            "Jacobian of a vector function [f1, f2, …] or a vector-valued expression; symbolic without --at.\n\n"
             'Example: calc jacobian "[x y, x + y, sin(x)]" --at x=1,y=2',
-            (AT, LET, WRT, _mode("auto", "forward", "reverse", default="auto"), FORMAT)),
+            (AT, LET, WRT, _mode("auto", "forward", "reverse", default="auto"), SHAPE, SYMBOLIC_STEPS, FORMAT)),
     Command("hessian", "hessian_compute",
-            "Hessian (forward-over-reverse AD), its eigenvalues and the kind of point.\n\n"
-            'Example: calc hessian "(1-x)^2 + 100(y-x^2)^2" --at x=1,y=1',
-            (AT, LET, WRT, FORMAT)),
+            "Hessian (forward-over-reverse AD), its eigenvalues and the kind of point; symbolic without --at."
+            '\n\nExample: calc hessian "(1-x)^2 + 100(y-x^2)^2" --at x=1,y=1',
+            (AT, LET, WRT, SHAPE, SYMBOLIC_STEPS, FORMAT)),
     Command("check", "check_compute",
             "Forward, reverse and symbolic derivatives against central differences; exit 1 on "
             'disagreement.\n\nExample: calc check "x^x" --at 1.5',

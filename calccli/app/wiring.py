@@ -51,11 +51,14 @@ def diff_compute(at, let, wrt, mode, order, steps):
     return compute
 
 
-def grad_compute(at, let, wrt, steps):
+def grad_compute(at, let, wrt, steps, shape=None):
     def compute(text):
         if at:
             from calccli.commands.multivar import grad_at
             return grad_at(text, at, let, wrt, steps)
+        from calccli.commands.matrix import is_matrix_problem, symbolic_derivative
+        if is_matrix_problem(text, shape, let):
+            return symbolic_derivative("grad", text, let, wrt, shape, steps)
         from calccli.commands.symbolic import grad_symbolic
         return grad_symbolic(text, let, wrt)
     return compute
@@ -66,20 +69,24 @@ def _need_at(at, cmd):
         raise UsageError(f"{cmd} needs a point: --at x=1,y=2")
 
 
-def jacobian_compute(at, let, wrt, mode):
+def jacobian_compute(at, let, wrt, mode, shape=None, steps=False):
     if mode not in ("auto", "forward", "reverse"):
         return _fail(UsageError(f"unknown mode '{mode}': use auto, forward or reverse"))
 
     def compute(text):
-        _need_at(at, "jacobian")
+        if not at:
+            from calccli.commands.matrix import symbolic_derivative
+            return symbolic_derivative("jacobian", text, let, wrt, shape, steps)
         from calccli.commands.multivar import jacobian_at
         return jacobian_at(text, at, let, wrt, mode)
     return compute
 
 
-def hessian_compute(at, let, wrt):
+def hessian_compute(at, let, wrt, shape=None, steps=False):
     def compute(text):
-        _need_at(at, "hessian")
+        if not at:
+            from calccli.commands.matrix import symbolic_derivative
+            return symbolic_derivative("hessian", text, let, wrt, shape, steps)
         from calccli.commands.multivar import hessian_at
         return hessian_at(text, at, let, wrt)
     return compute

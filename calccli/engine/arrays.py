@@ -75,8 +75,19 @@ def _check_pow(x, y):
         raise ValueError("a negative number to a non-integer power")
 
 
+def _check_log1p(x):
+    if np.any(np.asarray(x) <= -1):
+        raise ValueError("log1p of a number ≤ -1")
+
+
+def _check_step(x):
+    if np.any(np.asarray(x) == 0):
+        raise ValueError("step(0) is undefined (1[x > 0] jumps there)")
+
+
 _CHECKS = {"log": _check_log, "sqrt": _check_sqrt, "asin": _check_unit, "acos": _check_unit,
-           "div": _check_div, "pow": _check_pow}
+           "div": _check_div, "pow": _check_pow, "epow": _check_pow, "log2": _check_log,
+           "log10": _check_log, "log1p": _check_log1p, "step": _check_step}
 
 
 def _sigmoid(x):
@@ -88,7 +99,14 @@ def _softplus(x):
     return np.maximum(x, 0.0) + np.log1p(np.exp(-np.abs(x)))
 
 
-_VECTORISED = {"sigmoid": _sigmoid, "softplus": _softplus}
+def _erf(x):
+    return np.vectorize(math.erf, otypes=[float])(x)
+
+
+_VECTORISED = {"sigmoid": _sigmoid, "softplus": _softplus, "erf": _erf,
+               "step": lambda x: np.where(np.asarray(x) > 0, 1.0, 0.0),
+               "relu": lambda x: np.maximum(x, 0.0),
+               "leaky_relu": lambda x, a: np.where(np.asarray(x) > 0, x, np.multiply(a, x))}
 
 
 def _elementwise(p: Prim):
@@ -153,6 +171,7 @@ def _build() -> Ops:
         setattr(o, name, p.f if p.array else _elementwise(p))
     o.fit = fit
     o.check_finite = check_finite
+    o.pi = math.pi
     return o
 
 
@@ -167,6 +186,8 @@ _VERB = {
     "div": ("cannot divide {a} by {b} (entry by entry, the shapes must be equal)", None),
     "pow": ("cannot raise {a} to the power {b} (entry by entry, the shapes must be equal)", None),
     "mul": ("cannot multiply {a} and {b}", None),
+    "emul": ("cannot multiply {a} and {b} entry by entry (.* needs equal shapes, or a scalar)", None),
+    "epow": ("cannot raise {a} to the power {b} entry by entry (.^ needs equal shapes, or a scalar)", None),
 }
 
 
@@ -182,7 +203,9 @@ def _elementwise_shape(op: str, shapes, names):
         return b
     if not b or a == b:
         return a
-    raise ShapeError(_VERB[op][0].format(a=shape_words(a), b=shape_words(b)))
+    verb = _VERB.get(op, (f"{op}(…, …) works entry by entry: its arguments must have equal shapes "
+                          "(or one be a scalar); got {a} and {b}", None))[0]
+    raise ShapeError(verb.format(a=shape_words(a), b=shape_words(b)))
 
 
 def shape_is_words(names, a, b) -> str:

@@ -11,6 +11,7 @@ A partial-derivative rule receives one of these as ``o`` and calls ``o.cos(x)``,
 """
 from __future__ import annotations
 
+import math
 from types import SimpleNamespace
 
 from calccli.engine import expr
@@ -27,6 +28,8 @@ class Ops(SimpleNamespace):
     check_finite = None   # arrays: name the first row holding inf/NaN
     lift_leaf = None      # wrap leaf values (unused by the built-in namespaces)
     build = None          # make the function of a specialised primitive (x[2])
+    ones = None           # symbolic values: ones / the identity in a value's shape (sum's, trace's rules)
+    eye = None
 
     def __getattr__(self, name):
         # Reached only when an attribute is missing: a primitive specialised to
@@ -46,6 +49,7 @@ def _float_ops() -> Ops:
     o = Ops(kind="float", zero=0.0, one=1.0, build=lambda p: p.f)
     for name, p in PRIMS.items():
         setattr(o, name, p.f)
+    o.pi = math.pi
     return o
 
 
@@ -55,6 +59,7 @@ def _node_ops() -> Ops:
         setattr(o, name, (lambda n: lambda *a: expr.call(n, *map(expr.lift, a)))(name))
     o.add, o.sub, o.mul, o.div, o.neg, o.pow = expr.add, expr.sub, expr.mul, expr.div, expr.neg, expr.power
     o.lift = expr.lift
+    o.pi = expr.const("pi")
     return o
 
 
@@ -141,7 +146,7 @@ def _dual_fit(base, o):
 
 
 def dual_ops(base: Ops) -> Ops:
-    o = Ops(kind="dual", zero=base.zero, one=base.one, base=base)
+    o = Ops(kind="dual", zero=base.zero, one=base.one, base=base, pi=getattr(base, "pi", None))
     o.build = lambda p: _dual_rule(p, base, o)
     for name, p in PRIMS.items():
         setattr(o, name, _dual_rule(p, base, o))

@@ -34,6 +34,8 @@ class Prim:
     domain: str = ""                # the domain in words, for error messages
     array: dict = field(default_factory=dict)  # array-level rules (shape, jvp, vjp)
     hidden: bool = False            # internal (vector, index, matmul): not callable by name
+    spelled: str | None = None      # the name as written, when it differs (vmax is written max)
+    teacher: str | None = None      # how the step-by-step views write it, {0} the operand: 1[{0} > 0]
 
     @property
     def is_function(self) -> bool:
@@ -120,10 +122,107 @@ _TABLE = [
          latex=r"\operatorname{{softplus}}\left({0}\right)"),
 ]
 
+
+# ---------------------------------------------------------------------------
+# Machine-learning building blocks (elementwise).
+#
+# Non-smooth points, one convention (abs's): at a kink or a jump (relu, sign,
+# leaky_relu at 0; max, min at a tie) the derivative does not exist and calc
+# says "not differentiable at this point". The rules get this from ``step``,
+# the indicator 1[x > 0], which has no value at 0: relu' = step(x),
+# max'(a, b) = (step(a - b), step(b - a)). Symbolic derivatives keep step(…),
+# so evaluating them at the kink gives the same answer.
+
+def _step(x: float) -> float:
+    if x == 0.0:
+        raise ValueError("step(0) is undefined (1[x > 0] jumps there)")
+    return 1.0 if x > 0 else 0.0
+
+
+def _relu(x: float) -> float:
+    return x if x > 0 else 0.0
+
+
+def _leaky_relu(x: float, a: float) -> float:
+    return x if x > 0 else a * x
+
+
+def _sign(x: float) -> float:
+    return 1.0 if x > 0 else (-1.0 if x < 0 else 0.0)
+
+
+def _log_base(b: float):
+    log = math.log2 if b == 2 else math.log10
+
+    def f(x: float) -> float:
+        if x == 0.0:
+            raise ValueError(f"log{int(b)}(0)")
+        return log(x)
+    return f
+
+
+def _pi(o):
+    """π in the namespace ``o`` (an exact constant for expression nodes)."""
+    return getattr(o, "pi", None) or math.pi
+
+
+def _kink_free_zero(o, x):
+    """0 where x ≠ 0; no value at 0 (sign's derivative: the jump has none)."""
+    return 0 * o.step(x)
+
+
+_ML_TABLE = [
+    Prim("step", 1, _step, (lambda o, x, out: _kink_free_zero(o, x),), np="step",
+         latex=r"\mathbb{{1}}\left[{0} > 0\right]", domain="x ≠ 0: 1[x > 0] jumps at 0", teacher="1[{0} > 0]"),
+    Prim("relu", 1, _relu, (lambda o, x, out: o.step(x),), np="relu",
+         latex=r"\operatorname{{relu}}\left({0}\right)"),
+    # ∂/∂x = a + (1 - a)·1[x > 0]; ∂/∂a = min(x, 0), which is continuous at 0
+    Prim("leaky_relu", 2, _leaky_relu,
+         (lambda o, x, a, out: a + (1 - a) * o.step(x), lambda o, x, a, out: o.min(x, 0.0)),
+         np="leaky_relu", latex=r"\operatorname{{leaky\_relu}}\left({0}, {1}\right)"),
+    Prim("sign", 1, _sign, (lambda o, x, out: _kink_free_zero(o, x),), np="sign",
+         latex=r"\operatorname{{sign}}\left({0}\right)"),
+    Prim("log1p", 1, lambda x: math.log1p(x), (lambda o, x, out: 1 / (1 + x),), np="log1p",
+         latex=r"\ln\left(1 + {0}\right)", domain="arguments > -1"),
+    Prim("expm1", 1, math.expm1, (lambda o, x, out: o.exp(x),), np="expm1",
+         latex=r"\left(e^{{{0}}} - 1\right)"),
+    Prim("log2", 1, _log_base(2), (lambda o, x, out: 1 / (x * o.log(2.0)),), np="log2",
+         latex=r"\log_2\left({0}\right)", domain="arguments > 0"),
+    Prim("log10", 1, _log_base(10), (lambda o, x, out: 1 / (x * o.log(10.0)),), np="log10",
+         latex=r"\log_{{10}}\left({0}\right)", domain="arguments > 0"),
+    Prim("erf", 1, math.erf, (lambda o, x, out: 2 / o.sqrt(_pi(o)) * o.exp(-(x * x)),), np="erf",
+         latex=r"\operatorname{{erf}}\left({0}\right)"),
+    Prim("max", 2, lambda a, b: a if a >= b else b,
+         (lambda o, a, b, out: o.step(a - b), lambda o, a, b, out: o.step(b - a)), np="maximum",
+         latex=r"\max\left({0}, {1}\right)"),
+    Prim("min", 2, lambda a, b: a if a <= b else b,
+         (lambda o, a, b, out: o.step(b - a), lambda o, a, b, out: o.step(a - b)), np="minimum",
+         latex=r"\min\left({0}, {1}\right)"),
+    # ∂/∂y = x/(x² + y²), ∂/∂x = -y/(x² + y²): at the origin 0/0, not differentiable
+    Prim("atan2", 2, math.atan2,
+         (lambda o, y, x, out: x / (x * x + y * y), lambda o, y, x, out: -y / (x * x + y * y)),
+         np="arctan2", latex=r"\operatorname{{atan2}}\left({0}, {1}\right)"),
+    # x .* y (also x ⊙ y) and x .^ y: entry by entry for arrays of equal shape
+    # (or a scalar and an array); * between arrays stays the matrix product.
+    Prim("emul", 2, operator.mul, (lambda o, x, y, out: y, lambda o, x, y, out: x),
+         np="multiply", infix=".*", prec=PREC_MUL, latex=r"{0} \odot {1}"),
+    Prim("epow", 2, _pow,
+         (lambda o, x, y, out: 0 if isinstance(y, (int, float)) and y == 0 else y * o.epow(x, y - 1),
+          lambda o, x, y, out: out * o.log(x)),
+         np="power", infix=".^", prec=PREC_POW, latex=r"{0}^{{\circ {1}}}",
+         domain="a base ≥ 0 unless the exponent is an integer"),
+]
+_TABLE += _ML_TABLE
+
 PRIMS: dict[str, Prim] = {p.name: p for p in _TABLE}
 
 # Names the parser accepts as function calls (aliases included).
 ALIASES = {"ln": "log"}
+# One name, two primitives told apart by the number of arguments: max(x) of a
+# vector is the reduction vmax, max(a, b) the elementwise maximum.
+BY_ARITY = {("max", 1): "vmax", ("min", 1): "vmin"}
+# Written as calls, read as vector literals: ones(3) is [1, 1, 1].
+FILLED = ("ones", "zeros")
 
 
 def register(prim: Prim) -> None:
@@ -132,7 +231,7 @@ def register(prim: Prim) -> None:
 
 
 def function_names() -> list[str]:
-    return sorted([n for n, p in PRIMS.items() if p.is_function] + list(ALIASES))
+    return sorted([n for n, p in PRIMS.items() if p.is_function] + list(ALIASES) + list(FILLED))
 
 
 # ---------------------------------------------------------------------------
@@ -219,9 +318,19 @@ def _square(name):
     return rule
 
 
-def _ones(v):
+def _ones(o, v):
+    """Ones in the shape of v; a namespace may make its own (symbolic values)."""
+    if o.ones is not None:
+        return o.ones(v)
     s = shape_of(v)
     return _np().ones(s) if s else 1.0
+
+
+def _eye(o, v):
+    """The identity matrix of v's size; a namespace may make its own (symbolic values)."""
+    if o.eye is not None:
+        return o.eye(v)
+    return _np().eye(shape_of(v)[0])
 
 
 def _mask(v, sel):
@@ -437,6 +546,26 @@ def _cofactor_jvp(o, args, out, tans):
     return d
 
 
+def _diag_f(x):
+    if isinstance(x, float | int):
+        return float(x)
+    np = _np()
+    if x.ndim == 2 and x.shape[0] == 1:
+        x = x.reshape(-1)
+    return np.diag(x).astype(float)
+
+
+def _diag_shape(shapes, names):
+    s = shapes[0]
+    if not s:
+        return ()
+    if _is_vec(s):
+        return (_vec_len(s), _vec_len(s))
+    if s[0] == s[1]:
+        return (s[0],)
+    raise _shape_error(f"diag({names[0]}) needs a vector or a square matrix; {shape_is(names[0], s)}", 0)
+
+
 def _adjoint_text(*templates):
     def text(k, g, names, out):
         return templates[k].format(*names, g=g, out=out)
@@ -482,12 +611,12 @@ _ARRAY_TABLE = [
     Prim("sum", 1, _sum_f, (), latex=r"\sum {0}", array={
         "shape": lambda shapes, names: (),
         "jvp": lambda o, args, out, tans: o.sum(tans[0]),
-        "vjp": lambda o, k, g, args, out: g * _ones(args[0]),
+        "vjp": lambda o, k, g, args, out: g * _ones(o, args[0]),
         "adjoint": _adjoint_text("{g}·ones"), "tangent": _tangent_text("sum({t0})")}),
     Prim("trace", 1, _trace_f, (), latex=r"\operatorname{{tr}}\left({0}\right)", array={
         "shape": _square("trace"),
         "jvp": lambda o, args, out, tans: o.trace(tans[0]),
-        "vjp": lambda o, k, g, args, out: g * _np().eye(shape_of(args[0])[0]),
+        "vjp": lambda o, k, g, args, out: g * _eye(o, args[0]),
         "adjoint": _adjoint_text("{g}·I"), "tangent": _tangent_text("trace({t0})")}),
     Prim("det", 1, _det_f, (), latex=r"\det\left({0}\right)", array={
         "shape": _square("det"),
@@ -500,6 +629,12 @@ _ARRAY_TABLE = [
         "jvp": lambda o, args, out, tans: -o.matmul(o.matmul(out, tans[0]), out),
         "vjp": lambda o, k, g, args, out: -o.matmul(o.matmul(out.T, g), out.T),
         "adjoint": _adjoint_text("-{out}ᵀ·{g}·{out}ᵀ"), "tangent": _tangent_text("-{out}·{t0}·{out}")}),
+    # diag(v): the diagonal matrix of a vector; diag(A): the diagonal of a square matrix (linear)
+    Prim("diag", 1, _diag_f, (), latex=r"\operatorname{{diag}}\left({0}\right)", array={
+        "shape": _diag_shape,
+        "jvp": lambda o, args, out, tans: o.diag(tans[0]),
+        "vjp": lambda o, k, g, args, out: o.fit(o.diag(g), args[0]),
+        "adjoint": _adjoint_text("diag({g})"), "tangent": _tangent_text("diag({t0})")}),
     # inside the rules of det only: C = det(A) A⁻ᵀ, defined for singular A too
     Prim("cofactor", 1, _cofactor_f, (), hidden=True, array={
         "shape": _square("cofactor"), "jvp": _cofactor_jvp, "vjp": _no_vjp}),
@@ -508,6 +643,162 @@ _ARRAY_TABLE = [
     Prim("index", 1, lambda x: _no_indices(), (), hidden=True, array={
         "shape": lambda shapes, names: _no_indices()}),
 ]
+
+
+# Machine-learning reductions and maps (vectors). Numerically stable forms:
+# logsumexp(x) = m + log Σ exp(x - m) with m = max(x), softmax = exp(x - m)/Σ.
+# max(x) and min(x) have no derivative at a tie (two entries equal to the
+# maximum): the same convention as relu at 0.
+
+def _size(v) -> int:
+    n = 1
+    for d in shape_of(v):
+        n *= d
+    return n
+
+
+def _mean_f(x):
+    if isinstance(x, float | int):
+        return float(x)
+    return float(_np().mean(x))
+
+
+def _extreme(pick):
+    def f(x):
+        if isinstance(x, float | int):
+            return float(x)
+        return float(getattr(_np(), pick)(x))
+    return f
+
+
+def _argmask(pick):
+    """The one-hot mask of the maximum (minimum) entry; a tie has no derivative."""
+    def mask(v):
+        np = _np()
+        a = np.asarray(_base(v), dtype=float)
+        if a.ndim == 0:
+            return 1.0
+        hits = a == getattr(np, pick)(a)
+        if int(hits.sum()) > 1:
+            raise ValueError(f"{pick}(x) is attained at several entries (a tie): no derivative there")
+        return hits.astype(float)
+    return mask
+
+
+def _softmax_f(x):
+    np = _np()
+    if isinstance(x, float | int):
+        return 1.0
+    e = np.exp(x - np.max(x))
+    return e / np.sum(e)
+
+
+def _logsumexp_f(x):
+    np = _np()
+    if isinstance(x, float | int):
+        return float(x)
+    m = float(np.max(x))
+    if not math.isfinite(m):
+        raise OverflowError("logsumexp of a non-finite entry")
+    return m + float(np.log(np.sum(np.exp(x - m))))
+
+
+def _log_softmax_f(x):
+    np = _np()
+    if isinstance(x, float | int):
+        return 0.0
+    z = x - np.max(x)        # (x - m) - log Σ exp(x - m): no cancellation of a large m
+    return z - np.log(np.sum(np.exp(z)))
+
+
+def _vector_only(name, scalar_ok=False):
+    def rule(shapes, names):
+        s = shapes[0]
+        if len(s) == 1 or (scalar_ok and not s):
+            return s
+        raise _shape_error(f"{name}({names[0]}) needs a vector; {shape_is(names[0], s) if s else names[0] + ' is a scalar'}")
+    return rule
+
+
+def _outer_shape(shapes, names):
+    a, b = shapes
+    for k, s in enumerate((a, b)):
+        if len(s) != 1:
+            raise _shape_error(f"outer({names[0]}, {names[1]}) needs two (column) vectors; "
+                               f"{names[k]} is {shape_words(s)}", k)
+    return (a[0], b[0])
+
+
+def _outer_f(u, v):
+    return _np().outer(u, v)
+
+
+def _diag_f(v):
+    return _np().diag(v)
+
+
+def _diag_vjp(o, k, g, args, out):
+    """The diagonal of g: (g ⊙ I)·1, written with operations every namespace has."""
+    n = shape_of(args[0])[0]
+    np = _np()
+    return o.fit(o.matmul(g * np.eye(n), np.ones(n)), args[0])
+
+
+def _outer_vjp(o, k, g, args, out):
+    u, v = args
+    c = o.matmul(g, v) if k == 0 else o.matmul(o.transpose(g), u)
+    return o.fit(c, args[k])
+
+
+_vmax_mask, _vmin_mask = _argmask("max"), _argmask("min")
+
+_ML_ARRAY_TABLE = [
+    Prim("mean", 1, _mean_f, (), latex=r"\operatorname{{mean}}\left({0}\right)", array={
+        "shape": lambda shapes, names: (),
+        "jvp": lambda o, args, out, tans: o.sum(tans[0]) / _size(args[0]),
+        "vjp": lambda o, k, g, args, out: (g / _size(args[0])) * _ones(args[0]),
+        "adjoint": _adjoint_text("{g}·1/n"), "tangent": _tangent_text("mean({t0})")}),
+    Prim("vmax", 1, _extreme("max"), (), spelled="max", latex=r"\max\left({0}\right)", array={
+        "shape": lambda shapes, names: (),
+        "jvp": lambda o, args, out, tans: o.sum(_vmax_mask(args[0]) * tans[0]),
+        "vjp": lambda o, k, g, args, out: g * _vmax_mask(args[0]),
+        "adjoint": _adjoint_text("{g}·1[{0} = max({0})]"), "tangent": _tangent_text("{t0} at the argmax")}),
+    Prim("vmin", 1, _extreme("min"), (), spelled="min", latex=r"\min\left({0}\right)", array={
+        "shape": lambda shapes, names: (),
+        "jvp": lambda o, args, out, tans: o.sum(_vmin_mask(args[0]) * tans[0]),
+        "vjp": lambda o, k, g, args, out: g * _vmin_mask(args[0]),
+        "adjoint": _adjoint_text("{g}·1[{0} = min({0})]"), "tangent": _tangent_text("{t0} at the argmin")}),
+    # ∂s/∂z = diag(s) - s sᵀ, applied without forming the matrix
+    Prim("softmax", 1, _softmax_f, (), latex=r"\operatorname{{softmax}}\left({0}\right)", array={
+        "shape": _vector_only("softmax"),
+        "jvp": lambda o, args, out, tans: out * (tans[0] - o.sum(out * tans[0])),
+        "vjp": lambda o, k, g, args, out: o.fit(out * (g - o.sum(g * out)), args[0]),
+        "adjoint": _adjoint_text("(diag({out}) − {out} {out}ᵀ)·{g}"),
+        "tangent": _tangent_text("(diag({out}) − {out} {out}ᵀ)·{t0}")}),
+    # ∂/∂z logsumexp(z) = softmax(z)
+    Prim("logsumexp", 1, _logsumexp_f, (), latex=r"\log\sum\exp\left({0}\right)", array={
+        "shape": lambda shapes, names: (),
+        "jvp": lambda o, args, out, tans: o.sum(o.softmax(args[0]) * tans[0]),
+        "vjp": lambda o, k, g, args, out: o.fit(g * o.softmax(args[0]), args[0]),
+        "adjoint": _adjoint_text("{g}·softmax({0})"), "tangent": _tangent_text("softmax({0})ᵀ·{t0}")}),
+    # ∂ log_softmax(z)/∂z = I - 1 softmax(z)ᵀ, softmax(z) = exp(out)
+    Prim("log_softmax", 1, _log_softmax_f, (), latex=r"\log\operatorname{{softmax}}\left({0}\right)", array={
+        "shape": _vector_only("log_softmax"),
+        "jvp": lambda o, args, out, tans: tans[0] - o.sum(o.exp(out) * tans[0]),
+        "vjp": lambda o, k, g, args, out: o.fit(g - o.exp(out) * o.sum(g), args[0]),
+        "adjoint": _adjoint_text("{g} − exp({out})·sum({g})"),
+        "tangent": _tangent_text("(I − 1 exp({out})ᵀ)·{t0}")}),
+    Prim("outer", 2, _outer_f, (), latex=r"{0} {1}^{{\top}}", array={
+        "shape": _outer_shape, "jvp": _bilinear_jvp("outer"), "vjp": _outer_vjp,
+        "adjoint": _adjoint_text("{g}·{1}", "{g}ᵀ·{0}"), "tangent": _tangent_text("{t0} {1}ᵀ", "{0} {t1}ᵀ")}),
+    Prim("diag", 1, _diag_f, (), latex=r"\operatorname{{diag}}\left({0}\right)", array={
+        "shape": lambda shapes, names: (lambda s: (s[0], s[0]))(_vector_only("diag")(shapes, names)),
+        "jvp": lambda o, args, out, tans: o.diag(tans[0]), "vjp": _diag_vjp,
+        "adjoint": _adjoint_text("the diagonal of {g}"), "tangent": _tangent_text("diag({t0})")}),
+]
+
+for _p in _ML_ARRAY_TABLE:
+    register(_p)
 
 
 def _no_indices():

@@ -64,6 +64,10 @@ def render_node(n: Node, sub: list[tuple[str, int]], unicode: bool = False) -> t
         return left + "*" + right[0], PREC_MUL
     if op == "div":
         return _wrap(sub[0], PREC_MUL) + "/" + _wrap(sub[1], PREC_MUL + 1), PREC_MUL
+    if op == "emul":
+        return _wrap(sub[0], PREC_MUL) + " .* " + _wrap(sub[1], PREC_MUL + 1), PREC_MUL
+    if op == "epow":
+        return _wrap(sub[0], ATOM) + ".^" + _wrap(sub[1], PREC_NEG), PREC_POW
     if op == "pow":
         base = _wrap(sub[0], ATOM)
         expo = _wrap(sub[1], PREC_NEG)
@@ -74,7 +78,9 @@ def render_node(n: Node, sub: list[tuple[str, int]], unicode: bool = False) -> t
         return _wrap(sub[0], ATOM) + "[" + ", ".join(map(str, n.value)) + "]", ATOM
     if op == "vector":
         return "[" + ", ".join(s for s, _ in sub) + "]", ATOM
-    return op + "(" + ", ".join(s for s, _ in sub) + ")", ATOM
+    p = PRIMS.get(op)
+    spelled = p.spelled if p is not None and p.spelled else op
+    return spelled + "(" + ", ".join(s for s, _ in sub) + ")", ATOM
 
 
 def to_text(root: Node, names: dict[Node, str] | None = None) -> str:

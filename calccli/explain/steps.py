@@ -41,10 +41,34 @@ def local_partial_expr(tape, i: int, k: int) -> str:
     text = _PARTIAL_TEXT.get(key)
     if text is None:
         d = tape.prims[i].partials[k](NODE_EXACT, *args, out)
-        text = to_text(expr.lift(d))
+        text = to_text(teacher_form(expr.lift(d)))
         if len(_PARTIAL_TEXT) < 65536:
             _PARTIAL_TEXT[key] = text
     return text
+
+
+def teacher_form(root):
+    """``root`` with the primitives that have a teacher's spelling written that
+    way: step(a) as 1[a > 0], step(a - b) as 1[a > b] (a name node holding the
+    text, so the printer leaves it as it is)."""
+    from calccli.engine.primitives import PRIMS
+    from calccli.engine.tape import topo_order
+    new = {}
+    for n in topo_order(root):
+        p = PRIMS.get(n.op)
+        args = tuple(new[a] for a in n.args)
+        if p is not None and p.teacher and len(args) == 1:
+            a = args[0]
+            if a.op == "sub":
+                shown = f"1[{to_text(a.args[0])} > {to_text(a.args[1])}]"
+            else:
+                shown = p.teacher.format(to_text(a))
+            new[n] = expr.var(shown)
+        elif args and any(x is not y for x, y in zip(args, n.args)):
+            new[n] = expr.make(n.op, args, n.value)
+        else:
+            new[n] = n
+    return new[root]
 
 
 def _shown_args(tape, i, need):

@@ -14,7 +14,7 @@ from pathlib import Path
 from calccli.engine import expr
 from calccli.errors import CalcError, ParseError, ShapeError
 from calccli.engine.expr import Node
-from calccli.engine.primitives import ALIASES, PRIMS
+from calccli.engine.primitives import ALIASES, BY_ARITY, FILLED, PRIMS
 
 MAX_INPUT = 1_000_000  # characters; longer input is refused before parsing
 # Control characters other than tab, newline, carriage return and form feed
@@ -100,7 +100,7 @@ class _Build:
             node = expr.const("pi")
         elif name == "e":
             node = expr.const("e")
-        elif name in PRIMS and PRIMS[name].is_function or name in ALIASES:
+        elif name in PRIMS and PRIMS[name].is_function or name in ALIASES or name in FILLED:
             raise ParseError(f"'{name}' is a function: write {name}(…)",
                              pos=tok.start_pos, end=tok.end_pos)
         else:
@@ -113,11 +113,30 @@ class _Build:
             return self._t(expr.make(op, (a, b)), s, e)
         return rule
 
-    add, sub, mul, div = _bin("add"), _bin("sub"), _bin("mul"), _bin("div")
+    add, sub, mul, div, emul = _bin("add"), _bin("sub"), _bin("mul"), _bin("div"), _bin("emul")
 
     def pow(self, c):
         (a, s, _), (b, _, e) = c[0], c[2]
         return self._t(expr.make("pow", (a, b)), s, e)
+
+    def epow(self, c):
+        (a, s, _), (b, _, e) = c[0], c[2]
+        return self._t(expr.make("epow", (a, b)), s, e)
+
+    def superscript(self, c):
+        """x² = x^2, x⁻¹ = x^-1 (superscript digits pasted from notes)."""
+        (a, s, _), tok = c[0], c[1]
+        k = int(tok.value.translate(_SUPERSCRIPT_DIGITS))
+        return self._t(expr.make("pow", (a, expr.num(k))), s, tok.end_pos)
+
+    def transpose_sup(self, c):
+        a, s, e = c[0]
+        return self._t(expr.make("transpose", (a,)), s, e + 1)
+
+    def root(self, c):
+        """√x and √(…): sqrt of the atom that follows."""
+        a, s, e = c[0]
+        return self._t(expr.make("sqrt", (a,)), s - 1, e)
 
     def neg(self, c):
         a, s, e = c[0]
@@ -175,8 +194,13 @@ class _Build:
                     e.pos, e.end = start, end
                 raise
             return self._t(node, start, end)
+        if name in FILLED:
+            return self._t(_filled(name, args, start, end), start, end)
         if prim is None or not prim.is_function:
             raise ParseError(unknown_function_message(tok.value), pos=tok.start_pos, end=tok.end_pos)
+        other = BY_ARITY.get((name, len(args)))
+        if other is not None:  # max(x) of a vector, max(a, b) of two numbers
+            name, prim = other, PRIMS[other]
         if prim.arity >= 0 and len(args) != prim.arity:
             want = {1: "one argument", 2: "two arguments"}.get(prim.arity, f"{prim.arity} arguments")
             raise ParseError(f"{tok.value}() takes {want}, got {len(args)}", pos=start, end=end)
@@ -184,8 +208,35 @@ class _Build:
         return self._t(node, start, end)
 
 
+# Pasted characters calc does not read, and their ASCII spelling.
+_ASCII_HINTS = {
+    "÷": "for division write /", "∗": "for a product write *", "–": "for minus write -",
+    "—": "for minus write -", "∑": "for a sum write sum(x) (x a vector)", "∏": "write the product out with *",
+    "½": "write 1/2", "¼": "write 1/4", "¾": "write 3/4", "∞": "calc has no infinity: write a large number",
+    "∂": "for derivatives use calc diff or calc grad", "∇": "for a gradient use calc grad",
+    "≤": "calc has no comparisons", "≥": "calc has no comparisons", "≠": "calc has no comparisons",
+    "∘": "for the entry-by-entry product write .* (or ⊙)", "∛": "for a cube root write x^(1/3)",
+    "⁺": "for a power write ^, e.g. x^2", "⁽": "for a power write ^(…), e.g. x^(n+1)",
+}
+_SUPERSCRIPT_LETTERS = dict(zip("ⁿⁱˣʸᵏᵐ", "nixykm"))
+_SUPERSCRIPT_DIGITS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁻", "0123456789-")
+MAX_FILLED = 100_000
+
+
+def _filled(name: str, args, start: int, end: int) -> Node:
+    """ones(n), zeros(n): a vector literal of n ones or zeros (n a whole number)."""
+    if len(args) != 1:
+        raise ParseError(f"{name}() takes one argument, the length: {name}(3)", pos=start, end=end)
+    n, ps, pe = args[0]
+    if n.op != "num" or n.value != int(n.value) or not 1 <= n.value <= MAX_FILLED:
+        raise ParseError(f"{name}(n) needs a whole number 1 ≤ n ≤ {MAX_FILLED:,} as its length, "
+                         f"e.g. {name}(3)", pos=ps, end=pe)
+    item = expr.ONE if name == "ones" else expr.ZERO
+    return expr.make("vector", (item,) * int(n.value))
+
+
 def unknown_function_message(name: str) -> str:
-    names = [n for n, p in PRIMS.items() if p.is_function] + list(ALIASES)
+    names = [n for n, p in PRIMS.items() if p.is_function] + list(ALIASES) + list(FILLED)
     close = difflib.get_close_matches(name, names, n=2, cutoff=0.6)
     msg = f"unknown function '{name}'"
     if close:
@@ -230,7 +281,11 @@ def _translate(text: str, err) -> CalcError:
     if isinstance(err, UnexpectedCharacters):
         ch = text[err.pos_in_stream] if err.pos_in_stream < len(text) else ""
         desc = repr(ch) if ch.isprintable() else f"U+{ord(ch):04X}"
-        return ParseError(f"unexpected character {desc}", source=text, pos=err.pos_in_stream)
+        hint = _ASCII_HINTS.get(ch)
+        if hint is None and ch in _SUPERSCRIPT_LETTERS:
+            hint = f"for a power write ^, e.g. x^{_SUPERSCRIPT_LETTERS[ch]}"
+        return ParseError(f"unexpected character {desc}" + (f": {hint}" if hint else ""),
+                          source=text, pos=err.pos_in_stream)
     if isinstance(err, (UnexpectedToken, UnexpectedEOF)):
         tok = getattr(err, "token", None)
         expected = getattr(err, "expected", None) or getattr(err, "accepts", None) or set()

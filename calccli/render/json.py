@@ -62,6 +62,8 @@ def _raw(result):
     if hasattr(result, "json"):
         return result.json()
     fn = globals().get("obj_" + type(result).__name__)
+    if fn is None and type(result).__name__ == "MatrixDerivative":
+        from calccli.render.matrix import obj_MatrixDerivative as fn
     return fn(result) if fn is not None else result
 
 

@@ -110,6 +110,10 @@ def _render(n, sub: list[tuple[str, float]]) -> tuple[str, float]:
         return left + sep + right, PREC_MUL
     if op == "div":
         return r"\frac{" + sub[0][0] + "}{" + sub[1][0] + "}", FRAC
+    if op == "emul":
+        return _paren(sub[0], PREC_MUL) + r" \odot " + _paren(sub[1], PREC_MUL + 0.5), PREC_MUL
+    if op == "epow":
+        return _paren(sub[0], ATOM) + r"^{\circ " + sub[1][0] + "}", PREC_POW
     if op == "pow":
         base = _paren(sub[0], ATOM)
         if n.args[0].op in ("var", "const") or (n.args[0].op == "num" and not sub[0][0].startswith("-")):
@@ -384,4 +388,7 @@ def to_latex(result) -> str:
         return diff_latex(result)
     if kind == "EvalResult":
         return eval_latex(result)
+    if kind == "MatrixDerivative":
+        from calccli.render.matrix import latex_MatrixDerivative
+        return latex_MatrixDerivative(result)
     return generic_latex(result)

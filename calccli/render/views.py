@@ -94,6 +94,8 @@ def to_doc(result) -> Doc:
     if hasattr(result, "doc"):
         return result.doc()
     fn = globals().get("view_" + type(result).__name__)
+    if fn is None and type(result).__name__ == "MatrixDerivative":
+        from calccli.render.matrix import view_MatrixDerivative as fn
     if fn is None:
         raise TypeError(f"no view for {type(result).__name__}")
     return fn(result)

@@ -1,0 +1,108 @@
+"""Symbolic matrix derivatives (MatrixDerivative) in every format.
+
+Plain and rich write matrix notation (Aᵀ, X⁻¹, X⁻ᵀ, ‖x‖) beside the answer in
+calc's syntax (which `calc eval` reads back); LaTeX uses ^{\\top} and ^{-1};
+JSON has the contract's keys.
+"""
+from __future__ import annotations
+
+from calccli.engine.printer import ATOM, PREC_MUL, render_node
+
+_TITLES = {"grad": "∇", "jacobian": "J", "hessian": "∇²"}
+_LABELS = {"grad": "∇{s} f", "jacobian": "∂f/∂{v}", "hessian": "∇²{s} f"}
+_SUB = str.maketrans("abcdefghijklmnopqrstuvwxyz", "ₐbcdₑfgₕᵢⱼₖₗₘₙₒₚqᵣₛₜᵤᵥwₓyz")
+
+
+def notation(node) -> str:
+    """A node in matrix notation: Aᵀ, X⁻¹, X⁻ᵀ, ‖x‖, products by juxtaposition."""
+    from calccli.engine.tape import topo_order
+    done: dict = {}
+    for n in topo_order(node):
+        if n.is_leaf:
+            done[n] = render_node(n, []) if n.args else _leaf(n)
+            continue
+        sub = [done[a] for a in n.args]
+        op = n.op
+        if op == "transpose":
+            a = n.args[0]
+            if a.op == "inv":
+                done[n] = (_wrap(done[a.args[0]]) + "⁻ᵀ", ATOM)
+            else:
+                done[n] = (_wrap(sub[0]) + "ᵀ", ATOM)
+        elif op == "inv":
+            done[n] = (_wrap(sub[0]) + "⁻¹", ATOM)
+        elif op == "norm":
+            done[n] = ("‖" + sub[0][0] + "‖", ATOM)
+        elif op == "mul":
+            left = sub[0][0] if sub[0][1] >= PREC_MUL else f"({sub[0][0]})"
+            right = sub[1][0] if sub[1][1] > PREC_MUL else f"({sub[1][0]})"
+            done[n] = (left + ("" if left[-1:].isdigit() and not right[:1].isdigit() else " ") + right,
+                       PREC_MUL)
+        else:
+            done[n] = render_node(n, sub)
+    return done[node][0]
+
+
+def _leaf(n):
+    from calccli.engine.printer import _leaf as leaf
+    return leaf(n, None)
+
+
+def _wrap(t) -> str:
+    return t[0] if t[1] >= ATOM else f"({t[0]})"
+
+
+def label(r, v: str) -> str:
+    return _LABELS[r.command].format(v=v, s=v.translate(_SUB) if len(v) == 1 and v.islower() else v)
+
+
+def view_MatrixDerivative(r):
+    from calccli.render.doc import Doc, Lines
+    blocks = []
+    shapes = [f"{n}: {w}" + (" (symmetric)" if r.shapes.get(n) == "symmetric" else "")
+              for n, w in r.dims.items()]
+    if r.whole is None and shapes:
+        blocks.append(Lines("Shapes", shapes))
+    if r.intermediates:
+        blocks.append(Lines("Intermediate variables (matrix form)",
+                            [f"{n} = {d}    ({s})" for n, d, s in r.intermediates]))
+    if r.steps:
+        blocks.append(Lines("Derivation (each rule named)",
+                            [f"{s.target} = {s.expression}    [{s.rule}]" for s in r.steps]))
+    if r.whole is not None:
+        summary = [(_TITLES[r.command] + " f", r.whole)]
+        title = f"{_TITLES[r.command]} {r.expression}    (variables {', '.join(r.variables)})"
+    else:
+        lines = [f"{label(r, v)} = {notation(r.nodes[v])}" for v in r.variables]
+        blocks.append(Lines("In matrix notation", lines))
+        summary = [(label(r, v), r.answers[v]) for v in r.variables]
+        title = f"{_TITLES[r.command]} {r.expression}    (with respect to {', '.join(r.variables)})"
+    blocks.append(Lines("", [f"verified at {r.checked} random instance{'s' if r.checked != 1 else ''} "
+                             "against the numeric AD engine"]))
+    return Doc(title, blocks, summary)
+
+
+def obj_MatrixDerivative(r) -> dict:
+    from calccli.commands.matrix import KEYS
+    if r.whole is not None:
+        answer = r.whole
+    elif len(r.variables) == 1:
+        answer = r.answers[r.variables[0]]
+    else:
+        answer = dict(r.answers)
+    out = {"expression": r.expression, "variables": r.variables, "shapes": r.shapes, KEYS[r.command]: answer,
+           "verified_instances": r.checked}
+    if r.steps:
+        out["intermediates"] = [{"name": n, "definition": d, "shape": s} for n, d, s in r.intermediates]
+        out["steps"] = [{"rule": s.rule, "target": s.target, "expression": s.expression} for s in r.steps]
+    return out
+
+
+def latex_MatrixDerivative(r) -> str:
+    from calccli.render.latex import latex_of
+    sym = {"grad": r"\nabla_{{{v}}} f", "jacobian": r"\frac{{\partial f}}{{\partial {v}}}",
+           "hessian": r"\nabla^2_{{{v}}} f"}[r.command]
+    if r.whole is not None:
+        return f"{sym.format(v=', '.join(r.variables))} = {latex_of(r.nodes['*'])}\n"
+    lines = [f"{sym.format(v=v)} = {latex_of(r.nodes[v])}" for v in r.variables]
+    return " \\\\\n".join(lines) + "\n"
