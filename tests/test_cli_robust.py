@@ -277,3 +277,11 @@ def test_command_names_take_precedence_and_typos_are_named(cli):
     assert code == 2 and "no such command 'dif'; did you mean diff?" in err
     code, out, _ = cli("--version")
     assert code == 0 and out.startswith("calc ")
+
+
+def test_the_table_and_the_commands_agree_on_the_choices():
+    from calccli.commands.fit import MODES as FIT_MODES, ORDERS
+    from calccli.commands.optimize import METHODS
+    assert COMMANDS["minimize"].option("method").choices == METHODS
+    assert set(COMMANDS["fit"].option("mode").choices) == set(FIT_MODES)
+    assert set(COMMANDS["fit"].option("order").choices) == set(ORDERS)

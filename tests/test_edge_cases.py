@@ -1,6 +1,6 @@
 """Numerical edge cases, limits, files and options: each answer pinned.
 
-The tables in docs/readme-edge-cases.md are executable: every row whose first
+The tables in docs/edge-cases.md are executable: every row whose first
 cell is a `calc …` command is run here, and its exit status and every `code
 fragment` of its answer are checked. The tests below add what a table cannot
 say: JSON kinds, the row named in a message, agreement between modes, limits,
@@ -22,7 +22,7 @@ import pytest
 from calccli.errors import CalcError, DomainError, NotDifferentiable, OverflowErr, ParseError
 
 ROOT = Path(__file__).resolve().parent.parent
-DOC = ROOT / "docs" / "readme-edge-cases.md"
+DOC = ROOT / "docs" / "edge-cases.md"
 
 
 # ---------------------------------------------------------------------------

@@ -60,7 +60,7 @@ def test_known_minimizers(name, method, lr, steps, tol):
 def test_rosenbrock_default_needs_no_tuning():
     """The contract: the default method solves Rosenbrock from (-1.2, 1)."""
     r = minimize_from(ROSENBROCK, ["x=-1.2,y=1"])
-    assert r.requested == "auto" and r.method == "newton"
+    assert r.requested == "auto" and r.method == "trust"   # the default is trust-region Newton (issue 17)
     assert r.converged and dist(r, (1, 1)) < 1e-6
     # the Hessian at (1, 1): [[802, -400], [-400, 200]], eigenvalues 501 ± √250601
     lo, hi = 501 - math.sqrt(250601), 501 + math.sqrt(250601)
@@ -95,14 +95,16 @@ def test_monotone_descent_for_line_search_methods():
 
 def test_saddle_point_is_reported():
     r = run("x^2 - y^2", "x=0,y=0")
-    assert r.converged and r.iterations == 0
-    assert r.classification == "saddle"
-    assert any("saddle" in n for n in r.notes)
+    # a saddle is not a minimum: not converged, exit 1, with the kind and a hint (issue 17)
+    assert not r.converged and r.exit_code == 1 and r.iterations == 0
+    assert r.classification == "saddle" and "saddle" in r.reason
+    assert any("hint" in n for n in r.notes)
 
 
 def test_inflection_is_not_called_a_minimum():
     r = run("x^3", "x=1")
-    assert r.converged
+    # x^3 has no minimum: the flat inflection at 0 is reported as the way to -inf (issue 17)
+    assert not r.converged and r.diverged and "unbounded below along x → −∞" in r.reason
     assert r.classification == "degenerate"
 
 
@@ -172,14 +174,14 @@ def test_json_keys_and_values(cli):
 def test_auto_reports_the_method_it_chose(cli):
     code, out, _ = cli("minimize", ROSENBROCK, "--from", "x=-1.2,y=1", "--format", "json")
     d = json.loads(out)
-    assert code == 0 and d["method"] == "newton" and d["requested_method"] == "auto"
+    assert code == 0 and d["method"] == "trust" and d["requested_method"] == "auto"
 
 
 def test_plain_output_table_and_summary(cli):
     code, out, err = cli("minimize", ROSENBROCK, "--from", "x=-1.2,y=1", "--format", "plain")
     assert code == 0
     assert "Iterations" in out and "‖∇J‖" in out and "J(θ)" in out
-    assert "argmin = x = 0.99999999994" in out
+    assert "argmin = x = 0.99999999999" in out
     assert "converged = yes" in out and "local minimum" in out
     assert err == ""                                    # no progress bar off a terminal
 
@@ -269,7 +271,7 @@ def test_flat_direction_does_not_freeze_the_others():
 def test_latex(cli):
     code, out, _ = cli("minimize", ROSENBROCK, "--from", "x=-1.2,y=1", "--format", "latex")
     assert code == 0
-    assert r"\operatorname*{argmin}_{x, y} J" in out and "converged in 21 iterations" in out
+    assert r"\operatorname*{argmin}_{x, y} J" in out and "converged in 23 iterations" in out   # trust-region default
     code, out, _ = cli("minimize", "x^2", "--from", "x=1", "--method", "gd", "--steps", "3", "--format", "latex")
     assert code == 1 and "NOT converged after 3 iterations" in out
 

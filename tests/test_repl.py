@@ -258,7 +258,7 @@ def test_quit_ends_a_script(tmp_path):
 
 
 def test_example_session_file_runs(tmp_path):
-    with open(ROOT / "examples" / "session.calc", encoding="utf-8") as stdin:
+    with open(ROOT / "examples" / "notes.calc", encoding="utf-8") as stdin:
         p = subprocess.run([sys.executable, "-m", "calccli", "repl"], stdin=stdin, capture_output=True,
                            text=True, cwd=str(ROOT), env=_env(tmp_path), timeout=300)
     assert p.returncode == 0, p.stderr

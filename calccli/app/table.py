@@ -44,7 +44,7 @@ class Opt:
     why: str = ""                      # why ``hi`` is the limit (shown when it is exceeded)
     required: bool = False
     what: str = ""                     # for a CHOICE: the word in "unknown mode 'x'" (default: name)
-    bad: str = ""                      # message for a value that is not a number or is below lo
+    bad: str = ""                      # message for a value that is not a number, is below lo, or not a choice
     over: str = ""                     # message for a value above hi ({flag} {got} {lo} {hi} {range})
 
     @property
@@ -78,7 +78,8 @@ class Opt:
         if self.kind == CHOICE:
             if value not in self.choices:
                 words = ", ".join(self.choices[:-1]) + " or " + self.choices[-1]
-                raise UsageError(f"unknown {self.what or self.name} '{value}': use {words}")
+                raise UsageError((self.bad or "unknown {what} '{got}': use {words}").format(
+                    what=self.what or self.name, got=value, words=words, choices=", ".join(self.choices)))
             return value
         text = str(value).strip()
         n = _whole(value) if self.kind == WHOLE else _finite(value)
@@ -231,8 +232,9 @@ COMMANDS: dict[str, Command] = {c.name: c for c in (
             "Minimize EXPR from a starting point; exit 1 if it does not converge.\n\n"
             'Example: calc minimize "(1-x)^2 + 100(y-x^2)^2" --from x=-1.2,y=1',
             (Opt("from", POINT, "Starting point: x=-1.2,y=1.", dest="start"), LET, WRT,
-             Opt("method", CHOICE, "auto (damped Newton/BFGS) | gd | momentum | adam | newton | bfgs",
-                 default="auto", choices=("auto", "gd", "momentum", "adam", "newton", "bfgs")),
+             Opt("method", CHOICE, "auto (trust-region Newton/BFGS) | gd | momentum | adam | newton | bfgs | trust",
+                 default="auto", choices=("auto", "gd", "momentum", "adam", "newton", "bfgs", "trust"),
+                 bad="unknown method '{got}': use one of {choices}"),
              Opt("lr", NUMBER, "Learning rate (gd, momentum, adam)."),
              Opt("steps", WHOLE, "Maximum number of iterations", lo=1, hi=MAX_STEPS,
                  why="more iterations take minutes; a method that needs them is the wrong one: "

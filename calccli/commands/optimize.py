@@ -12,8 +12,19 @@ Methods
                 definite its eigenvalues are replaced by max(|λ|, δ) so the step
                 still goes downhill; α from a backtracking (Armijo) line search
 - ``bfgs``      quasi-Newton (inverse-Hessian update) with a strong-Wolfe line search
-- ``auto``      ``newton`` for up to 50 variables (Hessians are cheap there), else
+- ``trust``     trust-region Newton (as SciPy's trust-exact): the quadratic model
+                with the AD Hessian minimized exactly inside a ball of radius Δ
+                (eigen-decomposition), Δ grown or shrunk by how well the model
+                predicted J; from a start point it stays in the basin it starts in
+- ``auto``      ``trust`` for up to 50 variables (Hessians are cheap there), else
                 ``bfgs``; it switches to ``bfgs`` if the Hessian does not exist at an iterate.
+
+Verdicts tell the truth: a stationary point that is a maximum or a saddle is
+not a success; a run that heads to −∞ (or stops at a flat inflection such as
+x³ at 0) is probed along its flat directions and reported "unbounded below
+along …"; a run that can no longer lower J because float64 cannot resolve the
+change is stopped and reported with the accuracy float64 allows there. The kept
+history is thinned (every other row) beyond HISTORY_MAX rows.
 
 numpy is imported only by the methods that need linear algebra and for the
 final classification of the point.
@@ -29,17 +40,22 @@ from dataclasses import dataclass, field
 from calccli.errors import CalcError, DomainError, UsageError
 from calccli.numfmt import fmt_number
 
-METHODS = ("auto", "gd", "momentum", "adam", "newton", "bfgs")
+METHODS = ("auto", "gd", "momentum", "adam", "newton", "bfgs", "trust")
 FIRST_ORDER = ("gd", "momentum", "adam")
 DEFAULT_LR = {"gd": 0.01, "momentum": 0.01, "adam": 0.01}
-DEFAULT_STEPS = {"gd": 10000, "momentum": 10000, "adam": 10000, "newton": 500, "bfgs": 1000, "auto": 1000}
+DEFAULT_STEPS = {"gd": 10000, "momentum": 10000, "adam": 10000, "newton": 500, "bfgs": 1000, "trust": 1000,
+                 "auto": 1000}
 DESCRIPTION = {
     "gd": "gradient descent, fixed learning rate",
     "momentum": "gradient descent with momentum (β = 0.9)",
     "adam": "Adam (β₁ = 0.9, β₂ = 0.999)",
     "newton": "Newton (AD Hessian, line search)",
     "bfgs": "BFGS (quasi-Newton, Wolfe line search)",
+    "trust": "trust-region Newton (AD Hessian, exact subproblem)",
 }
+HISTORY_MAX = 4096     # kept rows; beyond, every other row is dropped (first and last kept)
+EPS = 2.220446049250313e-16
+MAX_RADIUS = 1e10      # the trust region may grow this far (so a run to −∞ shows itself)
 AUTO_NEWTON_MAX_VARS = 50
 DIVERGED = 1e12        # J above J₀ + 1e12·max(1, |J₀|): the iteration is running away
 BETA = 0.9
@@ -216,9 +232,9 @@ class MinimizeResult:
         names = self.wrt
         wide = len(names) > 4
         cols = ["k"] + (["θ"] if wide else names) + ["J(θ)", "‖∇J‖", "step ‖Δθ‖"]
-        linesearch = self.method in ("newton", "bfgs")
+        linesearch = self.method in ("newton", "bfgs", "trust")
         if linesearch:
-            cols.append("α")
+            cols.append("Δ (radius)" if self.method == "trust" else "α")
         rows = []
         idx = shown_rows(len(self.history), self.trace)
         for i in idx:
@@ -232,7 +248,9 @@ class MinimizeResult:
             f" ({len(idx)} of {len(self.history)} rows; --trace shows all)"
         blocks = [Lines("Method", [self.method_text()]), Table(f"Iterations{shown}", cols, rows)]
         lines = []
-        if self.converged:
+        if self.converged and self.last.gnorm > self.tol:
+            lines.append(f"{self.reason}, after {self.iterations} iteration{'s' if self.iterations != 1 else ''}")
+        elif self.converged:
             lines.append(f"converged: ‖∇J‖ = {_sci(self.last.gnorm)} ≤ tol {fmt_number(self.tol)} "
                          f"after {self.iterations} iteration{'s' if self.iterations != 1 else ''}")
         else:
@@ -242,6 +260,8 @@ class MinimizeResult:
             ev = ", ".join(f"{v:.6g}" for v in self.eigenvalues)
             if self.converged:
                 lines.append(f"Hessian eigenvalues at the argmin: {ev}  →  {KIND_TEXT[self.classification]}")
+            elif self.last.gnorm <= self.tol or self.classification in ("maximum", "saddle"):
+                lines.append(f"Hessian eigenvalues at the last iterate: {ev}  →  {KIND_TEXT[self.classification]}")
             else:
                 lines.append(f"Hessian eigenvalues at the last iterate: {ev} (∇J ≠ 0 there: "
                              "this is the curvature, not the kind of a stationary point)")
@@ -309,6 +329,10 @@ class _NoHessian(_Stop):
     """The Hessian does not exist at an iterate (auto switches to BFGS)."""
 
 
+class _Stall(_Stop):
+    """No step lowers J any more: the driver decides whether that is the attainable precision."""
+
+
 def _first_order(obj, method: str, lr: float):
     """A step function for gd, momentum and adam: (θ, g, k) → (θ_new, J, g, α, note)."""
     n = len(obj.names)
@@ -369,19 +393,24 @@ def _backtrack(obj, theta, J, g, p, c1=1e-4, max_halvings=60):
     return None, None
 
 
+def _eigen_hessian(obj, theta, k):
+    """Eigenvalues (ascending) and eigenvectors of the AD Hessian at θ, symmetrized."""
+    import numpy as np
+    try:
+        _, _, H = obj.hessian(theta)
+    except DomainError as e:
+        raise _NoHessian(f"the Hessian does not exist at iteration {k - 1}: {e.message}") from None
+    H = np.asarray(H, dtype=float)
+    return np.linalg.eigh((H + H.T) / 2)
+
+
 def _newton(obj):
     import numpy as np
     state = {"modified": 0}
 
     def step(theta, J, g, k):
-        try:
-            _, _, H = obj.hessian(theta)
-        except DomainError as e:
-            raise _NoHessian(f"the Hessian does not exist at iteration {k - 1}: {e.message}") from None
-        H = np.asarray(H, dtype=float)
-        H = (H + H.T) / 2
+        lam, V = _eigen_hessian(obj, theta, k)
         gv = np.asarray(g, dtype=float)
-        lam, V = np.linalg.eigh(H)
         delta = 1e-8 * max(1.0, float(np.max(np.abs(lam))))
         note = ""
         if lam.min() <= delta:
@@ -391,6 +420,15 @@ def _newton(obj):
             note = "H modified"
             state["modified"] += 1
         p = -(V @ ((V.T @ gv) / lam))
+        if not note:
+            # near the minimum the decrease J − J(θ+p) is below J's rounding error and Armijo
+            # cannot see it: the full step is taken when J stays within rounding and ∇J shrinks
+            full = [t + pi for t, pi in zip(theta, p.tolist())]
+            Jf, gf = _safe_value_grad(obj, full)
+            slope = float(gv @ p)
+            if gf is not None and (Jf <= J + 1e-4 * slope or
+                                   Jf <= J + 16 * EPS * abs(J) and _norm(gf) < 0.5 * _norm(g)):
+                return full, Jf, gf, 1.0, ""
         alpha, trial = _backtrack(obj, theta, J, g, p.tolist())
         if note and alpha == 1.0:
             # the modified model says nothing about how far to go: expand while J keeps falling
@@ -406,7 +444,7 @@ def _newton(obj):
             alpha, trial = _backtrack(obj, theta, J, g, p.tolist())
             note = "gradient step"
             if alpha is None:
-                raise _Stop(_stuck_reason(J, g))
+                raise _stuck(J, g)
         try:
             Jn, gn = obj.value_and_grad(trial)
         except DomainError as e:
@@ -419,6 +457,10 @@ def _newton(obj):
 def _stuck_reason(J, g) -> str:
     return (f"no step along the search direction lowers J = {fmt_number(J)} any further "
             f"(‖∇J‖ = {_norm(g):.3e}): the tolerance may be below what float64 can resolve here")
+
+
+def _stuck(J, g) -> _Stall:
+    return _Stall(_stuck_reason(J, g))
 
 
 def _wolfe(obj, theta, J, g, p, alpha0=1.0, c1=1e-4, c2=0.9, max_iter=40):
@@ -499,7 +541,7 @@ def _bfgs(obj):
                 p = -(gv / max(1.0, float(np.linalg.norm(gv))))
                 found = _wolfe(obj, theta, J, g, p.tolist())
             if found is None:
-                raise _Stop(_stuck_reason(J, g))
+                raise _stuck(J, g)
         alpha, new, Jn, gn = found
         s = np.asarray(new) - np.asarray(theta, dtype=float)
         y = np.asarray(gn, dtype=float) - gv
@@ -513,6 +555,161 @@ def _bfgs(obj):
             state["Hinv"] = A @ state["Hinv"] @ A.T + rho * np.outer(s, s)
         return new, Jn, gn, alpha, ""
     return step
+
+
+def trust_step(lam, V, a, radius):
+    """The exact minimizer p of m(p) = gᵀp + ½pᵀHp over ‖p‖ ≤ radius (Moré–Sorensen, with
+    H = V diag(λ) Vᵀ, λ ascending, a = Vᵀg), and the decrease -m(p) it predicts."""
+    import numpy as np
+    lmin = float(lam[0])
+    gn = float(np.linalg.norm(a))
+    tiny = 1e-12 * max(1.0, float(np.max(np.abs(lam))))
+
+    def p_of(sigma):
+        return -(a / (lam + sigma))
+
+    c = None
+    if lmin > tiny:
+        c = p_of(0.0)
+        if np.linalg.norm(c) > radius:
+            c = None
+    if c is None:
+        lo = max(0.0, -lmin)
+        near = np.abs(lam - lmin) <= tiny
+        if np.all(np.abs(a[near]) <= 1e-12 * max(gn, 1e-300)):
+            # the hard case: no gradient along the lowest curvature
+            rest = np.where(near, 0.0, -a / np.where(near, 1.0, lam - lmin))
+            if np.linalg.norm(rest) <= radius:
+                tau = math.sqrt(max(radius ** 2 - float(rest @ rest), 0.0))
+                c = rest.copy()
+                c[0] += tau
+        if c is None:
+            hi = lo + gn / radius + tiny + 1e-300
+            while np.linalg.norm(p_of(hi)) > radius:
+                hi = lo + 2 * (hi - lo)
+            lo_s = lo + 1e-300
+            for _ in range(200):           # bisection on ‖p(σ)‖ = radius (monotone in σ)
+                mid = 0.5 * (lo_s + hi)
+                if mid <= lo_s or mid >= hi:
+                    break
+                if np.linalg.norm(p_of(mid)) > radius:
+                    lo_s = mid
+                else:
+                    hi = mid
+            c = p_of(hi)
+    pred = -(float(a @ c) + 0.5 * float(lam @ (c * c)))
+    return V @ c, pred
+
+
+def _trust(obj):
+    import numpy as np
+    state = {"radius": 1.0}
+
+    def step(theta, J, g, k):
+        lam, V = _eigen_hessian(obj, theta, k)
+        a = V.T @ np.asarray(g, dtype=float)
+        x = np.asarray(theta, dtype=float)
+        floor = 4 * EPS * (1.0 + float(np.linalg.norm(x)))
+        while True:
+            radius = state["radius"]
+            p, pred = trust_step(lam, V, a, radius)
+            pn = float(np.linalg.norm(p))
+            trial = (x + p).tolist()
+            Jt, gt = _safe_value_grad(obj, trial)
+            rho = (J - Jt) / pred if pred > 0 and math.isfinite(Jt) else -1.0
+            if rho < 0.25:
+                state["radius"] = 0.25 * min(radius, pn) if pn > 0 else 0.25 * radius
+            elif rho > 0.75 and pn >= 0.99 * radius:
+                state["radius"] = min(2 * radius, MAX_RADIUS)
+            if rho > 0.1 and gt is not None:
+                return trial, Jt, gt, radius, "" if lam[0] > 0 else "H indefinite"
+            if pn <= floor or state["radius"] <= floor:
+                raise _stuck(J, g)
+    step.state = state
+    return step
+
+
+# --------------------------------------------------------------------------- verdicts
+
+def gradient_noise(obj, theta, g) -> float:
+    """How much ∇J moves when θ moves by a few units in the last place: below this
+    ‖∇J‖ means nothing (the accuracy float64 allows at θ)."""
+    worst = 0.0
+    for sign in (1.0, -1.0):
+        moved = [t + sign * 4 * EPS * max(abs(t), 1e-300) * (1 if i % 2 else -1) for i, t in enumerate(theta)]
+        _, gm = _safe_value_grad(obj, moved)
+        if gm is not None:
+            worst = max(worst, _norm([a - b for a, b in zip(gm, g)]))
+    return worst + 8 * EPS * _norm(g)
+
+
+def _direction_text(names, d) -> str:
+    big = [i for i, v in enumerate(d) if abs(v) > 1e-12]
+    if len(big) == 1:
+        i = big[0]
+        return f"{names[i]} → {'+' if d[i] > 0 else '−'}∞"
+    return "the direction (" + ", ".join(f"{v:.3g}" for v in d) + ")"
+
+
+def unbounded_direction(obj, theta, J, directions) -> list[float] | None:
+    """A unit direction d along which J(θ + t·d) keeps falling for t = 1, 10, …, 1e8
+    (and ends far below J), or None."""
+    scale = max(1.0, _norm(theta))
+    for d in directions:
+        n = _norm(d)
+        if not n:
+            continue
+        d = [v / n for v in d]
+        last = J
+        for k in range(9):
+            Jt = _safe_value(obj, [t + scale * 10.0 ** k * v for t, v in zip(theta, d)])
+            if not Jt < last:
+                break
+            last = Jt
+        else:
+            if last < J - 1e4 * max(1.0, abs(J)):
+                return d
+    return None
+
+
+def _flat_directions(res: MinimizeResult) -> list[list[float]]:
+    """Eigenvectors of the Hessian whose eigenvalue counts as zero or negative, both signs."""
+    import numpy as np
+    H = np.asarray(res.hessian, dtype=float)
+    lam, V = np.linalg.eigh((H + H.T) / 2)
+    top = max(1.0, float(np.max(np.abs(lam))))
+    eps = max(1e-10 * top, 10 * math.sqrt(res.last.gnorm))
+    out = []
+    for i, v in enumerate(lam):
+        if v <= eps:
+            out += [V[:, i].tolist(), (-V[:, i]).tolist()]
+    return out
+
+
+def _judge(obj, res: MinimizeResult) -> None:
+    """The verdict: a maximum or saddle is no minimum; a flat point may be the way to −∞."""
+    kind = res.classification
+    d = None
+    if kind in ("maximum", "saddle", "degenerate") and res.hessian is not None:
+        d = unbounded_direction(obj, res.last.theta, res.last.J, _flat_directions(res))
+    if d is not None:
+        res.diverged = True
+        res.reason = f"J is unbounded below along {_direction_text(res.wrt, d)}: it has no minimum"
+        if kind == "degenerate":
+            res.reason += " (the iterates stopped at a flat point, a zero eigenvalue of the Hessian)"
+    if kind in ("maximum", "saddle") and (res.converged or d is not None):
+        stationary = f"the gradient vanishes here, but this is a {KIND_TEXT[kind]}, not a minimum"
+        res.reason = stationary if d is None else f"{stationary}; {res.reason}"
+        res.notes.append("hint: start from another point (J decreases along the Hessian's "
+                         "negative-curvature directions from here)")
+    if d is not None or kind in ("maximum", "saddle"):
+        res.converged = False
+
+
+def _thin(history: list) -> None:
+    """Drop every other row (first and last kept) so the kept history stays bounded."""
+    if len(history) > HISTORY_MAX:
+        history[1:-1] = history[2:-1:2]
 
 
 # --------------------------------------------------------------------------- driver
@@ -574,7 +771,7 @@ def minimize_from(text, start, let=None, wrt=None, method="auto", lr=None, steps
     n = len(theta)
     run = method
     if method == "auto":
-        run = "newton" if n <= AUTO_NEWTON_MAX_VARS else "bfgs"
+        run = "trust" if n <= AUTO_NEWTON_MAX_VARS else "bfgs"
     if run not in FIRST_ORDER and lr is not None:
         notes = [f"note: --lr is ignored by {run} (its line search chooses the step)"]
     else:
@@ -584,7 +781,9 @@ def minimize_from(text, start, let=None, wrt=None, method="auto", lr=None, steps
 
     J, g = obj.value_and_grad(theta)   # a failure at the start is an error, not a result
     history = [Iterate(0, list(theta), J, _norm(g))]
-    step = _first_order(obj, run, lr_used) if run in FIRST_ORDER else (_newton(obj) if run == "newton" else _bfgs(obj))
+    step = _first_order(obj, run, lr_used) if run in FIRST_ORDER else \
+        {"newton": _newton, "bfgs": _bfgs, "trust": _trust}[run](obj)
+    stalled, idle = None, 0
     converged, diverged, reason = False, False, ""
     J0 = J
     with ProgressBar(cap, f"minimize ({run})") as bar, _quiet_numpy(run):
@@ -609,20 +808,30 @@ def minimize_from(text, start, let=None, wrt=None, method="auto", lr=None, steps
                     continue
                 reason = s.reason
                 break
+            except _Stall as s:
+                stalled = s.reason
+                break
             except _Stop as s:
                 reason = s.reason
                 diverged = run in FIRST_ORDER
                 break
             stepnorm = _norm([a - b for a, b in zip(new, theta)])
+            idle = idle + 1 if stepnorm <= 4 * EPS * max(1.0, _norm(theta)) and J >= history[-1].J else 0
             theta = new
             history.append(Iterate(k, list(theta), J, _norm(g), stepnorm, alpha, note))
+            _thin(history)
+            if idle >= 5:        # five steps that moved θ by rounding only and did not lower J
+                stalled = _stuck_reason(J, g)
+                break
             if J > J0 + DIVERGED * max(1.0, abs(J0)):
                 reason = f"the iteration diverged: J grew from {J0:.6g} to {J:.6g}"
                 diverged = True
                 break
             if J < J0 - DIVERGED * max(1.0, abs(J0)):
-                reason = (f"J fell from {J0:.6g} to {J:.6g} and keeps falling: "
-                          "the function looks unbounded below (it has no minimum)")
+                d = [a - b for a, b in zip(theta, history[0].theta)]
+                reason = (f"J fell from {J0:.6g} to {J:.6g} and keeps falling: the function looks "
+                          f"unbounded below along {_direction_text(components, [v / (_norm(d) or 1) for v in d])}"
+                          " (it has no minimum)")
                 diverged = True
                 break
             bar.update(k, f"J = {J:.6g}  ‖∇J‖ = {history[-1].gnorm:.2e}")
@@ -632,13 +841,21 @@ def minimize_from(text, start, let=None, wrt=None, method="auto", lr=None, steps
     if modified:
         notes.append(f"the Hessian was not positive definite at {modified} iterate{'s' if modified != 1 else ''}: "
                      "its eigenvalues λ were replaced by max(|λ|, ‖∇J‖) so that each step went downhill")
+    if stalled is not None:
+        last = history[-1]
+        floor = gradient_noise(obj, last.theta, g)
+        if last.gnorm <= max(tol, 1e3 * floor):
+            converged = True
+            reason = (f"converged to the accuracy float64 allows here: ‖∇J‖ = {last.gnorm:.1e} (tol "
+                      f"{fmt_number(tol)} is below it: rounding alone moves ∇J by about {floor:.0e} at θ, "
+                      "and no step lowers J any further)")
+        else:
+            reason = stalled
     res = MinimizeResult(text, run, method, components, history[0].theta, history, converged, reason,
                          tol, cap, lr_used, trace=trace, notes=notes, diverged=diverged)
     if not diverged:
         _classify(obj, res)
-    if res.classification in ("saddle", "maximum") and converged:
-        res.notes.append(f"the gradient vanishes here but this is a {KIND_TEXT[res.classification]}, "
-                         "not a minimum: start from another point")
+        _judge(obj, res)
     return res
 
 

@@ -739,9 +739,7 @@ def _diag_f(v):
 
 def _diag_vjp(o, k, g, args, out):
     """The diagonal of g: (g ⊙ I)·1, written with operations every namespace has."""
-    n = shape_of(args[0])[0]
-    np = _np()
-    return o.fit(o.matmul(g * np.eye(n), np.ones(n)), args[0])
+    return o.fit(o.matmul(g * _eye(o, out), _ones(o, args[0])), args[0])
 
 
 def _outer_vjp(o, k, g, args, out):
@@ -756,7 +754,7 @@ _ML_ARRAY_TABLE = [
     Prim("mean", 1, _mean_f, (), latex=r"\operatorname{{mean}}\left({0}\right)", array={
         "shape": lambda shapes, names: (),
         "jvp": lambda o, args, out, tans: o.sum(tans[0]) / _size(args[0]),
-        "vjp": lambda o, k, g, args, out: (g / _size(args[0])) * _ones(args[0]),
+        "vjp": lambda o, k, g, args, out: (g / _size(args[0])) * _ones(o, args[0]),
         "adjoint": _adjoint_text("{g}·1/n"), "tangent": _tangent_text("mean({t0})")}),
     Prim("vmax", 1, _extreme("max"), (), spelled="max", latex=r"\max\left({0}\right)", array={
         "shape": lambda shapes, names: (),

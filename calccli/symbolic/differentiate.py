@@ -72,16 +72,20 @@ def substitute_lets(node: Node, let) -> tuple[Node, dict]:
             raise ShapeError(f"symbolic derivatives need scalar constants; '{b.name}' is not a number: "
                              "give a point with --at for vectors and matrices")
         values[b.name] = float(v)
+    return replace_leaves(node, lambda n: expr.num(values[n.value]) if n.op == "var" and n.value in values
+                          else n), values
+
+
+def replace_leaves(node: Node, leaf) -> Node:
+    """``node`` with every leaf n replaced by ``leaf(n)``, rebuilt without folding."""
     new: dict[Node, Node] = {}
     for n in topo_order(node):
-        if n.op == "var" and n.value in values:
-            new[n] = expr.num(values[n.value])
-        elif n.args:
+        if n.args:
             args = tuple(new[a] for a in n.args)
             new[n] = n if all(a is b for a, b in zip(args, n.args)) else expr.make(n.op, args, n.value)
         else:
-            new[n] = n
-    return new[node], values
+            new[n] = leaf(n)
+    return new[node]
 
 
 def _check_scalar(node: Node) -> None:
@@ -134,32 +138,19 @@ def hold_numbers(node: Node) -> tuple[Node, dict]:
     once they are put back the simplifier does that arithmetic exactly, with
     fractions: d/dx x^2/3 is 2x/3, not 0.6666666666666666x."""
     back: dict[Node, Node] = {}
-    new: dict[Node, Node] = {}
-    for n in topo_order(node):
-        if n.op == "num":
-            h = expr.var(f"{_HOLD}{len(back)}")
-            back[h] = n
-            new[n] = h
-        elif n.args:
-            args = tuple(new[a] for a in n.args)
-            new[n] = n if all(a is b for a, b in zip(args, n.args)) else expr.make(n.op, args, n.value)
-        else:
-            new[n] = n
-    return new[node], back
+
+    def hold(n: Node) -> Node:
+        if n.op != "num":
+            return n
+        h = expr.var(f"{_HOLD}{len(back)}")
+        back[h] = n
+        return h
+    return replace_leaves(node, hold), back
 
 
 def release_numbers(node: Node, back: dict) -> Node:
     """The stand-ins of :func:`hold_numbers` replaced by their numbers (no folding)."""
-    if not back:
-        return node
-    new: dict[Node, Node] = {}
-    for n in topo_order(node):
-        if n.args:
-            args = tuple(new[a] for a in n.args)
-            new[n] = n if all(a is b for a, b in zip(args, n.args)) else expr.make(n.op, args, n.value)
-        else:
-            new[n] = back.get(n, n)
-    return new[node]
+    return replace_leaves(node, lambda n: back.get(n, n)) if back else node
 
 
 def derivative_node(node: Node, var: str) -> Node:

@@ -438,7 +438,7 @@ class Simplifier:
                 if c < 0:
                     return None
                 r = _qroot(c, bq)
-                return _number(r) if r is not None else Prod(Q(1), {self.materialize(_number(c)): bq})
+                return _number(r) if r is not None else self._rational_power(c, bq)
             if len(fac) == 1 and c > 0:
                 (base, e), = fac.items()
                 if base is E or (_is_q(e) and (e == 1 or e.denominator != 1)):
@@ -446,12 +446,32 @@ class Simplifier:
                     if cr is not None:
                         return Prod(cr, {base: self.exp_scale(e, bq)})
                     # (c u)^q = c^q u^q for c > 0 where u^q needs u ≥ 0: sqrt(2x) = sqrt(2) sqrt(x)
-                    return Prod(Q(1), {self.materialize(_number(c)): bq, base: self.exp_scale(e, bq)})
+                    return self.mul(self._rational_power(c, bq), Prod(Q(1), {base: self.exp_scale(e, bq)}))
             return Prod(Q(1), {self.materialize(a): bq})
         bn = self.materialize(b)
         if c == 1 and len(fac) == 1 and E in fac:   # exp(w)^b = exp(w b)
             return Prod(Q(1), {E: self.exp_value(self.mul(self.exp_form(fac[E]), b))})
         return Prod(Q(1), {self.materialize(a): bn})
+
+    def _rational_power(self, c: Fraction, e: Fraction) -> Prod:
+        """c^e for a rational c > 0 as powers of integers, (1/5)^(1/2) = 5^(1/2)/5, a square
+        factor taken out, 8^(1/2) = 2·2^(1/2) (a number too large for that stays whole)."""
+        if max(c.numerator, c.denominator) >= 2 ** 53:
+            return Prod(Q(1), {self.materialize(_number(c)): e})
+        coef, fac = Q(1), {}
+        for n, sign in ((c.numerator, 1), (c.denominator, -1)):
+            k = e.denominator
+            out = 1
+            d = 2
+            while n > 1 and d ** k <= n and d <= 1000:
+                while n % d ** k == 0:
+                    n //= d ** k
+                    out *= d
+                d += 1
+            coef *= _qpow(Q(out), e.numerator * sign)
+            if n != 1:
+                fac[expr.num(n)] = e * sign
+        return self.fold(Prod(coef, fac))
 
     def call(self, op: str, a):
         """op(a) with exact special values, sign rules and exp/log pairs."""
@@ -473,9 +493,13 @@ class Simplifier:
         if isinstance(a, Node) and a.op == _INVERSE.get(op):   # tan(atan(u)) = u
             return a.args[0]
         if op in _ODD and self.is_negative(a):
-            return self.negate(self.atom(op, self.negate(a)))
+            return self.negate(self.call(op, self.negate(a)))
         if op in _EVEN and self.is_negative(a):
             a = self.negate(a)
+        if op in ("sin", "cos") and self.materialize(a).op == "atan":
+            u = self.materialize(a).args[0]   # cos(atan(u)) = 1/sqrt(u^2 + 1), sin(atan(u)) = u cos(atan(u))
+            r = self.power(self.add(self.power(u, _number(Q(2))), _number(Q(1))), _number(Q(-1, 2)))
+            return r if op == "cos" else self.mul(u, r)
         if op == "abs":
             c, fac = self.as_prod(a)
             if not fac:
@@ -577,7 +601,7 @@ class Simplifier:
                 top.append(self._factor_node(base, e))
         mag = abs(coef)
         t = qtext(mag)
-        if "/" in t:
+        if "/" in t or bottom and mag.denominator <= 10 ** 6:   # a quotient anyway: 1/(10x), not 0.1/x
             p, q = mag.numerator, mag.denominator
         else:
             p, q = mag, 1
