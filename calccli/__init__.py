@@ -12,7 +12,8 @@ _ALIASES = {"eval": "value"}  # calc.eval is calc.value (the CLI's `calc eval`)
 _ERRORS = ("CalcError", "ParseError", "ShapeError", "UsageError", "DomainError", "NotDifferentiable",
            "OverflowErr", "NoConvergence")
 
-__all__ = ["__version__", *_API, *_ALIASES, *_ERRORS]
+# not "eval": `from calccli import *` must not shadow the builtin
+__all__ = ["__version__", *_API, *_ERRORS]
 
 
 def __getattr__(name: str):
@@ -29,4 +30,4 @@ def __getattr__(name: str):
 
 
 def __dir__():
-    return sorted(set(globals()) | set(__all__))
+    return sorted(set(globals()) | set(__all__) | set(_ALIASES))

@@ -112,6 +112,7 @@ def test_fit_equals_the_cli(cli):
 
 def test_eval_is_value():
     assert calc.eval is calc.value
+    assert "eval" not in calc.__all__ and "eval" in dir(calc)   # import * keeps the builtin
     assert calc.eval("x^2 + 1", at={"x": 3}).value == 10.0
     v = calc.value("A x", at={"x": [1, 1]}, let={"A": [[1, 2], [3, 4]]}).value
     assert isinstance(v, np.ndarray) and v.tolist() == [3.0, 7.0]

@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from calccli.errors import CalcError, DomainError, NotDifferentiable, OverflowErr, ParseError
+from calccli.render.json import json_obj
 
 ROOT = Path(__file__).resolve().parent.parent
 DOC = ROOT / "docs" / "edge-cases.md"
@@ -276,7 +277,7 @@ def test_deep_nesting_through_the_commands():
     r = C.diff_compute(["0.5"], None, None, "forward", "1", False)(text)
     assert r.derivative == pytest.approx(d, rel=1e-12)
     g = C.grad_compute(["x=0.5"], None, None, False)(text)
-    assert g.json()["gradient"][0] == pytest.approx(d, rel=1e-12)
+    assert json_obj(g)["gradient"][0] == pytest.approx(d, rel=1e-12)
 
 
 def test_ten_megabyte_argument_is_refused(cli):

@@ -8,6 +8,9 @@ import pytest
 from calccli.commands.check import check_at
 from calccli.commands.graph import graph_of
 from calccli.commands.plot import plot_of
+from calccli.render.graph import tree_lines
+from calccli.render.json import json_obj
+from calccli.render.views import to_doc
 from conftest import SEED
 
 
@@ -19,7 +22,7 @@ def test_graph_of_the_seed_has_six_intermediate_variables_shared_once():
     assert [(n.name, n.definition) for n in inter] == [
         ("a", "x^2"), ("b", "exp(a)"), ("c", "a + b"), ("d", "sqrt(c)"), ("e", "cos(c)"), ("f", "d + e")]
     assert g.shared == ["a", "c"] and g.output == "f"
-    lines = g.tree_lines()
+    lines = tree_lines(g)
     for var in "abcdef":   # each node's definition is drawn exactly once
         assert sum(1 for ln in lines if re.search(rf"\b{var} = ", ln)) == 1
     assert sum("shared" in ln for ln in lines) == 2   # a and c referred to, not redrawn
@@ -59,14 +62,14 @@ def test_graph_of_a_deep_expression():
     for _ in range(3000):
         text = f"sin({text})"
     g = graph_of(text, None, "tree")
-    assert len(g.tree_lines()) == 3001
+    assert len(tree_lines(g)) == 3001
 
 
 # ---------------------------------------------------------------- plot
 
 def test_plot_samples_derivatives_and_extrema():
     r = plot_of("x^3 - 3x", "-2.5", "2.5", 2, "1.5", None, None, 60, 15)
-    j = r.json()
+    j = json_obj(r)
     assert list(j["ys"]) == ["f", "f'", "f''"]
     n = len(j["xs"])
     assert n >= 100 and all(len(v) == n for v in j["ys"].values())
@@ -78,14 +81,14 @@ def test_plot_samples_derivatives_and_extrema():
     assert crit == [(-1.0, "a maximum"), (1.0, "a minimum")]
     t = j["tangent"]
     assert t["at"] == 1.5 and math.isclose(t["slope"], 3.75) and math.isclose(t["value"], -1.125)
-    doc = r.doc()
+    doc = to_doc(r)
     assert len(doc.blocks[0].lines) >= 10      # the picture itself
     assert any("f''(x) = 6x" in ln for ln in doc.blocks[1].lines)
 
 
 def test_plot_gaps_where_undefined():
     r = plot_of("log(x)", "-1", "3", 1, None, None, None, 50, 12)
-    ys = r.json()["ys"]
+    ys = json_obj(r)["ys"]
     assert ys["f"][0] is None and ys["f"][-1] is not None
     assert r.critical == []
 

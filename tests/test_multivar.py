@@ -12,6 +12,7 @@ from calccli.errors import CalcError, DomainError, ShapeError, UsageError
 from calccli.engine.expr import free_vars
 from calccli.commands.multivar import classify, grad_at, hessian_at, jacobian_at
 from calccli.language.parse import parse_expr
+from calccli.render.multivar import short_mode
 from exprgen import random_expr
 
 
@@ -246,13 +247,13 @@ def test_jacobian_of_a_typed_vector_expression_is_the_matrix():
 def test_jacobian_auto_takes_reverse_when_outputs_are_fewer():
     r = jacobian_at("[x y z, x + y + z]", ["x=1,y=2,z=3"], None, None, "auto")
     assert (r.mode, r.passes) == ("reverse", 2)
-    assert r.short_mode() == "reverse mode: 2 passes (forward would need 3)"
+    assert short_mode(r) == "reverse mode: 2 passes (forward would need 3)"
     assert_close(r.jacobian, [[6, 3, 2], [1, 1, 1]])
 
 
 def test_jacobian_of_the_issue_example_says_which_mode():
     r = jacobian_at("[x y, x + y, sin(x)]", ["x=1,y=2"], None, None, "auto")
-    assert r.short_mode() == "forward mode: 2 passes (reverse would need 3)"
+    assert short_mode(r) == "forward mode: 2 passes (reverse would need 3)"
     assert_close(r.jacobian, [[2, 1], [1, 1], [math.cos(1), 0]], 1e-15, 0)
     assert r.outputs == ["x y", "x + y", "sin(x)"]
 

@@ -9,6 +9,7 @@ import pytest
 
 from calccli.errors import CalcError, UsageError
 from calccli.commands.optimize import classify, minimize_from, shown_rows
+from calccli.render.views import to_doc
 
 ROSENBROCK = "(1-x)^2 + 100(y-x^2)^2"
 BOOTH = "(x+2y-7)^2 + (2x+y-5)^2"
@@ -189,9 +190,9 @@ def test_plain_output_table_and_summary(cli):
 def test_trace_shows_every_row():
     r = run(BOOTH, "x=0,y=0", "gd", 0.05)
     assert len(r.history) > 100
-    short = r.doc().blocks[1].rows
+    short = to_doc(r).blocks[1].rows
     assert short[0][0] == "0" and short[-1][0] == str(r.iterations) and len(short) < 30
-    full = run(BOOTH, "x=0,y=0", "gd", 0.05, trace=True).doc().blocks[1].rows
+    full = to_doc(run(BOOTH, "x=0,y=0", "gd", 0.05, trace=True)).blocks[1].rows
     assert [row[0] for row in full] == [str(k) for k in range(len(r.history))]
 
 

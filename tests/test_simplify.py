@@ -122,3 +122,43 @@ def test_long_product_chain():
     text = "*".join(f"x{i}^2" for i in range(3000))
     got = simplify(node_of(text))
     assert to_text(got) == " ".join(f"x{i}^2" for i in sorted(range(3000), key=lambda i: f"x{i}"))
+
+
+def test_long_exponent_sums_stay_separate_factors_and_sound():
+    """x^a·x^b whose exponents would sum to more than EXPAND terms stay two factors
+    (a tower's derivative would otherwise carry exponents as long as the tower)."""
+    from calccli.engine import expr as E
+    from calccli.engine.reverse import reverse
+    from calccli.engine.tape import build_tape
+    from calccli.symbolic.differentiate import EXACT, derivative_node
+    from calccli.symbolic.simplify import EXPAND
+    tape = build_tape(node_of("^".join(["x"] * (EXPAND + 24))))
+    d = E.lift(reverse(tape, tape.nodes, [tape.variables["x"]], ops=EXACT)[tape.variables["x"]])
+    s = simplify(d)
+    for x in (0.7, 1.1, 1.3):
+        a, b = value(d, {"x": x}), value(s, {"x": x})
+        assert close(a, b, scale(d, {"x": x}), 1e-9), (x, a, b)
+    assert max(_terms(m.args[1]) for m in _nodes(s) if m.op == "pow") <= EXPAND + 1
+    assert max(_terms(m.args[1]) for m in _nodes(simplify(derivative_node(node_of("x^x^x^x"), "x")))
+               if m.op == "pow") == 4     # short exponents still join: x^(x^x + x + x^x^x - 1)
+
+
+def _nodes(root):
+    from calccli.engine.tape import topo_order
+    return topo_order(root)
+
+
+def _terms(n) -> int:
+    k = 1
+    while n.op in ("add", "sub"):
+        n, k = n.args[0], k + 1
+    return k
+
+
+def test_work_budget_returns_the_input(monkeypatch):
+    from calccli.symbolic import simplify as S
+    text = "x*x*(x + 1)*(x + 1) - x^2 (x + 1)^2"
+    assert simplify(node_of(text)) is expr.ZERO
+    monkeypatch.setattr(S, "WORK_BASE", 5)
+    monkeypatch.setattr(S, "WORK_PER_NODE", 0)
+    assert simplify(node_of(text)) is node_of(text)

@@ -13,6 +13,7 @@ from calccli.symbolic.simplify import simplify
 from calccli.symbolic.differentiate import derivative, symbolic_steps
 from calccli.commands.symbolic import diff_symbolic, grad_symbolic
 from calccli.engine.tape import build_tape
+from calccli.render.json import json_obj
 from conftest import SEED
 from symgen import POINTS, SYMPY_FUNCS, close, exprs, node_of, scale, value
 
@@ -54,14 +55,14 @@ def test_wrt_absent_is_said_plainly():
 
 def test_seed_derivative_reads_back_and_matches_the_notes():
     r = diff_symbolic(SEED, None, None, 1, False)
-    d = node_of(r.json()["derivative_expression"])
+    d = node_of(json_obj(r)["derivative_expression"])
     assert math.isclose(value(d, {"x": 1.0}), 5.983082595908695, rel_tol=1e-14)
 
 
 def test_gradient():
     r = grad_symbolic("x^2 y + sin(x y)", None, None)
     assert r.variables == ["x", "y"]
-    g = r.json()["gradient"]
+    g = json_obj(r)["gradient"]
     for x, y in ((1.0, 2.0), (-0.3, 0.7)):
         env = {"x": x, "y": y}
         assert math.isclose(value(node_of(g[0]), env), 2 * x * y + y * math.cos(x * y), rel_tol=1e-13)
@@ -198,7 +199,7 @@ def test_taylor_mode_equals_nested_duals(text):
 def test_higher_at_point_all_orders_and_seed():
     r = diff_higher(SEED, ["1"], None, None, "forward", 1 + 1, False)
     assert math.isclose(r.derivatives[0], 5.983082595908695, rel_tol=1e-14)
-    j = r.json()
+    j = json_obj(r)
     for key in ("expression", "variable", "point", "mode", "order", "value", "derivative", "trace", "steps"):
         assert key in j
     assert [t["name"] for t in j["trace"]] == list("abcdef")

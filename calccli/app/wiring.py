@@ -107,9 +107,17 @@ def graph_compute(let, format, at=None, wrt=None, mode="reverse", output=None):
     style = format or "tree"
     if style not in ("tree", "dot", "json", "plain", "rich"):
         return _fail(UsageError(f"unknown graph format '{style}': use tree, dot or json")), "plain"
-    from calccli.commands.graph import graph_of
     out = {"json": "json", "tree": None, "rich": "rich", "plain": "plain", "dot": "plain"}[style]
-    return (lambda text: graph_of(text, let, style, at, wrt, mode or "reverse", output)), out
+
+    def compute(text):
+        from calccli.commands.graph import graph_of
+        g = graph_of(text, let, style, at, wrt, mode or "reverse")
+        if output:
+            from calccli.commands.graphviz import write_picture
+            from calccli.render.graph import dot_text
+            g.file = write_picture(dot_text(g), output)
+        return g
+    return compute, out
 
 
 def plot_compute(lo, hi, order, at, let, wrt, width, height):

@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from calccli.errors import CalcError, ShapeError, UsageError
 from calccli.engine.evaluate import evaluate, ops_for
 from calccli.engine.forward import forward
-from calccli.numfmt import fmt_number
 from calccli.engine.ops import FLOAT
 from calccli.language.parse import parse
 from calccli.language.points import resolve
@@ -61,55 +60,6 @@ class CheckResult:
     @property
     def exit_code(self) -> int:
         return 0 if self.ok else 1
-
-    def json(self) -> dict:
-        return {"expression": self.expression, "point": self.point, "value": self.value,
-                "tol": self.tol, "exact_tol": EXACT_TOL, "ok": self.ok,
-                "variables": [r.variable for r in self.rows],
-                "checks": [{"variable": r.variable, "forward": r.forward, "reverse": r.reverse,
-                            "symbolic": r.symbolic, "central_difference": r.central, "h": r.h,
-                            "symbolic_expression": r.symbolic_expression,
-                            "max_rel_error_exact": r.err_exact, "max_rel_error_central": r.err_central,
-                            "ok": r.ok, **({"note": r.note} if r.note else {})} for r in self.rows]}
-
-    def doc(self):
-        from calccli.render.doc import Doc, Lines, Table
-        from calccli.render.views import fmt_point
-        rows = []
-        for r in self.rows:
-            rows.append([f"∂f/∂{r.variable}", fmt_number(r.forward), fmt_number(r.reverse),
-                         "—" if r.symbolic is None else fmt_number(r.symbolic),
-                         "—" if r.central is None else fmt_number(r.central),
-                         f"{r.err_exact:.1e}", "—" if r.err_central is None else f"{r.err_central:.1e}",
-                         "ok" if r.ok else "MISMATCH"])
-        blocks = [Table("Derivatives by four methods",
-                        ["", "forward", "reverse", "symbolic", "central diff.", "rel. err (exact)",
-                         "rel. err (vs diff.)", ""], rows)]
-        notes = [f"exact methods must agree within {EXACT_TOL:g}; the central difference "
-                 f"(h = 6.1e-6·max(1, |x|)) within --tol {self.tol:g}"]
-        for r in self.rows:
-            if r.symbolic_expression:
-                notes.append(f"∂f/∂{r.variable} = {r.symbolic_expression}")
-            if r.note:
-                notes.append(f"{r.variable}: {r.note}")
-        blocks.append(Lines("", notes))
-        verdict = "all methods agree" if self.ok else "the methods DISAGREE"
-        return Doc(f"check f = {self.expression}    at {fmt_point(self.point)}", blocks,
-                   [("f", fmt_number(self.value)), ("result", verdict)])
-
-    def latex(self) -> str:
-        from calccli.render.latex import expr_latex, name, number, text
-        head = r"\text{variable} & \text{forward} & \text{reverse} & \text{symbolic} & \text{central} & \text{rel. err}"
-        body = []
-        for r in self.rows:
-            cells = [r"\frac{\partial f}{\partial " + name(r.variable) + "}", number(r.forward), number(r.reverse),
-                     "-" if r.symbolic is None else number(r.symbolic),
-                     "-" if r.central is None else number(r.central),
-                     number(float(f"{max(r.err_exact, r.err_central or 0.0):.2e}"))]
-            body.append(" & ".join(cells))
-        table = "\\begin{array}{lrrrrr}\n" + head + r" \\ \hline" + "\n" + " \\\\\n".join(body) + "\n\\end{array}"
-        verdict = text("all methods agree" if self.ok else "the methods disagree")
-        return f"f = {expr_latex(self.expression)}\n\n{table}\n\n{verdict}\n"
 
 
 def check_at(text: str, at, let=None, wrt=None, tol: float = 1e-6) -> CheckResult:

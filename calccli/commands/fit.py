@@ -20,7 +20,6 @@ from __future__ import annotations
 import math
 import os
 import random
-import shutil
 from dataclasses import dataclass, field
 
 from calccli.errors import CalcError, DomainError, ShapeError, UsageError
@@ -239,15 +238,6 @@ class Run:
     def loss(self) -> float:
         return self.history[-1] if self.history else self.initial_loss
 
-    def describe(self) -> str:
-        how = {"batch": "batch (one update per epoch, gradient averaged over all samples)",
-               "online": "online (one update per sample)",
-               "minibatch": f"mini-batch (one update per batch of {self.batch_size} samples)"}[self.mode]
-        order = {"fixed": "fixed order (as in the file)",
-                 "shuffle": f"shuffled every epoch (seed {self.seed})",
-                 "sample": f"sampled with replacement (seed {self.seed})"}[self.order]
-        return f"{how} · {order}"
-
 
 def _epoch_order(n: int, order: str, rng) -> list[int]:
     if order == "fixed":
@@ -322,98 +312,6 @@ class _Diverged(Exception):
 
 # --------------------------------------------------------------------------- results
 
-def _params_text(names, theta, short=False) -> str:
-    f = (lambda v: f"{v:.6g}") if short else fmt_number
-    return ", ".join(f"{n} = {f(v)}" for n, v in zip(names, theta))
-
-
-def _epoch_table(run: Run):
-    from calccli.commands.optimize import shown_rows
-    from calccli.render.doc import Table as DocTable
-    rows_all = [(0, run.init, run.initial_loss)] + [(k + 1, th, J) for k, (th, J) in
-                                                    enumerate(zip(run.snapshots, run.history))]
-    idx = shown_rows(len(rows_all), False, target=10)
-    rows = [[str(rows_all[i][0])] + [f"{v:.6g}" for v in rows_all[i][1]] + [f"{rows_all[i][2]:.6g}"] for i in idx]
-    return DocTable("Progress per epoch" + ("" if len(idx) == len(rows_all) else f" ({len(idx)} of {len(rows_all)} rows)"),
-                    ["epoch"] + run.params + ["J(θ)"], rows)
-
-
-def plot_lines(curves: list[tuple[str, list[float]]], title: str) -> list[str]:
-    """Loss curves drawn by plotext, as plain text lines (no colours)."""
-    width = max(50, min(100, shutil.get_terminal_size((80, 24)).columns - 4))
-    height = 16
-    curves = [(lab, ys) for lab, ys in curves if ys]
-    if not curves:
-        return ["(no epoch finished: nothing to plot)"]
-    vals = [v for _, ys in curves for v in ys]
-    log = all(v > 0 for v in vals) and max(vals) / min(vals) > 100
-    import contextlib
-    import io
-    try:
-        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
-            text = _plotext(curves, title + (" (log scale)" if log else ""), width, height, log)
-    except Exception as e:  # noqa: BLE001 - a plotting failure must not lose the result
-        return [f"(the plot could not be drawn: {type(e).__name__}: {e})"]
-    return [line.rstrip() for line in text.rstrip("\n").split("\n")]
-
-
-MARKERS = ("*", "+", "o")
-
-
-def _ticks(n: int) -> list[int]:
-    """Whole-number epoch ticks 0 … n: a 1-2-5 step, at most about 8 of them."""
-    step = 1
-    while n / step > 8:
-        for m in (2, 5, 10):
-            if n / (step * m) <= 8 or m == 10:
-                step *= m
-                break
-    t = list(range(0, n + 1, step))
-    if t[-1] != n:
-        if n - t[-1] < step / 2:
-            t.pop()
-        t.append(n)
-    return t
-
-
-def _plotext(curves, title, width, height, log) -> str:
-    import plotext as plt
-    n = max(len(ys) for _, ys in curves) - 1     # the curves start at epoch 0
-    if hasattr(plt, "build") and hasattr(plt, "plotsize"):  # plotext 5.x
-        plt.clf()
-        plt.plotsize(width, height)
-        plt.theme("clear")
-        for k, (lab, ys) in enumerate(curves):
-            plt.plot(list(range(len(ys))), ys, label=lab if len(curves) > 1 else None,
-                     marker=MARKERS[k % len(MARKERS)])
-        if log:
-            plt.yscale("log")
-        plt.xticks(_ticks(n))
-        plt.xlabel("epoch")
-        plt.title(title)
-        out = plt.build()
-        return plt.uncolorize(out) if hasattr(plt, "uncolorize") else out
-    fig = plt.figure                                       # plotext 6.x
-    fig.clear()
-    fig.plot_size(width, height)
-    for k, (lab, ys) in enumerate(curves):
-        s = fig.signal(list(range(len(ys))), ys, marker=MARKERS[k % len(MARKERS)])
-        if len(curves) > 1:
-            s.label(lab)
-        s.lines()
-        fig.draw(s)
-    if len(curves) > 1:  # the curves fall from the top left: the legend goes top right
-        fig.legend(x=width - 9, y=0, ha="right", va="top")
-    if log:
-        fig.ruler("y").scale("log")
-    fig.ruler("x").ticks(_ticks(n), [str(t) for t in _ticks(n)])
-    fig.label("epoch", axis="x")
-    fig.title(title)
-    text = fig.build().string(colorless=True)
-    fig.clear()
-    return text
-
-
 @dataclass
 class FitSetup:
     model: str
@@ -435,52 +333,6 @@ class FitResult:
     def exit_code(self) -> int:
         return 1 if self.run.reason else 0
 
-    def _setup_lines(self) -> list[str]:
-        s, r = self.setup, self.run
-        lines = [f"data: {s.path}, {s.nrows} rows; columns used: {', '.join(s.data_columns)}",
-                 f"parameters θ: {', '.join(s.params)}  (start: {_params_text(s.params, r.init, short=True)})",
-                 f"loss per sample: {s.loss_text};  J(θ) = mean over the {s.nrows} samples",
-                 f"mode: {r.describe()}",
-                 (f"{len(r.history)} of {r.epochs} epochs" if len(r.history) < r.epochs else
-                  f"{r.epochs} epoch{'s' if r.epochs != 1 else ''}")
-                 + f" · {r.updates} update{'s' if r.updates != 1 else ''} "
-                 f"· learning rate {fmt_number(r.lr)}"]
-        if s.seed_note:
-            lines.append(s.seed_note)
-        return lines
-
-    def doc(self):
-        from calccli.render.doc import Block, Doc, Lines
-        s, r = self.setup, self.run
-        blocks = [Lines("Setup", self._setup_lines()), _epoch_table(r),
-                  Block("", plot_lines([(r.mode, [r.initial_loss] + r.history)], "loss J(θ) per epoch"))]
-        res = [f"J(θ) went from {r.initial_loss:.6g} (start) to {r.loss:.6g} after {len(r.history)} "
-               f"epoch{'s' if len(r.history) != 1 else ''}"]
-        if r.reason:
-            res.append(f"STOPPED: {r.reason}")
-        blocks.append(Lines("Result", res))
-        title = f"fit {s.target} ≈ {s.model}"
-        summary = [(n, fmt_number(v)) for n, v in zip(s.params, r.theta)] + [("loss", fmt_number(r.loss))]
-        return Doc(title, blocks, summary)
-
-    def latex(self) -> str:
-        from calccli.render.latex import expr_latex, name, number, text
-        s, r = self.setup, self.run
-        ps = ", \\quad ".join(f"{name(n)} = {number(v)}" for n, v in zip(s.params, r.theta))
-        return (f"\\hat y = {expr_latex(s.model)}\n\n"
-                f"{ps}, \\quad J(\\theta) = {number(r.loss)} \\quad {text(f'({r.mode}, {len(r.history)} epochs)')}\n")
-
-    def json(self) -> dict:
-        s, r = self.setup, self.run
-        return {
-            "model": s.model, "params": dict(zip(s.params, r.theta)), "loss": r.loss, "history": r.history,
-            "mode": r.mode, "order": r.order, "epochs": r.epochs,
-            "lr": r.lr, "batch_size": r.batch_size, "seed": r.seed, "updates": r.updates,
-            "initial_loss": r.initial_loss, "init": dict(zip(s.params, r.init)),
-            "target": s.target, "data": s.path, "rows": s.nrows, "loss_expression": s.loss_text,
-            "diverged": r.diverged, "completed": not r.reason, "reason": r.reason or None,
-        }
-
 
 @dataclass
 class CompareResult:
@@ -494,56 +346,6 @@ class CompareResult:
     def best(self) -> Run:
         ok = [r for r in self.runs if not r.diverged] or self.runs
         return min(ok, key=lambda r: r.loss)
-
-    def doc(self):
-        from calccli.render.doc import Block, Doc, Lines, Table as DocTable
-        s = self.setup
-        r0 = self.runs[0]
-        setup = [f"data: {s.path}, {s.nrows} rows; columns used: {', '.join(s.data_columns)}",
-                 f"parameters θ: {', '.join(s.params)}  (start: {_params_text(s.params, r0.init, short=True)})",
-                 f"loss per sample: {s.loss_text};  J(θ) = mean over the {s.nrows} samples",
-                 f"each mode: {r0.epochs} epochs · learning rate {fmt_number(r0.lr)} · order {r0.order}"
-                 + (f" (seed {r0.seed})" if r0.order != "fixed" else "")]
-        if s.seed_note:
-            setup.append(s.seed_note)
-        rows = []
-        for r in self.runs:
-            name = r.mode + (f" ({r.batch_size})" if r.mode == "minibatch" else "")
-            stopped = any(x.reason for x in self.runs)
-            rows.append([name, str(r.updates), f"{r.history[0]:.6g}" if r.history else "—", f"{r.loss:.6g}"]
-                        + [f"{v:.6g}" for v in r.theta]
-                        + ([("diverged" if r.diverged else "stopped") if r.reason else ""] if stopped else []))
-        cols = ["mode", "updates", "J after epoch 1", f"J after {r0.epochs}"] + s.params \
-            + (["note"] if any(x.reason for x in self.runs) else [])
-        blocks = [Lines("Setup", setup),
-                  DocTable("Final losses (same epochs, same learning rate)", cols, rows),
-                  Block("", plot_lines([(r.mode, [r.initial_loss] + r.history) for r in self.runs],
-                                   "loss J(θ) per epoch"))]
-        notes = ["batch: one careful step per epoch; online: one step per sample (fast, noisy);",
-                 "mini-batch: in between — an average over a few samples per step."]
-        for r in self.runs:
-            if r.reason:
-                notes.append(f"{r.mode}: {r.reason}")
-        blocks.append(Lines("Reading the curves", notes))
-        b = self.best()
-        summary = [("lowest loss", f"{b.mode}: {fmt_number(b.loss)}")]
-        return Doc(f"fit {s.target} ≈ {s.model}    batch vs online vs mini-batch", blocks, summary)
-
-    def latex(self) -> str:
-        from calccli.render.latex import number, text
-        rows = " \\\\\n".join(f"{text(r.mode)} & {r.updates} & {number(r.loss)}" for r in self.runs)
-        return ("\\begin{array}{lrr}\n" + text("mode") + " & " + text("updates") + " & J(\\theta) \\\\\n"
-                "\\hline\n" + rows + "\n\\end{array}\n")
-
-    def json(self) -> dict:
-        s, b = self.setup, self.best()
-        runs = {r.mode: {"params": dict(zip(s.params, r.theta)), "loss": r.loss, "history": r.history,
-                         "updates": r.updates, "batch_size": r.batch_size, "diverged": r.diverged,
-                         "reason": r.reason or None} for r in self.runs}
-        return {"model": s.model, "params": dict(zip(s.params, b.theta)), "loss": b.loss, "history": b.history,
-                "mode": "compare", "best": b.mode, "order": b.order, "epochs": b.epochs, "lr": b.lr,
-                "seed": b.seed, "target": s.target, "data": s.path, "rows": s.nrows,
-                "loss_expression": s.loss_text, "runs": runs}
 
 
 # --------------------------------------------------------------------------- entry point

@@ -11,7 +11,7 @@ forward mode its tangent ∂node/∂x. Styles:
   node already drawn is referred to by name ("↑ c, shared") instead of being
   drawn again, so the picture has one entry per node of the DAG;
 - ``dot``: Graphviz, one node per intermediate variable and input, one edge
-  per use (``--output FILE.svg`` renders it, see :mod:`calccli.commands.graphviz`);
+  per use (``--output FILE.svg`` renders it: :mod:`calccli.commands.graphviz`);
 - ``json``: nodes and edges as data.
 
 Walks are iterative (explicit stacks), like everything else over the DAG.
@@ -24,7 +24,6 @@ from calccli.errors import UsageError
 from calccli.language.parse import parse
 from calccli.engine.printer import definition, to_text
 from calccli.engine.tape import build_tape
-from calccli.numfmt import fmt_number
 
 MODES = ("reverse", "forward")
 
@@ -62,181 +61,14 @@ class GraphResult:
     def has_values(self) -> bool:
         return bool(self.point)
 
-    def derivative_label(self, name: str) -> str:
-        """∂f/∂c (reverse) or ∂c/∂x (forward)."""
-        return f"∂{self.output}/∂{name}" if self.mode == "reverse" else f"∂{name}/∂{self.wrt}"
-
-    def _derivative(self, n: GraphNode):
+    def derivative(self, n: GraphNode):
+        """The node's adjoint (reverse mode), tangent (forward) or None."""
         return n.adjoint if self.mode == "reverse" else n.tangent if self.mode == "forward" else None
 
-    def json(self) -> dict:
-        def entry(n: GraphNode) -> dict:
-            out = {"name": n.name, "kind": n.kind, "op": n.op, "definition": n.definition,
-                   "args": n.args, "users": n.users}
-            if n.value is not None:
-                out["value"] = n.value
-            if self.mode == "reverse" and self.has_values:
-                out["adjoint"] = n.adjoint
-            if self.mode == "forward":
-                out["tangent"] = n.tangent
-            return out
-        out = {"expression": self.expression, "output": self.output,
-               "nodes": [entry(n) for n in self.nodes],
-               "edges": [[a, n.name] for n in self.nodes for a in n.args],
-               "shared": self.shared}
-        if self.has_values:
-            from calccli.render.json import flat_point
-            out["point"] = flat_point(self.point)
-            out["mode"] = self.mode
-            if self.mode == "forward":
-                out["wrt"] = self.wrt
-            if self.note:
-                out["note"] = self.note
-        if self.file:
-            out["file"] = self.file
-        return out
 
-    # ---- drawings -----------------------------------------------------
-    def _label(self, n: GraphNode) -> str:
-        if n.kind == "intermediate":
-            note = f"   used {n.users}×" if n.users > 1 else ""
-            return f"{n.name} = {n.definition}{note}"
-        kind = "   (constant)" if n.kind == "constant" else "   (input)" if n.users else ""
-        return n.name + kind
-
-    def _tree(self) -> list[tuple[str, GraphNode | None]]:
-        """(line, node whose values go on it, or None for a reference to a drawn node)."""
-        by_name = {n.name: n for n in self.nodes}
-        lines: list[tuple[str, GraphNode | None]] = []
-        drawn: set[str] = set()
-        # stack of (name, prefix for this line, prefix for children, connector)
-        stack = [(self.output, "", "", "")]
-        while stack:
-            nm, pre, child_pre, conn = stack.pop()
-            n = by_name[nm]
-            if nm in drawn:
-                lines.append((f"{pre}{conn}{nm}  ↑ shared, drawn above", None))
-                continue
-            drawn.add(nm)
-            lines.append((f"{pre}{conn}{self._label(n)}", n))
-            kids = list(dict.fromkeys(n.args))
-            for k in range(len(kids) - 1, -1, -1):
-                last = k == len(kids) - 1
-                stack.append((kids[k], child_pre, child_pre + ("    " if last else "│   "),
-                              "└── " if last else "├── "))
-        return lines
-
-    def tree_lines(self) -> list[str]:
-        """The tree; with values, two aligned columns: the value and ∂f/∂node (or ∂node/∂x)."""
-        rows = self._tree()
-        if not self.has_values:
-            return [line for line, _ in rows]
-        from calccli.render.views import fmt
-        cells = [(line, "" if n is None else fmt(n.value),
-                  "" if n is None or self._derivative(n) is None else fmt(self._derivative(n)))
-                 for line, n in rows]
-        dname = {"reverse": f"∂{self.output}/∂node", "forward": f"∂node/∂{self.wrt}"}.get(self.mode, "")
-        w0 = max(len(c[0]) for c in cells)
-        w1 = max([len("value")] + [len(c[1]) for c in cells])
-        head = f"{'':{w0}}   {'value':{w1}}   {dname}".rstrip()
-        return [head] + [f"{a:{w0}}   {b:{w1}}   {c}".rstrip() for a, b, c in cells]
-
-    def dot_lines(self) -> list[str]:
-        def q(s: str) -> str:
-            return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-        def label(n: GraphNode, first: str) -> str:
-            """Lines joined by DOT's \n; values with 6 significant digits (the JSON has them all)."""
-            parts = [first]
-            if n.value is not None:
-                parts.append(f"value {_short(n.value)}")
-            d = self._derivative(n)
-            if d is not None:
-                parts.append(f"{self.derivative_label(n.name)} = {_short(d)}")
-            return "\\n".join(q(p)[1:-1] for p in parts)
-
-        out = ["digraph calc {", "  rankdir=BT;", '  node [fontname="Helvetica"];']
-        for n in self.nodes:
-            if n.kind == "input":
-                out.append(f'  {q(n.name)} [label="{label(n, n.name)}", shape=box, style=rounded];')
-            elif n.kind == "constant":
-                out.append(f'  {q(n.name)} [label="{label(n, n.name)}", shape=box, style="rounded,dashed"];')
-            else:
-                shape = "ellipse" if n.name != self.output else \
-                    ("doublecircle" if not self.has_values else "ellipse, peripheries=2")
-                out.append(f'  {q(n.name)} [label="{label(n, n.name + " = " + n.definition)}", shape={shape}];')
-        for n in self.nodes:
-            for a in dict.fromkeys(n.args):
-                mult = n.args.count(a)
-                lbl = f" [label={q('×' + str(mult))}]" if mult > 1 else ""
-                out.append(f"  {q(a)} -> {q(n.name)}{lbl};")
-        out.append("}")
-        return out
-
-    def raw_text(self) -> str | None:
-        """DOT is written as it is (no title, no indentation) for Graphviz; with
-        --output, one line says where the picture went."""
-        if self.file:
-            return f"wrote {self.file}: the computational graph of {self.expression} ({len(self.nodes)} nodes)\n"
-        return "\n".join(self.dot_lines()) + "\n" if self.style == "dot" else None
-
-    def doc(self):
-        from calccli.render.doc import Block, Doc, Table
-        if self.style == "dot":
-            return Doc("", [Block("", self.dot_lines())])
-        inter = [n for n in self.nodes if n.kind == "intermediate"]
-        inputs = [n.name for n in self.nodes if n.kind == "input"]
-        title = "Computational graph (output at the top, shared nodes drawn once)"
-        if self.mode == "reverse" and self.has_values:
-            title = f"Computational graph with values and adjoints ∂{self.output}/∂node (one reverse pass)"
-        elif self.mode == "forward":
-            title = f"Computational graph with values and tangents ∂node/∂{self.wrt} (one forward pass)"
-        blocks = [Block(title, self.tree_lines())]
-        head = ["var", "definition", "inputs", "users"]
-        rows = [[n.name, n.definition, ", ".join(dict.fromkeys(n.args)) or "—", str(n.users)] for n in inter]
-        if self.has_values:
-            from calccli.render.views import fmt
-            head += ["value"] + ([self.derivative_label("var")] if self.mode else [])
-            for r, n in zip(rows, inter):
-                d = self._derivative(n)
-                r += [fmt(n.value)] + ([fmt(d) if d is not None else "—"] if self.mode else [])
-        if rows:
-            blocks.append(Table("Intermediate variables", head, rows))
-        if self.note:
-            blocks.append(Block("", [self.note]))
-        summary = [("inputs", ", ".join(inputs) or "none"),
-                   ("intermediate variables", str(len(inter))),
-                   ("shared", ", ".join(self.shared) or "none")]
-        title = f"f = {self.expression}"
-        if self.has_values:
-            from calccli.render.views import fmt, fmt_point
-            title += f"    at {fmt_point(self.point)}"
-            root = next(n for n in self.nodes if n.name == self.output)
-            summary.append((self.output, fmt(root.value)))
-            if self.mode == "forward":
-                summary.append((f"∂{self.output}/∂{self.wrt}", fmt(root.tangent)))
-            for n in self.nodes:
-                if self.mode == "reverse" and n.kind == "input" and n.adjoint is not None:
-                    summary.append((self.derivative_label(n.name), fmt(n.adjoint)))
-        return Doc(title, blocks, summary)
-
-
-def _short(v) -> str:
-    """A value in 6 significant digits (DOT labels: pictures, not data)."""
-    if isinstance(v, float | int):
-        return f"{float(v):.6g}"
-    import numpy as np
-    a = np.asarray(v, dtype=float)
-    if a.ndim == 1:
-        return "[" + ", ".join(f"{x:.6g}" for x in a) + "]"
-    return "[" + ", ".join("[" + ", ".join(f"{x:.6g}" for x in r) + "]" for r in a) + "]"
-
-
-def graph_of(text: str, let=None, style: str = "tree", at=None, wrt=None, mode: str = "reverse",
-             output: str | None = None) -> GraphResult:
+def graph_of(text: str, let=None, style: str = "tree", at=None, wrt=None, mode: str = "reverse") -> GraphResult:
     """The graph of ``text``; with ``at`` each node's value and its adjoint
-    (reverse ``mode``) or tangent (forward). ``--let`` names are constant
-    nodes; ``output`` renders the DOT picture to an .svg, .png or .pdf file."""
+    (reverse ``mode``) or tangent (forward). ``--let`` names are constant nodes."""
     if mode not in MODES:
         raise UsageError(f"unknown mode '{mode}': use reverse or forward")
     parsed = parse(text)
@@ -287,12 +119,8 @@ def graph_of(text: str, let=None, style: str = "tree", at=None, wrt=None, mode: 
                 g.adjoint = _plain(d)
             else:
                 g.tangent = _plain(d)
-    result = GraphResult(text, style, nodes, output_name, point, mode if ders is not None else None,
-                         fwd_var, note)
-    if output:
-        from calccli.commands.graphviz import write_picture
-        result.file = write_picture("\n".join(result.dot_lines()) + "\n", output)
-    return result
+    return GraphResult(text, style, nodes, output_name, point, mode if ders is not None else None,
+                       fwd_var, note)
 
 
 def _plain(v):

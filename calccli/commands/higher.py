@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 from calccli.errors import ShapeError, UsageError
 from calccli.engine.evaluate import depends, evaluate, ops_for
 from calccli.explain.steps import trace_rows
-from calccli.numfmt import fmt_number
 from calccli.engine.ops import FLOAT
 from calccli.language.parse import parse
 from calccli.language.points import resolve
@@ -32,62 +31,6 @@ class HigherDiffResult:
     base: object = None                      # order 1 with --steps: the usual DiffResult
     method: str = "Taylor-mode AD"
     exit_code: int = 0
-
-    def json(self) -> dict:
-        from calccli.render.json import obj_DiffResult, flat_point
-        if self.base is not None:
-            out = obj_DiffResult(self.base)
-        else:
-            out = {"expression": self.expression, "variable": self.variable,
-                   "point": flat_point(self.point), "mode": self.mode, "order": self.order,
-                   "value": self.value, "derivative": self.derivative,
-                   "trace": [{"name": t.name, "definition": t.definition, "value": t.value}
-                             for t in self.trace],
-                   "steps": [{"order": k, "value": v,
-                              **({"expression": self.symbolic[k - 1]} if self.symbolic else {})}
-                             for k, v in enumerate(self.derivatives, 1)]}
-        out["derivatives"] = self.derivatives
-        out["method"] = self.method
-        if self.symbolic:
-            out["derivative_expression"] = self.symbolic[-1]
-            out["derivative_expressions"] = self.symbolic
-        if self.sym_steps:
-            out["symbolic_steps"] = [{"rule": s.rule, "expression": s.expression,
-                                      "formula": s.formula, "result": s.result} for s in self.sym_steps]
-        return out
-
-    def doc(self):
-        from calccli.render.doc import Doc, Lines, Table
-        from calccli.render.views import fmt_point, to_doc
-        at = fmt_number(self.point[self.variable]) if self.variable in self.point else ""
-        if self.base is not None:
-            doc = to_doc(self.base)
-        else:
-            rows = []
-            for k, v in enumerate(self.derivatives, 1):
-                row = [f"f{self._primes(k)}({at})", fmt_number(v)]
-                if self.symbolic:
-                    row.append(self.symbolic[k - 1])
-                rows.append(row)
-            cols = ["derivative", "value"] + (["expression"] if self.symbolic else [])
-            doc = Doc(f"f({self.variable}) = {self.expression}    at {fmt_point(self.point)}",
-                      [Table(f"Derivatives up to order {self.order} ({self.method}, exact)", cols, rows)],
-                      [(f"f({at})", fmt_number(self.value)),
-                       (f"f{self._primes(self.order)}({at})", fmt_number(self.derivative))])
-        if self.sym_steps:
-            from calccli.symbolic.differentiate import rule_lines
-            doc.blocks.append(Lines("Symbolic steps (each rule applied, innermost first)",
-                                    rule_lines(self.sym_steps)))
-        return doc
-
-    @staticmethod
-    def _primes(k: int) -> str:
-        from calccli.symbolic.differentiate import _SUP
-        return {1: "'", 2: "''", 3: "'''"}.get(k) or "⁽" + str(k).translate(_SUP) + "⁾"
-
-    def latex(self) -> str:
-        from calccli.render.latex import higher_latex
-        return higher_latex(self)
 
 
 def diff_higher(text: str, at, let=None, wrt=None, mode: str = "reverse", order: int = 2,

@@ -170,10 +170,6 @@ def _short_inline(v) -> str:
     return "[" + ", ".join(_short_inline(r) for r in v) + "]"
 
 
-def _col(values: list[float]) -> str:
-    return "[" + ", ".join(fmt_number(x) for x in values) + "]" + ("ᵀ" if len(values) > 1 else "")
-
-
 def _title(s: _Setup) -> str:
     names = ", ".join(s.point) or ", ".join(v.name for v in s.vars)
     at = ", ".join(f"{k} = {inline(v)}" for k, v in s.point.items())
@@ -199,23 +195,6 @@ def _args(s: _Setup) -> str:
     return ", ".join(inline(v) for v in s.point.values())
 
 
-def _tex_num(v: float) -> str:
-    t = num(v)
-    if "e" in t:
-        m, e = t.split("e")
-        return f"{m} \\times 10^{{{int(e)}}}"
-    return t
-
-
-def bmatrix(rows: list[list[float]]) -> str:
-    body = r" \\ ".join(" & ".join(_tex_num(x) for x in r) for r in rows)
-    return r"\begin{bmatrix} " + body + r" \end{bmatrix}"
-
-
-def _tex_var(name: str) -> str:
-    return name if len(name) == 1 else f"\\mathrm{{{name}}}" if name.isalpha() else name
-
-
 # --------------------------------------------------------------------------- grad
 
 @dataclass
@@ -231,61 +210,6 @@ class GradResult:
     output: str = "f"
     trace: list | None = None
     steps: list | None = None
-
-    def json(self) -> dict:
-        from calccli.render.json import flat_point
-        out = {"expression": self.expression, "variables": self.variables,
-               "point": flat_point(self.point), "value": self.value,
-               "gradient": self.gradient, "mode": "reverse"}
-        if self.trace is not None:
-            out["trace"] = [{"name": t.name, "definition": t.definition, "value": t.value,
-                             "partials": [{"wrt": p.wrt, "expression": p.expression, "value": p.value}
-                                          for p in t.partials]} for t in self.trace]
-            out["steps"] = [{"target": st.target, "formula": st.formula, "numeric": st.numeric,
-                             "value": st.value, **({"note": st.note} if st.note else {})}
-                            for st in self.steps or []]
-        return out
-
-    def doc(self):
-        from calccli.render.doc import Block, Doc
-        blocks = []
-        if self.trace is not None:
-            blocks += _trace_blocks(self.trace, self.steps or [], self.output,
-                                    ", ".join(p[0] for p in self.parts))
-        lines = []
-        single = len(self.parts) == 1 and self.parts[0][1] != ()
-        if single:
-            name, shape, g = self.parts[0]
-            lines += _shaped_lines(g, f"∇_{name} f = ", [f"∂f/∂{c}" for c in self.variables])
-        else:
-            lines += _matrix([[fmt_number(x)] for x in self.gradient], "∇f = ",
-                             [f"∂f/∂{c}" for c in self.variables])
-        blocks.append(Block("Gradient (reverse mode: one pass)", lines))
-        summary = [(f"f({self.args})", fmt_number(self.value)),
-                   ("∇f" if not single else f"∇_{self.parts[0][0]} f",
-                    inline(self.parts[0][2]) if single else _col(self.gradient))]
-        return Doc(self.title, blocks, summary)
-
-    def latex(self) -> str:
-        if len(self.parts) == 1 and self.parts[0][1] != () and len(self.parts[0][1]) == 2:
-            name, shape, g = self.parts[0]
-            return f"\\nabla_{{{_tex_var(name)}}} f = {bmatrix(g.tolist())}\n"
-        return f"\\nabla f = {bmatrix([[x] for x in self.gradient])}\n"
-
-
-def _shaped_lines(g, left: str, labels: list[str]) -> list[str]:
-    """A variable's gradient in its own shape: a column for a vector, a matrix for a matrix."""
-    if isinstance(g, float | int):
-        return [f"{left}{num(g)}"]
-    if g.ndim == 1:
-        return _matrix([[fmt_number(float(x) + 0.0)] for x in g], left, labels)
-    lines = _matrix([[num(x) for x in r] for r in g], left, None)
-    return lines
-
-
-def _matrix(rows: list[list[str]], left: str, right: list[str] | None) -> list[str]:
-    from calccli.render.doc import matrix_lines
-    return matrix_lines(rows, left, right)
 
 
 def grad_at(text: str, at, let=None, wrt=None, steps: bool = False) -> GradResult:
@@ -396,31 +320,6 @@ def array_reverse_steps(tape, record, adj, wrt_idx) -> list:
     return steps
 
 
-def _trace_blocks(trace, steps, output, names) -> list:
-    from calccli.render.doc import Lines, Table
-    rows = []
-    for t in trace:
-        locals_ = []
-        for p in t.partials:
-            d = f"∂{t.name}/∂{p.wrt}"
-            if p.value is None and "+=" in p.expression:  # an array rule, in adjoint form
-                locals_.append(p.expression)
-            elif p.value is None or not isinstance(p.value, float | int):
-                locals_.append(f"{d} = {p.expression}")
-            else:
-                same = p.expression == fmt_number(p.value)
-                locals_.append(f"{d} = {p.expression}" + ("" if same else f" = {num(p.value)}"))
-        rows.append([t.name, t.definition, _short_inline(t.value) if not isinstance(t.value, float | int)
-                     else fmt_number(t.value), ",  ".join(locals_)])
-    blocks = [Table("Intermediate variables (forward pass)", ["var", "definition", "value", "local derivative"],
-                    rows)]
-    from calccli.render.views import step_lines
-    lines = step_lines(steps, lambda v: fmt_number(v) if isinstance(v, float | int) else _short_inline(v))
-    if steps:
-        blocks.append(Lines(f"Chain rule, reverse mode (adjoints, from {output} back to {names})", lines))
-    return blocks
-
-
 # --------------------------------------------------------------------------- jacobian
 
 @dataclass
@@ -438,53 +337,6 @@ class JacobianResult:
     title: str = ""
     args: str = ""
     shape: tuple = ()                 # the output's shape (a matrix output is shown as one)
-
-    def mode_text(self) -> str:
-        other = "reverse" if self.mode == "forward" else "forward"
-        why = {"forward": "one pass per input", "reverse": "one pass per output"}[self.mode]
-        plural = "es" if self.passes != 1 else ""
-        return (f"{self.mode} mode: {self.passes} pass{plural} ({why}); "
-                f"{other} would need {self.other_passes}" + ("" if self.requested == "auto" else " (--mode "
-                                                              f"{self.requested})"))
-
-    def short_mode(self) -> str:
-        other = "reverse" if self.mode == "forward" else "forward"
-        plural = "es" if self.passes != 1 else ""
-        return f"{self.mode} mode: {self.passes} pass{plural} ({other} would need {self.other_passes})"
-
-    def json(self) -> dict:
-        from calccli.render.json import flat_point
-        return {"expression": self.expression, "variables": self.variables, "outputs": self.outputs,
-                "point": flat_point(self.point), "value": self.value, "jacobian": self.jacobian,
-                "mode": self.mode, "passes": self.passes}
-
-    def doc(self):
-        from calccli.render.doc import Block, Doc
-        cells = [[num(x) for x in r] for r in self.jacobian]
-        head = [f"∂/∂{v}" for v in self.variables]
-        widths = [max([len(h)] + [len(r[c]) for r in cells]) for c, h in enumerate(head)]
-        cells = [[x.rjust(w) for x, w in zip(r, widths)] for r in cells]
-        left = "J = "
-        header = " " * (len(left) + 2) + "  ".join(h.rjust(w) for h, w in zip(head, widths))
-        right = [f"{o}" for o in self.outputs]
-        lines = [header] + _matrix(cells, left, right)
-        if len(self.shape) == 2:
-            rows = [self.value[k:k + self.shape[1]] for k in range(0, len(self.value), self.shape[1])]
-            value = _matrix([[num(x) for x in r] for r in rows], "f = ", None)
-        else:
-            value = _matrix([[num(x)] for x in self.value], "f = ", None)
-        blocks = [Block("Value", value),
-                  Block("Jacobian, row i = ∇fᵢᵀ (J[i][j] = ∂fᵢ/∂xⱼ)", lines),
-                  Block("", [self.short_mode()])]
-        return Doc(self.title, blocks, [(f"f({self.args})", _col(self.value)),
-                                         ("J", "[" + ", ".join(inline_list(r) for r in self.jacobian) + "]")])
-
-    def latex(self) -> str:
-        return f"J = {bmatrix(self.jacobian)}\n"
-
-
-def inline_list(values: list[float]) -> str:
-    return "[" + ", ".join(fmt_number(x) for x in values) + "]"
 
 
 def _output_labels(s: _Setup) -> list[str]:
@@ -553,13 +405,6 @@ def jacobian_at(text: str, at, let=None, wrt=None, mode: str = "auto") -> Jacobi
 
 # --------------------------------------------------------------------------- hessian
 
-KINDS = {
-    "minimum": ("positive definite", "local minimum"),
-    "maximum": ("negative definite", "local maximum"),
-    "saddle": ("indefinite", "saddle point"),
-    "degenerate": ("singular (semidefinite)", "degenerate: the second-derivative test is inconclusive"),
-}
-
 
 @dataclass
 class HessianResult:
@@ -576,46 +421,6 @@ class HessianResult:
     title: str = ""
     args: str = ""
     parts: list = field(default_factory=list)
-
-    def kind_text(self) -> str:
-        definite, kind = KINDS[self.classification]
-        if self.critical:
-            return kind
-        return f"{definite}, but ∇f ≠ 0: not a critical point"
-
-    def json(self) -> dict:
-        from calccli.render.json import flat_point
-        return {"expression": self.expression, "variables": self.variables,
-                "point": flat_point(self.point), "value": self.value, "gradient": self.gradient,
-                "hessian": self.hessian, "eigenvalues": self.eigenvalues,
-                "classification": self.classification, "critical_point": self.critical,
-                "symmetry_error": self.asymmetry, "mode": "forward-over-reverse"}
-
-    def doc(self):
-        from calccli.render.doc import Block, Doc
-        ev = ", ".join(f"{x:.6g}" for x in self.eigenvalues)
-        notes = [f"symmetric (max |H − Hᵀ| = {self.asymmetry:.3g})",
-                 f"eigenvalues {ev}  →  {self.kind_text()}"]
-        cells = [[num(x) for x in r] for r in self.hessian]
-        n = len(cells)
-        lines = _matrix(cells, "H = ", notes[:n] if n >= 2 else None)
-        if n < 2:
-            lines = [lines[0] + "     " + notes[0]] + ["    " + " " * len(lines[0]) + " " + notes[1]] \
-                if lines else notes
-        head = [f"f = {num(self.value)}          ∇f = {_short_col(self.gradient)}"]
-        if any(p[1] != () for p in self.parts):
-            head.append("variables: " + ", ".join(self.variables))
-        return Doc(self.title, [Block("", head), Block("Hessian (forward-over-reverse AD)", lines)],
-                   [(f"f({self.args})", fmt_number(self.value)), ("∇f", _col(self.gradient)),
-                    ("eigenvalues", "[" + ", ".join(fmt_number(x) for x in self.eigenvalues) + "]"),
-                    ("kind", self.classification if self.critical else f"{self.classification} (not critical)")])
-
-    def latex(self) -> str:
-        return f"H = {bmatrix(self.hessian)}\n"
-
-
-def _short_col(values: list[float]) -> str:
-    return "[ " + "  ".join(num(x) for x in values) + " ]" + ("ᵀ" if len(values) > 1 else "")
 
 
 def classify(eigenvalues: list[float]) -> str:
@@ -701,39 +506,6 @@ class ArrayDiffResult(GradResult):
     variable: str = "x"
     mode: str = "reverse"
     derivative: float = 0.0
-
-    def json(self) -> dict:
-        from calccli.render.json import flat_point
-        out = {"expression": self.expression, "variable": self.variable, "point": flat_point(self.point),
-               "mode": self.mode, "order": 1, "value": self.value, "derivative": self.derivative}
-        full = GradResult.json(self)
-        out["trace"], out["steps"] = full.get("trace", []), full.get("steps", [])
-        return out
-
-    def doc(self):
-        from calccli.render.doc import Doc
-        x = self.variable
-        blocks = _trace_blocks(self.trace or [], [], self.output, x)
-        if self.steps:
-            blocks += _steps_block(self.steps, self.mode, self.output, x)
-        d = f"f'({self.args})" if list(self.point) == [x] else f"∂f/∂{x}({self.args})"
-        return Doc(self.title, blocks, [(f"f({self.args})", fmt_number(self.value)),
-                                        (d, fmt_number(self.derivative))])
-
-
-def _steps_block(steps, mode, output, x) -> list:
-    from calccli.render.doc import Lines
-    if mode == "reverse":
-        return [b for b in _trace_blocks([], steps, output, x) if isinstance(b, Lines)]
-    lines = []
-    for st in steps:
-        shown = fmt_number(st.value) if isinstance(st.value, float | int) else _short_inline(st.value)
-        if st.formula == "1":
-            lines.append(f"{st.target} = 1")
-            continue
-        mid = f" = {st.numeric}" if st.numeric and st.numeric != shown else ""
-        lines.append(f"{st.target} = {st.formula}{mid} = {shown}")
-    return [Lines(f"Chain rule, forward mode (tangents, from {x} to {output})", lines)]
 
 
 def diff_with_arrays(text: str, at, let=None, wrt=None, mode: str = "reverse") -> ArrayDiffResult:

@@ -152,18 +152,6 @@ KIND_TEXT = {"minimum": "local minimum", "maximum": "local maximum", "saddle": "
              "degenerate": "degenerate (a zero eigenvalue: the Hessian cannot tell)"}
 
 
-def _short(v: float) -> str:
-    if v is None:
-        return "—"
-    if v == 0 or (1e-4 <= abs(v) < 1e7):
-        return f"{v:.10g}"
-    return f"{v:.6e}"
-
-
-def _sci(v: float | None) -> str:
-    return "—" if v is None else f"{v:.3e}"
-
-
 def shown_rows(n: int, trace: bool, target: int = 20) -> list[int]:
     """Indices of the iterations to show: all with --trace or when few, else the
     first and the last and every k-th between (k a 1-2-5 round number)."""
@@ -218,101 +206,6 @@ class MinimizeResult:
 
     def argmin(self) -> dict:
         return dict(zip(self.wrt, self.last.theta))
-
-    def method_text(self) -> str:
-        d = DESCRIPTION[self.method]
-        if self.method in FIRST_ORDER:
-            d += f", lr = {fmt_number(self.lr)}"
-        if self.requested == "auto":
-            return f"auto → {self.method}: {d}"
-        return f"{self.method}: {d}"
-
-    def doc(self):
-        from calccli.render.doc import Doc, Lines, Table
-        names = self.wrt
-        wide = len(names) > 4
-        cols = ["k"] + (["θ"] if wide else names) + ["J(θ)", "‖∇J‖", "step ‖Δθ‖"]
-        linesearch = self.method in ("newton", "bfgs", "trust")
-        if linesearch:
-            cols.append("Δ (radius)" if self.method == "trust" else "α")
-        rows = []
-        idx = shown_rows(len(self.history), self.trace)
-        for i in idx:
-            it = self.history[i]
-            th = ["[" + ", ".join(_short(v) for v in it.theta) + "]"] if wide else [_short(v) for v in it.theta]
-            row = [str(it.k)] + th + [_short(it.J), _sci(it.gnorm), _sci(it.step)]
-            if linesearch:
-                row.append("—" if it.alpha is None else f"{it.alpha:.3g}" + (f" ({it.note})" if it.note else ""))
-            rows.append(row)
-        shown = "" if len(idx) == len(self.history) else \
-            f" ({len(idx)} of {len(self.history)} rows; --trace shows all)"
-        blocks = [Lines("Method", [self.method_text()]), Table(f"Iterations{shown}", cols, rows)]
-        lines = []
-        if self.converged and self.last.gnorm > self.tol:
-            lines.append(f"{self.reason}, after {self.iterations} iteration{'s' if self.iterations != 1 else ''}")
-        elif self.converged:
-            lines.append(f"converged: ‖∇J‖ = {_sci(self.last.gnorm)} ≤ tol {fmt_number(self.tol)} "
-                         f"after {self.iterations} iteration{'s' if self.iterations != 1 else ''}")
-        else:
-            lines.append(f"NOT converged: {self.reason}")
-            lines.append(f"last iterate: k = {self.iterations}, ‖∇J‖ = {_sci(self.last.gnorm)}")
-        if self.eigenvalues is not None:
-            ev = ", ".join(f"{v:.6g}" for v in self.eigenvalues)
-            if self.converged:
-                lines.append(f"Hessian eigenvalues at the argmin: {ev}  →  {KIND_TEXT[self.classification]}")
-            elif self.last.gnorm <= self.tol or self.classification in ("maximum", "saddle"):
-                lines.append(f"Hessian eigenvalues at the last iterate: {ev}  →  {KIND_TEXT[self.classification]}")
-            else:
-                lines.append(f"Hessian eigenvalues at the last iterate: {ev} (∇J ≠ 0 there: "
-                             "this is the curvature, not the kind of a stationary point)")
-        elif self.classification:
-            lines.append(f"kind of point: {self.classification}")
-        lines.extend(self.notes)
-        blocks.append(Lines("Result", lines))
-        start = ", ".join(f"{n} = {fmt_number(v)}" for n, v in zip(names, self.start))
-        title = f"minimize J({', '.join(names)}) = {self.expression}    from {start}"
-        argmin = ", ".join(f"{n} = {fmt_number(v)}" for n, v in self.argmin().items())
-        if self.converged:
-            summary = [("argmin", argmin), ("minimum", fmt_number(self.last.J))]
-        else:
-            summary = [("last iterate", argmin), ("J", fmt_number(self.last.J))]
-        summary += [("iterations", str(self.iterations)), ("converged", "yes" if self.converged else "no")]
-        return Doc(title, blocks, summary)
-
-    def latex(self) -> str:
-        from calccli.render.latex import expr_latex, name, number, text
-        names = ", ".join(name(n) for n in self.wrt)
-        point = ", ".join(f"{name(n)} = {number(v)}" for n, v in zip(self.wrt, self.last.theta))
-        its = f"{self.iterations} iteration{'s' if self.iterations != 1 else ''}"
-        status = f"converged in {its}" if self.converged else f"NOT converged after {its}"
-        head = "\\hat\\theta = \\operatorname*{argmin}_{" + names + "} J" if self.converged else \
-            text("last iterate") + " "
-        return (f"J({names}) = {expr_latex(self.expression)}\n\n"
-                f"{head}: \\; {point}, \\quad J = {number(self.last.J)} \\quad "
-                f"{text(f'({self.method}, {status})')}\n")
-
-    def json(self) -> dict:
-        idx = shown_rows(len(self.history), self.trace)
-        return {
-            "expression": self.expression,
-            "method": self.method,
-            "requested_method": self.requested,
-            "argmin": self.argmin(),
-            "minimum": self.last.J,
-            "iterations": self.iterations,
-            "converged": self.converged,
-            "diverged": self.diverged,
-            "reason": self.reason,
-            "gradient_norm": self.last.gnorm,
-            "tol": self.tol,
-            "start": dict(zip(self.wrt, self.start)),
-            "variables": list(self.wrt),
-            "eigenvalues": self.eigenvalues,
-            "classification": self.classification,
-            "history": [{"k": self.history[i].k, "theta": dict(zip(self.wrt, self.history[i].theta)),
-                         "J": self.history[i].J, "gradient_norm": self.history[i].gnorm,
-                         "step": self.history[i].step, "alpha": self.history[i].alpha} for i in idx],
-        }
 
 
 # --------------------------------------------------------------------------- methods

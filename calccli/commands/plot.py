@@ -4,8 +4,8 @@ The derivatives at each sample come from the engine (nested dual numbers, exact,
 see :mod:`calccli.higher`), not from differences of the samples. Points where f
 or a derivative is undefined are gaps. Where f' changes sign the plot's text
 says so (“f' = 0 at x ≈ 1.31: a maximum of f”), and ``--at`` adds the tangent
-line there. The picture is text: the result's ``doc()`` holds it as a Block of
-lines (no colours), ``json()`` the sampled xs and ys.
+line there. The picture is text: the result holds it as lines (no colours) next to
+the sampled xs and ys; render/plot.py shows them.
 """
 from __future__ import annotations
 
@@ -31,10 +31,6 @@ def _label(k: int) -> str:
     return "f" + (primes[k] if k in primes else "⁽" + str(k).translate(_SUP) + "⁾")
 
 
-def _short(v: float) -> str:
-    return f"{v:.6g}"
-
-
 @dataclass
 class PlotResult:
     expression: str
@@ -48,58 +44,6 @@ class PlotResult:
     tangent: dict | None = None
     critical: list[dict] = field(default_factory=list)
     derivative_expressions: dict = field(default_factory=dict)
-
-    def json(self) -> dict:
-        out = {"expression": self.expression, "variable": self.variable, "from": self.lo, "to": self.hi,
-               "order": self.order, "xs": self.xs, "ys": self.ys, "critical_points": self.critical}
-        if self.tangent:
-            out["tangent"] = self.tangent
-        if self.derivative_expressions:
-            out["derivative_expressions"] = self.derivative_expressions
-        return out
-
-    def doc(self):
-        from calccli.render.doc import Block, Doc, Lines
-        x = self.variable
-        blocks = [Block("", self.lines)]
-        notes = []
-        legend = "   ".join(f"{MARKERS[k % len(MARKERS)]} {lab}" for k, lab in enumerate(self.ys))
-        if self.tangent:
-            legend += f"   {TANGENT} tangent at {x} = {_short(self.tangent['at'])}"
-        notes.append(legend)
-        for lab, text in self.derivative_expressions.items():
-            notes.append(f"{lab}({x}) = {text}")
-        for c in self.critical:
-            notes.append(f"f'({x}) = 0 at {x} ≈ {_short(c['x'])}: {c['kind']} of f (f = {_short(c['f'])})")
-        if self.order >= 1 and not self.critical:
-            notes.append(f"f' does not change sign on [{_short(self.lo)}, {_short(self.hi)}]: "
-                         "no extremum of f there")
-        if self.tangent:
-            t = self.tangent
-            notes.append(f"tangent at {x} = {_short(t['at'])}: y = {_short(t['value'])} "
-                         f"+ {_short(t['slope'])}·({x} - {_short(t['at'])})")
-        blocks.append(Lines("", notes))
-        title = f"f({x}) = {self.expression}    on [{_short(self.lo)}, {_short(self.hi)}]"
-        summary = []
-        if self.critical:
-            summary.append((f"f'({x}) = 0 at {x}", ", ".join(_short(c["x"]) for c in self.critical)))
-        if self.tangent:
-            summary.append((f"f'({_short(self.tangent['at'])})", fmt_number(self.tangent["slope"])))
-        return Doc(title, blocks, summary)
-
-    def latex(self) -> str:
-        from calccli.render.latex import expr_latex, name, number
-        x = name(self.variable)
-        parts = [f"f({x}) = {expr_latex(self.expression)}, \\quad {x} \\in [{number(self.lo)}, {number(self.hi)}]"]
-        for lab, text in self.derivative_expressions.items():
-            parts.append(f"{lab}({x}) = {expr_latex(text)}")
-        for c in self.critical:
-            parts.append(f"f'({x}) = 0 \\text{{ at }} {x} \\approx {number(float(_short(c['x'])))}"
-                         f" \\quad \\text{{({c['kind']})}}")
-        if self.tangent:
-            t = self.tangent
-            parts.append(f"y = {number(t['value'])} + {number(t['slope'])} \\left({x} - {number(t['at'])}\\right)")
-        return "\n\n".join(parts) + "\n"
 
 
 def _draw(series, tangent, width: int, height: int, xlabel: str) -> str:

@@ -8,9 +8,8 @@ from calccli.engine import expr
 from calccli.errors import UsageError
 from calccli.engine.expr import Node, free_vars
 
-from calccli.symbolic.differentiate import (SymStep, _SUP, checked_text, choose_variables, derivative, gradient_nodes,
-                                            order_label, prepare, printed_length, rule_lines, symbolic_steps,
-                                            where_bindings)
+from calccli.symbolic.differentiate import (SymStep, checked_text, choose_variables, derivative, gradient_nodes,
+                                            prepare, symbolic_steps)
 
 
 @dataclass
@@ -28,68 +27,12 @@ class SymbolicDiffResult:
     def text(self) -> str:
         return checked_text(self.derivative)
 
-    def label(self, k: int | None = None) -> str:
-        return order_label(self.variable, k or self.order, self.single)
-
-    def json(self) -> dict:
-        out = {"expression": self.expression, "variable": self.variable, "order": self.order,
-               "derivative_expression": self.text,
-               "derivatives": [checked_text(d) for d in self.derivatives]}
-        if self.steps:
-            out["steps"] = [{"rule": s.rule, "expression": s.expression, "formula": s.formula,
-                             "result": s.result} for s in self.steps]
-        if self.note:
-            out["note"] = self.note
-        return out
-
-    def doc(self):
-        from calccli.render.doc import Doc, Lines
-        sup = "" if self.order == 1 else str(self.order).translate(_SUP)
-        d = "d" if self.single else "∂"
-        title = f"{d}{sup}/{d}{self.variable}{sup} {self.expression}"
-        blocks = []
-        if self.steps:
-            blocks.append(Lines("Steps (each rule applied, innermost first)", rule_lines(self.steps)))
-        if self.order > 1 and len(self.derivatives) > 1:
-            blocks.append(Lines("Derivatives", [f"{self.label(k)} = {checked_text(d)}"
-                                                for k, d in enumerate(self.derivatives, 1)]))
-        wb = None if printed_length(self.derivative) > 20000 else \
-            where_bindings(self.derivative, set(free_vars(self.derivative)))
-        if wb is not None:
-            body, defs = wb
-            lines = [f"{self.label()} = {body}"] + [f"  where {nm} = {t}" for nm, t in defs]
-            blocks.append(Lines("Shared subexpressions named", lines))
-        if self.note:
-            blocks.append(Lines("", [self.note]))
-        return Doc(title, blocks, [(self.label(), self.text)])
-
-    def latex(self) -> str:
-        from calccli.render.latex import symbolic_diff_latex
-        return symbolic_diff_latex(self)
-
 
 @dataclass
 class SymbolicGradResult:
     expression: str
     variables: list[str]
     gradient: list[Node]
-
-    def json(self) -> dict:
-        texts = [checked_text(g) for g in self.gradient]
-        return {"expression": self.expression, "variables": self.variables, "gradient": texts,
-                "derivative_expressions": dict(zip(self.variables, texts))}
-
-    def doc(self):
-        from calccli.render.doc import Block, Doc, matrix_lines
-        texts = [checked_text(g) for g in self.gradient]
-        summary = [(f"∂f/∂{v}", t) for v, t in zip(self.variables, texts)]
-        vec = matrix_lines([[t] for t in texts], "∇f = ")
-        return Doc(f"∇ {self.expression}    (variables {', '.join(self.variables)})",
-                   [Block("", vec)] if len(texts) > 1 else [], summary)
-
-    def latex(self) -> str:
-        from calccli.render.latex import symbolic_grad_latex
-        return symbolic_grad_latex(self)
 
 
 # ------------------------------------------------------------------ commands

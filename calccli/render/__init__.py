@@ -1,12 +1,53 @@
 """Renderers: results → text. One entry point, ``render_text``, for every format.
 
-rich and plain draw a :class:`calccli.render.doc.Doc` built by :mod:`views`;
-json and latex have their own modules. The CLI, the REPL and the Python API
+Results are plain dataclasses (commands/*); every format is a generic function
+here with one implementation per result type (``functools.singledispatch``):
+``views.to_doc`` (rich and plain draw the :class:`doc.Doc` it builds),
+``json.json_obj`` and ``latex.to_latex``. ``render/<command>.py`` registers them for
+the results of ``commands/<command>.py`` and is imported on first use (:data:`FAMILIES`),
+so the scalar path loads only what it shows. The CLI, the REPL and the Python API
 all come through here.
 """
 from __future__ import annotations
 
+from importlib import import_module
+
 FORMATS = ("rich", "plain", "json", "latex")
+
+# the module that defines a result → the render module that registers its formats
+FAMILIES = {
+    "calccli.explain.records": lambda: import_module("calccli.render.derivatives"),
+    "calccli.commands.multivar": lambda: import_module("calccli.render.multivar"),
+    "calccli.commands.higher": lambda: import_module("calccli.render.higher"),
+    "calccli.commands.symbolic": lambda: import_module("calccli.render.symbolic"),
+    "calccli.commands.optimize": lambda: import_module("calccli.render.optimize"),
+    "calccli.commands.fit": lambda: import_module("calccli.render.fit"),
+    "calccli.commands.check": lambda: import_module("calccli.render.check"),
+    "calccli.commands.graph": lambda: import_module("calccli.render.graph"),
+    "calccli.commands.plot": lambda: import_module("calccli.render.plot"),
+    "calccli.commands.matrix": lambda: import_module("calccli.render.matrix"),
+}
+_loaded: set[str] = set()
+
+
+def load_renderers(cls) -> bool:
+    """Import the render modules of ``cls`` (and its bases); True if one was new."""
+    new = False
+    for c in cls.__mro__:
+        load = FAMILIES.get(c.__module__)
+        if load is not None and c.__module__ not in _loaded:
+            _loaded.add(c.__module__)
+            load()
+            new = True
+    return new
+
+
+def no_renderer(generic, result):
+    """The default of every generic render function: load the result's render
+    module and dispatch again, or say that this type has no renderer."""
+    if load_renderers(type(result)):
+        return generic(result)
+    raise TypeError(f"no {generic.__name__} renderer for {type(result).__name__}")
 
 
 def render_text(result, fmt: str, console=None) -> str | None:
@@ -19,12 +60,12 @@ def render_text(result, fmt: str, console=None) -> str | None:
         return dumps(result) + "\n"
     if fmt == "latex":
         from calccli.render.latex import to_latex
-        return to_latex(result)
-    raw = getattr(result, "raw_text", None)
-    if raw is not None and fmt in ("plain", "rich") and raw() is not None:
-        return raw()
+        out = to_latex(result)
+        return out if out.endswith("\n") else out + "\n"
     from calccli.render.views import to_doc
     doc = to_doc(result)
+    if doc.raw is not None:           # shown as it is (a DOT graph for Graphviz)
+        return doc.raw
     if fmt == "plain":
         from calccli.render.plain import render as plain
         return plain(doc)

@@ -33,6 +33,7 @@ class Doc:
     title: str
     blocks: list = field(default_factory=list)
     summary: list[tuple[str, str]] = field(default_factory=list)   # (label, value)
+    raw: str | None = None    # text written as it is instead (DOT for Graphviz)
 
 
 def matrix_lines(rows: list[list[str]], left: str = "", right: list[str] | None = None) -> list[str]:

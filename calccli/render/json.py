@@ -4,6 +4,9 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import asdict, is_dataclass
+from functools import singledispatch
+
+from calccli.render import no_renderer
 
 
 def clean(v):
@@ -41,42 +44,37 @@ def flat_point(point: dict) -> dict:
     return out
 
 
-def obj_EvalResult(r) -> dict:
-    return {"expression": r.expression, "value": r.value, "point": flat_point(r.point)}
-
-
-def obj_DiffResult(r) -> dict:
-    return {
-        "expression": r.expression, "variable": r.variable, "point": flat_point(r.point),
-        "mode": r.mode, "order": r.order, "value": r.value, "derivative": r.derivative,
-        "output": r.output,
-        "trace": [{"name": t.name, "definition": t.definition, "value": t.value,
-                   "partials": [{"wrt": p.wrt, "expression": p.expression, "value": p.value}
-                                for p in t.partials]} for t in r.trace],
-        "steps": [{"target": s.target, "formula": s.formula, "numeric": s.numeric,
-                   "value": s.value, **({"note": s.note} if s.note else {})} for s in r.steps],
-    }
-
-
-def _raw(result):
-    if hasattr(result, "json"):
-        return result.json()
-    fn = globals().get("obj_" + type(result).__name__)
-    if fn is None and type(result).__name__ == "MatrixDerivative":
-        from calccli.render.matrix import obj_MatrixDerivative as fn
-    return fn(result) if fn is not None else result
+@singledispatch
+def json_obj(result) -> dict:
+    """A result's JSON object with the contract's keys; one ``@json_obj.register``
+    per result type, in render/<command>.py. Values may still need :func:`clean`."""
+    return no_renderer(json_obj, result)
 
 
 def to_obj(result) -> dict:
-    return clean(_raw(result))
+    """A result as plain JSON data (clean: lists, finite floats or "inf"/"nan" text)."""
+    return clean(json_obj(result))
 
 
 def dumps(result) -> str:
     """Most results are plain dicts of finite floats, strings and lists, which
     json encodes directly (in C); ``clean`` runs only when that fails (NaN or
     infinity, numpy values, dataclasses)."""
-    raw = _raw(result)
+    raw = json_obj(result)
     try:
         return json.dumps(raw, ensure_ascii=False, allow_nan=False)
     except (TypeError, ValueError):
         return json.dumps(clean(raw), ensure_ascii=False, allow_nan=False)
+
+
+def trace_obj(trace) -> list[dict]:
+    """The intermediate-variable table: name, definition, value and local partials."""
+    return [{"name": t.name, "definition": t.definition, "value": t.value,
+             "partials": [{"wrt": p.wrt, "expression": p.expression, "value": p.value} for p in t.partials]}
+            for t in trace]
+
+
+def steps_obj(steps) -> list[dict]:
+    """Chain-rule steps: target, formula, numbers, value (and a note where one applies)."""
+    return [{"target": s.target, "formula": s.formula, "numeric": s.numeric, "value": s.value,
+             **({"note": s.note} if s.note else {})} for s in steps]

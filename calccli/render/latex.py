@@ -14,8 +14,10 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
+from functools import singledispatch
 
 from calccli.numfmt import fmt_number
+from calccli.render import load_renderers
 
 PREC_ADD, PREC_MUL, PREC_NEG, PREC_POW, ATOM = 1, 2, 3, 4, 10
 FRAC = 2.5   # \frac{}{} needs no parentheses as a factor, but does as a base
@@ -241,13 +243,6 @@ def _prime(k: int) -> str:
     return {1: "'", 2: "''", 3: "'''"}.get(k) or f"^{{({k})}}"
 
 
-def eval_latex(r) -> str:
-    head = expr_latex(r.expression)
-    val = number(r.value) if isinstance(r.value, float | int) else bmatrix(r.value)
-    at = (r" \quad " + text("at ") + _point(r.point)) if r.point else ""
-    return f"{head} = {val}{at}\n"
-
-
 def trace_latex(trace) -> str:
     """The intermediate-variable table as an aligned environment (the notes' table)."""
     rows = []
@@ -284,19 +279,6 @@ def steps_latex(steps) -> str:
     return "\\begin{aligned}\n" + " \\\\\n".join(rows) + "\n\\end{aligned}"
 
 
-def diff_latex(r) -> str:
-    x = r.variable
-    args = ", ".join(name(k) for k in r.point) or name(x)
-    at = ", ".join(number(v) if isinstance(v, float | int) else bmatrix(v) for v in r.point.values())
-    d = "'" if len(r.point) <= 1 else r"_{" + name(x) + "}"
-    parts = [f"f({args}) = {expr_latex(r.expression)} \\quad {text('at ')}{_point(r.point)}",
-             trace_latex(r.trace)]
-    if r.steps:
-        parts.append(steps_latex(r.steps))
-    parts.append(f"f({at}) = {number(r.value)}, \\quad f{d}({at}) = {number(r.derivative)}")
-    return "\n\n".join(parts) + "\n"
-
-
 def _sym_step_rows(steps, var: str) -> list[str]:
     """d/dx[u] = rule applied = simplified result, one aligned row per step."""
     dx = r"\frac{d}{d" + name(var) + "}"
@@ -311,55 +293,10 @@ def _sym_step_rows(steps, var: str) -> list[str]:
     return rows
 
 
-def symbolic_diff_latex(r) -> str:
-    x = name(r.variable)
-    sup = "" if r.order == 1 else f"^{{{r.order}}}"
-    d = (r"\frac{d" + sup + "}{d" + x + sup + "}") if r.single else \
-        (r"\frac{\partial" + sup + r"}{\partial " + x + sup + "}")
-    parts = []
-    if r.steps:
-        parts.append("\\begin{aligned}\n" + " \\\\\n".join(_sym_step_rows(r.steps, r.variable))
-                     + "\n\\end{aligned}")
-    if r.order > 1:
-        rows = []
-        for k, dn in enumerate(r.derivatives, 1):
-            rows.append(f"f{_prime(k)}({x}) &= {latex_of(dn)}")
-        parts.append("\\begin{aligned}\n" + " \\\\\n".join(rows) + "\n\\end{aligned}")
-    parts.append(f"{d}\\left[{expr_latex(r.expression)}\\right] = {latex_of(r.derivative)}")
-    if r.note:
-        parts.append(text(r.note))
-    return "\n\n".join(parts) + "\n"
-
-
-def symbolic_grad_latex(r) -> str:
-    col = _bmatrix([[latex_of(g)] for g in r.gradient])
-    names = _bmatrix([[r"\frac{\partial f}{\partial " + name(v) + "}"] for v in r.variables])
-    return f"\\nabla f = {names} = {col}, \\quad f = {expr_latex(r.expression)}\n"
-
-
-def higher_latex(r) -> str:
-    if r.base is not None:
-        out = diff_latex(r.base)
-    else:
-        x = name(r.variable)
-        at = number(r.point.get(r.variable, 0.0))
-        rows = []
-        for k, v in enumerate(r.derivatives, 1):
-            row = f"f{_prime(k)}({at}) &= {number(v)}"
-            if r.symbolic:
-                row += f" && f{_prime(k)}({x}) = {expr_latex(r.symbolic[k - 1])}"
-            rows.append(row)
-        out = (f"f({x}) = {expr_latex(r.expression)} \\quad {text('at ')}{_point(r.point)}\n\n"
-               "\\begin{aligned}\n" + " \\\\\n".join(rows) + "\n\\end{aligned}\n")
-    if r.sym_steps:
-        out += "\n\\begin{aligned}\n" + " \\\\\n".join(_sym_step_rows(r.sym_steps, r.variable)) \
-               + "\n\\end{aligned}\n"
-    return out
-
-
 def generic_latex(result) -> str:
-    """Any result with json(): its keys as an aligned list (numbers, vectors, matrices)."""
-    obj = result.json() if hasattr(result, "json") else {}
+    """Any result: its JSON keys as an aligned list (numbers, vectors, matrices)."""
+    from calccli.render.json import json_obj
+    obj = json_obj(result)
     rows = []
     for k, v in obj.items():
         if isinstance(v, float | int) and not isinstance(v, bool):
@@ -379,16 +316,11 @@ def generic_latex(result) -> str:
     return "\\begin{aligned}\n" + " \\\\\n".join(rows) + "\n\\end{aligned}\n"
 
 
+@singledispatch
 def to_latex(result) -> str:
-    if hasattr(result, "latex"):
-        out = result.latex()
-        return out if out.endswith("\n") else out + "\n"
-    kind = type(result).__name__
-    if kind == "DiffResult":
-        return diff_latex(result)
-    if kind == "EvalResult":
-        return eval_latex(result)
-    if kind == "MatrixDerivative":
-        from calccli.render.matrix import latex_MatrixDerivative
-        return latex_MatrixDerivative(result)
+    """A result as display-math formulas separated by blank lines; one
+    ``@to_latex.register`` per result type, in render/<command>.py; a result
+    without one shows its JSON keys (:func:`generic_latex`)."""
+    if load_renderers(type(result)):
+        return to_latex(result)
     return generic_latex(result)

@@ -6,7 +6,12 @@ JSON has the contract's keys.
 """
 from __future__ import annotations
 
+from calccli.commands.matrix import KEYS, MatrixDerivative
 from calccli.engine.printer import ATOM, PREC_MUL, render_node
+from calccli.render.doc import Doc, Lines
+from calccli.render.json import json_obj
+from calccli.render.latex import latex_of, to_latex
+from calccli.render.views import to_doc
 
 _TITLES = {"grad": "∇", "jacobian": "J", "hessian": "∇²"}
 _LABELS = {"grad": "∇{s} f", "jacobian": "∂f/∂{v}", "hessian": "∇²{s} f"}
@@ -56,8 +61,8 @@ def label(r, v: str) -> str:
     return _LABELS[r.command].format(v=v, s=v.translate(_SUB) if len(v) == 1 and v.islower() else v)
 
 
-def view_MatrixDerivative(r):
-    from calccli.render.doc import Doc, Lines
+@to_doc.register(MatrixDerivative)
+def matrix_doc(r) -> Doc:
     blocks = []
     shapes = [f"{n}: {w}" + (" (symmetric)" if r.shapes.get(n) == "symmetric" else "")
               for n, w in r.dims.items()]
@@ -82,8 +87,8 @@ def view_MatrixDerivative(r):
     return Doc(title, blocks, summary)
 
 
-def obj_MatrixDerivative(r) -> dict:
-    from calccli.commands.matrix import KEYS
+@json_obj.register(MatrixDerivative)
+def matrix_obj(r) -> dict:
     if r.whole is not None:
         answer = r.whole
     elif len(r.variables) == 1:
@@ -98,8 +103,8 @@ def obj_MatrixDerivative(r) -> dict:
     return out
 
 
-def latex_MatrixDerivative(r) -> str:
-    from calccli.render.latex import latex_of
+@to_latex.register(MatrixDerivative)
+def matrix_latex(r) -> str:
     sym = {"grad": r"\nabla_{{{v}}} f", "jacobian": r"\frac{{\partial f}}{{\partial {v}}}",
            "hessian": r"\nabla^2_{{{v}}} f"}[r.command]
     if r.whole is not None:

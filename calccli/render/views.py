@@ -1,12 +1,15 @@
 """Results → documents (what the Rich and plain formats show).
 
-One ``view_<result type>`` function per result; :func:`to_doc` dispatches on
-the result's class name, so a new command adds one function here.
+:func:`to_doc` is a generic function with one implementation per result type,
+registered in render/<command>.py; the helpers here are shared by those views.
 """
 from __future__ import annotations
 
+from functools import singledispatch
+
 from calccli.numfmt import fmt_number
-from calccli.render.doc import Block, Doc, Lines, Table, matrix_lines
+from calccli.render import no_renderer
+from calccli.render.doc import Doc, matrix_lines
 
 
 def fmt(v) -> str:
@@ -57,45 +60,8 @@ def step_lines(steps, show=fmt) -> list[str]:
     return lines
 
 
-def view_EvalResult(r) -> Doc:
-    title = r.expression + (f"    at {fmt_point(r.point)}" if r.point else "")
-    if isinstance(r.value, float | int):
-        return Doc(title, [], [("value", fmt(r.value))])
-    return Doc(title, [Block("", value_lines(r.value, "value"))])
-
-
-def view_DiffResult(r) -> Doc:
-    x = r.variable
-    rows = []
-    for t in r.trace:
-        locals_ = []
-        for p in t.partials:
-            d = f"∂{t.name}/∂{p.wrt}"
-            same = p.expression == fmt_number(p.value)
-            locals_.append(f"{d} = {p.expression}" + ("" if same else f" = {fmt_number(p.value)}"))
-        rows.append([t.name, t.definition, fmt(t.value), ",  ".join(locals_)])
-    blocks = [Table("Intermediate variables (forward pass)",
-                    ["var", "definition", "value", "local derivative"], rows)]
-    if r.mode == "reverse":
-        title = f"Chain rule, reverse mode (adjoints, from {r.output} back to {x})"
-    else:
-        title = f"Chain rule, forward mode (tangents, from {x} to {r.output})"
-    lines = step_lines(r.steps)
-    if r.steps:
-        blocks.append(Lines(title, lines))
-    args = ", ".join(fmt(v) for v in r.point.values())
-    names = ", ".join(r.point)
-    d = f"f'({args})" if list(r.point) == [x] else f"∂f/∂{x}({args})"
-    return Doc(f"f({names}) = {r.expression}    at {fmt_point(r.point)}", blocks,
-               [(f"f({args})", fmt(r.value)), (d, fmt(r.derivative))])
-
-
+@singledispatch
 def to_doc(result) -> Doc:
-    if hasattr(result, "doc"):
-        return result.doc()
-    fn = globals().get("view_" + type(result).__name__)
-    if fn is None and type(result).__name__ == "MatrixDerivative":
-        from calccli.render.matrix import view_MatrixDerivative as fn
-    if fn is None:
-        raise TypeError(f"no view for {type(result).__name__}")
-    return fn(result)
+    """The document (title, tables, lines, summary) that rich and plain draw;
+    one ``@to_doc.register`` per result type, in render/<command>.py."""
+    return no_renderer(to_doc, result)

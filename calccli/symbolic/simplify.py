@@ -37,6 +37,8 @@ Q = Fraction
 MAX_DEPTH = 3          # nesting of factored sums inside factored sums
 MAX_COLLECT = 64       # sums with more terms are not searched for common factors
 EXPAND = 16            # a product of sums is multiplied out inside a sum up to this many terms
+WORK_PER_NODE = 100    # a simplification doing more work than this per input node (plus WORK_BASE)
+WORK_BASE = 100_000    # gives up: the input is returned as it is (bounded time on towers x^x^…^x)
 E = expr.const("e")
 _MAX_BITS = 2000       # larger exact numbers are rounded to floats
 _ODD = frozenset({"sin", "tan", "asin", "atan", "sinh", "tanh"})
@@ -122,10 +124,11 @@ def qnode(q: Fraction) -> Node:
 # ---------------------------------------------------------------- forms
 
 class Sum:
-    __slots__ = ("const", "terms", "node")
+    __slots__ = ("const", "terms", "node", "owned")
 
     def __init__(self, const: Fraction, terms: dict):
         self.const, self.terms, self.node = const, terms, None
+        self.owned = False    # True: made by add, terms shared with no other form (may be reused)
 
 
 class Prod:
@@ -153,6 +156,7 @@ class Simplifier:
         self.by_content: dict[tuple, Node] = {}
         self.cost: dict[Node, int] = {}
         self.lengths: dict[Node, int] = {}
+        self.work = 0     # terms and factors handled (the budget of simplify())
 
     # ---- decompositions ------------------------------------------------
     def number_of(self, f) -> Fraction | None:
@@ -298,17 +302,24 @@ class Simplifier:
         return self.exp_value(self.mul(self.exp_form(a), _number(k)))
 
     # ---- algebra on forms ----------------------------------------------
-    def add(self, a, b, sign: int = 1) -> Sum:
+    def add(self, a, b, sign: int = 1, reuse: bool = False) -> Sum:
+        """a ± b (``reuse``: the caller needs ``a`` no more, as in mul)."""
         ca, ta = self.as_sum(a)
         cb, tb = self.as_sum(b)
-        terms = dict(ta)
+        steal = reuse and isinstance(a, Sum) and a.owned and a is not b
+        terms = ta if steal else dict(ta)
+        self.work += len(tb) + (0 if steal else len(ta))
+        if steal:
+            a.owned, a.terms = False, {}
         for k, v in tb.items():
             v = terms.get(k, 0) + (v if sign > 0 else -v)
             if v == 0:
                 terms.pop(k, None)
             else:
                 terms[k] = _bounded(v)
-        return Sum(_bounded(ca + cb if sign > 0 else ca - cb), terms)
+        out = Sum(_bounded(ca + cb if sign > 0 else ca - cb), terms)
+        out.owned = True
+        return out
 
     def mul(self, a, b, inverse: bool = False, reuse: bool = False):
         """a·b (a/b when ``inverse``). ``reuse``: the caller needs ``a`` no more, so
@@ -325,12 +336,19 @@ class Simplifier:
             return _number(Q(0))
         steal = reuse and isinstance(a, Prod) and a.owned and a is not b
         factors = fa if steal else dict(fa)
+        self.work += len(fb) + (0 if steal else len(fa))
         if steal:
             a.owned, a.factors = False, {}
         for base, e in fb.items():
             if inverse:
                 e = self.exp_scale(e, Q(-1))
             old = factors.get(base)
+            if old is not None and self._terms(old) + self._terms(e) > EXPAND:
+                # x^a·x^b with long exponent sums stays two factors: exponents do not grow level
+                # by level (in a tower x^x^…^x each would be as long as its depth)
+                whole = self._factor_node(base, factors.pop(base))
+                factors[whole] = self.exp_add(factors[whole], Q(1)) if whole in factors else Q(1)
+                old = None
             e = e if old is None else self.exp_add(old, e)
             if _is_q(e) and e == 0:
                 factors.pop(base, None)
@@ -340,6 +358,11 @@ class Simplifier:
         out.owned = True
         # a's own factors are already folded (it came from mul): only b's can fold now
         return self.unit_sum(self.fold(out, fb if steal else None))
+
+    def _terms(self, e) -> int:
+        """The number of terms of an exponent (1 for a rational or a single term)."""
+        got = None if _is_q(e) else self.sum_of.get(e)
+        return 1 if got is None else len(got[1]) + (got[0] != 0)
 
     def unit_sum(self, f):
         """±(a + b) as a product is the sum ±a ± b (one form for both spellings)."""
@@ -592,6 +615,7 @@ class Simplifier:
         got = self.by_content.get(key)
         if got is not None:
             return got
+        self.work += len(factors)
         items = sorted(factors.items(), key=lambda kv: self._rank(kv[0]))
         top, bottom = [], []
         for base, e in items:
@@ -643,6 +667,7 @@ class Simplifier:
         got = self.by_content.get(key)
         if got is not None:
             return got
+        self.work += len(terms)
         plain = best = self._plain_sum(const, terms)
         fact = None
         if depth < MAX_DEPTH:
@@ -665,6 +690,7 @@ class Simplifier:
             if c <= 4000:
                 from calccli.engine.printer import to_text
                 c = len(to_text(node))
+                self.work += c // 8
             got = self.lengths[node] = c
         return got
 
@@ -847,9 +873,9 @@ class Simplifier:
         if op == "const":
             return Prod(Q(1), {E: Q(1)}) if n is E else n
         if op == "add":
-            return self.add(args[0], args[1])
+            return self.add(args[0], args[1], reuse=reuse)
         if op == "sub":
-            return self.add(args[0], args[1], -1)
+            return self.add(args[0], args[1], -1, reuse=reuse)
         if op == "neg":
             return self.negate(args[0])
         if op == "mul":
@@ -898,10 +924,13 @@ def simplify(root: Node) -> Node:
         for a in n.args:
             left[a] = left.get(a, 0) + 1
     forms: dict[Node, object] = {}
+    budget = WORK_PER_NODE * len(order) + WORK_BASE
     for n in order:
+        if s.work > budget:
+            return root
         args = [forms[a] for a in n.args]
         f = forms[n] = s.step(n, args, bool(n.args) and left[n.args[0]] == 1)
-        if isinstance(f, Prod) and any(f is x for x in args):
+        if isinstance(f, Prod | Sum) and any(f is x for x in args):
             f.owned = False       # now the form of two nodes
         for a in n.args:          # a form nobody needs any more is dropped (memory stays linear)
             left[a] -= 1

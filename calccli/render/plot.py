@@ -1,0 +1,70 @@
+"""How ``calc plot`` results look: the picture (drawn by the command), its legend,
+the critical points and the tangent line (commands/plot.py)."""
+from __future__ import annotations
+
+from calccli.commands.plot import MARKERS, TANGENT, PlotResult
+from calccli.numfmt import fmt_number
+from calccli.render.doc import Block, Doc, Lines
+from calccli.render.json import json_obj
+from calccli.render.latex import expr_latex, name, number, to_latex
+from calccli.render.views import to_doc
+
+
+def _short(v: float) -> str:
+    return f"{v:.6g}"
+
+
+@json_obj.register(PlotResult)
+def plot_obj(p) -> dict:
+    out = {"expression": p.expression, "variable": p.variable, "from": p.lo, "to": p.hi,
+           "order": p.order, "xs": p.xs, "ys": p.ys, "critical_points": p.critical}
+    if p.tangent:
+        out["tangent"] = p.tangent
+    if p.derivative_expressions:
+        out["derivative_expressions"] = p.derivative_expressions
+    return out
+
+
+@to_doc.register(PlotResult)
+def plot_doc(p) -> Doc:
+    x = p.variable
+    blocks = [Block("", p.lines)]
+    notes = []
+    legend = "   ".join(f"{MARKERS[k % len(MARKERS)]} {lab}" for k, lab in enumerate(p.ys))
+    if p.tangent:
+        legend += f"   {TANGENT} tangent at {x} = {_short(p.tangent['at'])}"
+    notes.append(legend)
+    for lab, text in p.derivative_expressions.items():
+        notes.append(f"{lab}({x}) = {text}")
+    for c in p.critical:
+        notes.append(f"f'({x}) = 0 at {x} ≈ {_short(c['x'])}: {c['kind']} of f (f = {_short(c['f'])})")
+    if p.order >= 1 and not p.critical:
+        notes.append(f"f' does not change sign on [{_short(p.lo)}, {_short(p.hi)}]: "
+                     "no extremum of f there")
+    if p.tangent:
+        t = p.tangent
+        notes.append(f"tangent at {x} = {_short(t['at'])}: y = {_short(t['value'])} "
+                     f"+ {_short(t['slope'])}·({x} - {_short(t['at'])})")
+    blocks.append(Lines("", notes))
+    title = f"f({x}) = {p.expression}    on [{_short(p.lo)}, {_short(p.hi)}]"
+    summary = []
+    if p.critical:
+        summary.append((f"f'({x}) = 0 at {x}", ", ".join(_short(c["x"]) for c in p.critical)))
+    if p.tangent:
+        summary.append((f"f'({_short(p.tangent['at'])})", fmt_number(p.tangent["slope"])))
+    return Doc(title, blocks, summary)
+
+
+@to_latex.register(PlotResult)
+def plot_latex(p) -> str:
+    x = name(p.variable)
+    parts = [f"f({x}) = {expr_latex(p.expression)}, \\quad {x} \\in [{number(p.lo)}, {number(p.hi)}]"]
+    for lab, text in p.derivative_expressions.items():
+        parts.append(f"{lab}({x}) = {expr_latex(text)}")
+    for c in p.critical:
+        parts.append(f"f'({x}) = 0 \\text{{ at }} {x} \\approx {number(float(_short(c['x'])))}"
+                     f" \\quad \\text{{({c['kind']})}}")
+    if p.tangent:
+        t = p.tangent
+        parts.append(f"y = {number(t['value'])} + {number(t['slope'])} \\left({x} - {number(t['at'])}\\right)")
+    return "\n\n".join(parts) + "\n"
