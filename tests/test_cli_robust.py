@@ -285,3 +285,73 @@ def test_the_table_and_the_commands_agree_on_the_choices():
     assert COMMANDS["minimize"].option("method").choices == METHODS
     assert set(COMMANDS["fit"].option("mode").choices) == set(FIT_MODES)
     assert set(COMMANDS["fit"].option("order").choices) == set(ORDERS)
+
+
+# ---- the parser cache: JSON in a private directory, never unpickled, no symlinks -----------------
+
+def _run_calc(tmp_path, env_extra, *args):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+    root = Path(__file__).resolve().parent.parent
+    env = dict(os.environ, PYTHONPATH=str(root), **env_extra)
+    return subprocess.run([sys.executable, "-m", "calccli", *args], capture_output=True, text=True,
+                          cwd=str(tmp_path), env=env, timeout=120)
+
+
+def test_a_relative_xdg_cache_home_is_ignored(tmp_path):
+    p = _run_calc(tmp_path, {"XDG_CACHE_HOME": "rel", "HOME": str(tmp_path / "home")}, "eval", "1+2", "-f", "json")
+    assert p.returncode == 0 and json.loads(p.stdout)["value"] == 3.0
+    assert not (tmp_path / "rel").exists()
+    assert list((tmp_path / "home" / ".cache" / "calccli").glob("lalr-*.json"))
+
+
+def test_a_swapped_symlink_is_never_followed_and_nothing_is_unpickled(tmp_path):
+    import os
+    import pickle
+    from calccli.language import parser_cache
+    from calccli.language.parse import grammar_path
+    cache = tmp_path / "cache"
+    p = _run_calc(tmp_path, {"XDG_CACHE_HOME": str(cache)}, "eval", "2*3")
+    assert p.returncode == 0
+    (good,) = (cache / "calccli").glob("lalr-*.json")
+    marker = tmp_path / "pwned"
+
+    class Payload:
+        def __reduce__(self):
+            return (open, (str(marker), "w"))
+    evil = tmp_path / "evil"
+    evil.write_bytes(pickle.dumps(Payload()))
+    good.unlink()
+    os.symlink(evil, good)                                  # the swap another user would make
+    for old in ("lalr-1-2.cache",):                         # the old pickle cache's name is not read either
+        os.symlink(evil, cache / "calccli" / old)
+    p = _run_calc(tmp_path, {"XDG_CACHE_HOME": str(cache)}, "eval", "2*3", "-f", "json")
+    assert p.returncode == 0 and json.loads(p.stdout)["value"] == 6.0
+    assert not marker.exists()
+    assert not good.is_symlink() and json.loads(good.read_text())["key"]   # rewritten in place of the link
+    # a file another user could write, or a symlinked directory, is refused outright
+    os.chmod(good, 0o666)
+    dfd = parser_cache._open_dir(str(cache / "calccli"))
+    assert dfd is not None and parser_cache._read(dfd, good.name) is None
+    os.close(dfd)
+    os.symlink(cache / "calccli", tmp_path / "linked")
+    assert parser_cache._open_dir(str(tmp_path / "linked")) is None
+    os.chmod(cache / "calccli", 0o777)
+    assert parser_cache._open_dir(str(cache / "calccli")) is None
+    assert grammar_path().is_file()
+
+
+def test_the_cached_parser_parses_like_a_fresh_one(tmp_path, monkeypatch):
+    from calccli.language import parser_cache
+    from calccli.language.parse import _Build, grammar_path
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    text = grammar_path().read_text(encoding="utf-8")
+    opts = dict(parser="lalr", maybe_placeholders=True)
+    fresh = parser_cache.load_parser(text, opts, {})          # builds and writes the cache
+    cached = parser_cache.load_parser(text, opts, {})         # reads it back
+    assert list(tmp_path.glob("calccli/lalr-*.json"))
+    for src in ["1+2*3", "-x^2", "x^T A x", "[1, 2][1]", "sin(x)cos(y)/2z", "2^3^2"]:
+        assert cached.parse(src) == fresh.parse(src)
+    assert _Build is not None
