@@ -4,6 +4,7 @@ interned-node table and the allocator start clean) and printed as one JSON objec
     python benchmarks/inproc.py rosenbrock N ROUNDS
     python benchmarks/inproc.py hessians 20,40,80 ROUNDS
     python benchmarks/inproc.py large TERMS
+    python benchmarks/inproc.py scaling product|check|plot|order2|rich|plain 1000,2000,4000 ROUNDS
 """
 from __future__ import annotations
 
@@ -113,10 +114,60 @@ def large(terms: int) -> dict:
             "self_maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
 
 
+def _scaling_case(case: str, n: int):
+    """A callable doing one super-linear-prone job of size ``n`` (issue 16's cases)."""
+    if case == "product":          # Simplifier.mul on x1·x2·…·xn
+        from calccli.language.parse import parse
+        from calccli.symbolic.simplify import simplify
+        node = parse("*".join(f"x{i}" for i in range(n))).node
+        return lambda: simplify(node)
+    if case == "check":            # calc check on a tower x^x^…^x
+        from calccli.commands.check import check_at
+        text = "^".join(["x"] * n)
+        return lambda: check_at(text, ["x=1.1"])
+    if case == "plot":             # calc plot on a tower
+        from calccli.commands.plot import plot_of
+        text = "^".join(["x"] * n)
+        return lambda: plot_of(text, "0.8", "1.2", width=40, height=10)
+    if case == "order2":           # calc diff --order 2 of an n-factor product (refused: too long)
+        from calccli.errors import CalcError
+        from calccli.language.parse import parse
+        from calccli.symbolic.differentiate import derivative
+        node = parse("*".join(f"(x + {i})" for i in range(1, n + 1))).node
+
+        def run():
+            try:
+                derivative(node, "x", 2)
+            except CalcError:
+                pass
+        return run
+    if case in ("rich", "plain"):  # calc diff --at of sin(sin(…)) n deep, rendered
+        from calccli.commands.derivatives import diff_at
+        from calccli.render import render_text
+        result = diff_at("sin(" * n + "x" + ")" * n, ["x=0.5"])
+        return lambda: render_text(result, case)
+    raise SystemExit(f"unknown scaling case {case}")
+
+
+def scaling(case: str, sizes: str, rounds: int) -> dict:
+    """CPU seconds of one case at each size, sizes alternated round by round."""
+    ns = [int(s) for s in sizes.split(",")]
+    jobs = {n: _scaling_case(case, n) for n in ns}
+    times = {n: [] for n in ns}
+    for _ in range(rounds):
+        for n in ns:
+            t0 = time.process_time()
+            jobs[n]()
+            times[n].append(time.process_time() - t0)
+    return {"seconds": {str(n): statistics.median(t) for n, t in times.items()}}
+
+
 if __name__ == "__main__":
     what, *args = sys.argv[1:]
     if what == "hessians":
         print(json.dumps(hessians(args[0], int(args[1]))))
+    elif what == "scaling":
+        print(json.dumps(scaling(args[0], args[1], int(args[2]))))
     else:
         fn = {"rosenbrock": rosenbrock, "large": large}[what]
         print(json.dumps(fn(*map(int, args))))

@@ -168,7 +168,7 @@ def _check_batch(pc, ps, n):
 
 # ---------------------------------------------------------------- 3. Rosenbrock
 
-def bench_rosenbrock(rounds, inproc_rounds, peer_python):
+def bench_rosenbrock(rounds, inproc_rounds, peer_python, baseline=None):
     n = 1000
     text = W.rosenbrock(n)
     at = W.at_option(W.xs(n), W.rosenbrock_point(n))
@@ -188,6 +188,16 @@ def bench_rosenbrock(rounds, inproc_rounds, peer_python):
     else:
         row("3", f"Rosenbrock n={n}: `calc grad` vs `calc eval`, whole process",
             ratio="pending (`calc grad` not in this checkout yet)", target="≤ 2×")
+    if baseline:
+        import statistics
+        base_env, now, before = _baseline_env(baseline), [ip["reverse"]], []
+        for k in range(3):
+            before.append(_inproc_in(base_env, "rosenbrock", n, inproc_rounds)["reverse"])
+            if k < 2:
+                now.append(_inproc("rosenbrock", n, inproc_rounds)["reverse"])
+        a, b = statistics.median(now), statistics.median(before)
+        row("3", f"Rosenbrock n={n}, in process: reverse pass, this tree vs baseline {baseline} "
+            "(processes alternated)", a, b, f"baseline {baseline}", a / b, "(after/before)")
     r = ip["reverse_over_eval"]
     row("3", f"Rosenbrock n={n}, in process: reverse pass alone vs one evaluation (same tape; "
         "evaluation, reverse, both rotated)",
@@ -358,6 +368,70 @@ def bench_symbolic(quick):
             NOTES.append("6: " + m.group(0).strip() + ".")
 
 
+# ---------------------------------------------------------------- 7. symbolic and rendering scaling
+
+SCALING = [  # case, what, sizes (quick run: the first two)
+    ("product", "`simplify(x1·x2·…·xn)` (Simplifier.mul)", (2000, 4000, 8000)),
+    ("check", "`calc check \"x^x^…^x\" --at 1.1`, an n-level tower", (250, 500, 1000)),
+    ("plot", "`calc plot \"x^x^…^x\" --from 0.8 --to 1.2`, an n-level tower", (50, 100, 200)),
+    ("order2", "`calc diff \"(x + 1)(x + 2)…(x + n)\" --order 2` (refused: too long to print)", (50, 100, 200)),
+    ("rich", "rich view of `calc diff \"sin(sin(…))\" --at 0.5`, n deep", (2500, 5000, 10000)),
+    ("plain", "plain view of the same", (2500, 5000, 10000)),
+]
+
+
+def _baseline_env(rev):
+    """An environment importing calccli from a snapshot of commit ``rev`` (for before/after rows)."""
+    d = tempfile.mkdtemp(prefix="calc-bench-base-")
+    archive = subprocess.run(["git", "archive", rev, "calccli", "grammar"], cwd=ROOT,
+                             capture_output=True, check=True).stdout
+    subprocess.run(["tar", "-x", "-C", d], input=archive, check=True)
+    return dict(ENV, PYTHONPATH=d)
+
+
+def _inproc_in(env, *args):
+    p = subprocess.run([PY, str(HERE / "inproc.py"), *map(str, args)], capture_output=True, text=True, env=env)
+    if p.returncode != 0:
+        raise SystemExit(f"inproc {args} failed:\n{p.stderr[-3000:]}")
+    return json.loads(p.stdout)
+
+
+def bench_scaling(rounds, quick, baseline):
+    """Growth of CPU time per doubling of the input (issue 16: ≤ 2.2×). With --baseline REV,
+    the same jobs on a snapshot of REV, processes alternated A B A B (before/after in one run)."""
+    import statistics
+    trees = [("this tree", ENV)] + ([(f"baseline {baseline}", _baseline_env(baseline))] if baseline else [])
+    medians = {}
+    for case, what, sizes in SCALING:
+        sizes = sizes[:2] if quick else sizes
+        got = {name: {n: [] for n in sizes} for name, _ in trees}
+        for _ in range(rounds):
+            for name, env in trees:
+                r = _inproc_in(env, "scaling", case, ",".join(map(str, sizes)), 1)
+                for n in sizes:
+                    got[name][n].append(r["seconds"][str(n)])
+        med = {name: {n: statistics.median(v) for n, v in per.items()} for name, per in got.items()}
+        medians[case] = med
+        for name, _ in trees:
+            for lo, hi in zip(sizes, sizes[1:]):
+                g = med[name][hi] / med[name][lo]
+                row("7", f"{what}: n={lo}→{hi}, CPU time growth ({name})", med[name][hi], med[name][lo],
+                    f"n={lo}", g, "≤ 2.2×" if name == "this tree" else "(before)", g <= 2.2 if name == "this tree" else None)
+        if baseline:
+            b = f"baseline {baseline}"
+            hi = sizes[-1]
+            row("7", f"{what}, n={hi}: this tree vs {b} (CPU)", med["this tree"][hi], med[b][hi], b,
+                med["this tree"][hi] / med[b][hi], "(after/before)")
+    if "rich" in medians and "plain" in medians:
+        for name, _ in trees:
+            hi = max(medians["rich"][name])
+            row("7", f"rich vs plain view of the {hi:,}-deep trace ({name})", medians["rich"][name][hi],
+                medians["plain"][name][hi], "plain", medians["rich"][name][hi] / medians["plain"][name][hi],
+                "(information)")
+    NOTES.append(f"7: CPU seconds (process_time) in a fresh process per tree and round, medians of {rounds} "
+                 "rounds; the sizes alternate inside each process" + (", the trees alternate A B A B." if baseline else "."))
+
+
 # ---------------------------------------------------------------- table
 
 def table_markdown() -> str:
@@ -400,7 +474,9 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="fewer rounds and a smaller batch (under a minute)")
-    ap.add_argument("--only", default="1,2,3,4,5,6", help="comma-separated items, e.g. 1,3")
+    ap.add_argument("--only", default="1,2,3,4,5,6,7", help="comma-separated items, e.g. 1,3")
+    ap.add_argument("--baseline", metavar="REV",
+                    help="items 3 and 7 also on a snapshot of commit REV (before/after rows in one run)")
     ap.add_argument("--peer-python", default=os.environ.get("CALC_BENCH_PEER_PYTHON", PY),
                     help="a Python with jax and/or autograd for the optional peers of items 3 and 4 "
                          "(default: $CALC_BENCH_PEER_PYTHON, else this Python)")
@@ -429,13 +505,15 @@ def main(argv=None) -> int:
     if "2" in only:
         bench_batch(2 if q else 5, 100 if q else 300)
     if "3" in only:
-        bench_rosenbrock(3 if q else 9, 21 if q else 61, args.peer_python)
+        bench_rosenbrock(3 if q else 9, 21 if q else 61, args.peer_python, args.baseline)
     if "4" in only:
         bench_hessian(3 if q else 7, args.peer_python)
     if "5" in only:
         bench_large(1 if q else 3, 8600)
     if "6" in only:
         bench_symbolic(q)
+    if "7" in only:
+        bench_scaling(1 if q else 3, q, args.baseline)
     load1 = os.getloadavg()
     NOTES.append(f"load average (1 min) at the start and end of the run: {load0[0]:.1f}, {load1[0]:.1f} "
                  f"on {os.cpu_count()} cores: absolute times (item 5) move with it; ratios of "

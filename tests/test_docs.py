@@ -1,7 +1,8 @@
 """The documentation holds: README length, links, no paths outside the repository, real output.
 
 Every fenced block in README.md and docs/*.md whose first line starts with `$ ` is a
-transcript: its commands are run (with `calc` meaning this checkout's `python -m calccli`)
+transcript: its commands are run (`calc` is this checkout's `python -m calccli`, `python` the
+interpreter running the tests)
 and their output must be what the block shows, up to runs of blanks (a line `…` stands
 for any number of lines). The seed example in the README is compared character for character.
 """
@@ -116,7 +117,8 @@ def matches(expected: list[str], actual: list[str]) -> bool:
 def run_transcript(commands: list[str], workdir: Path) -> list[list[str]]:
     """Run the commands in one bash, in order (variables carry over); each one's stdout+stderr."""
     marker = "@@calc-docs-command@@"
-    script = ['calc() { "$CALC_PYTHON" -m calccli "$@"; }', 'cd "$CALC_WORKDIR"']
+    script = ['calc() { "$CALC_PYTHON" -m calccli "$@"; }', 'python() { "$CALC_PYTHON" "$@"; }',
+              'cd "$CALC_WORKDIR"']
     for cmd in commands:  # the marker keeps $? for a following `echo $?`
         script += [f"status=$?; echo '{marker}'; (exit $status)", "{ " + cmd + "\n} 2>&1"]
     env = {**os.environ, "CALC_PYTHON": sys.executable, "CALC_WORKDIR": str(workdir),

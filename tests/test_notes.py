@@ -165,3 +165,37 @@ def test_backpropagation_on_the_notes_example(out):
         assert row in out
     assert "(c feeds d and e: contributions add)" in out and "Chain rule, forward mode" in out
     assert labelled(out, "result") == ["all methods agree"]
+
+
+def _at(expression: str, **env):
+    """The value of an expression calc printed, with numpy arrays bound (calc's own evaluator)."""
+    from calccli.engine.evaluate import value_of
+    from calccli.language.parse import parse
+    return np.asarray(value_of(parse(expression).node, env), dtype=float)
+
+
+def test_symbolic_jacobian_and_hessian_are_the_matrices_of_partials(out):
+    (jac, jac_of_grad), (hess,) = labelled(out, "J f"), labelled(out, "∇² f")
+    rosen = (1 - x)**2 + 100 * (y - x**2)**2
+    for px, py in ((1.0, 2.0), (-0.7, 0.3)):
+        want_j = np.array(sp.Matrix([x * y, x + y, sp.sin(x)]).jacobian([x, y]).subs({x: px, y: py}), dtype=float)
+        close(_at(jac, x=px, y=py), want_j)
+        want_h = np.array(sp.hessian(rosen, (x, y)).subs({x: px, y: py}), dtype=float)
+        close(_at(hess, x=px, y=py), want_h)
+        close(_at(jac_of_grad, x=px, y=py), want_h)        # H = J(∇f)
+
+
+def test_the_matrix_formulas_derived_symbolically(out):
+    grads, hessians = labelled(out, "∇ₓ f"), labelled(out, "∇²ₓ f")
+    assert len(grads) == len(hessians) == 3
+    rng = np.random.default_rng(0)
+    for n in (2, 3, 5):
+        A, b, v = rng.normal(size=(n, n)), rng.normal(size=n), rng.normal(size=n)
+        S = A + A.T
+        close(_at(grads[0], b=b, x=v), b)                  # ∇ bᵀx = b
+        assert hessians[0] == "0"                          # ∇² bᵀx = 0
+        close(_at(grads[1], A=S, x=v), 2 * S @ v)          # 2Ax for a symmetric A
+        close(_at(hessians[1], A=S), 2 * S)                # 2A
+        close(_at(grads[2], A=A, x=v), (A + A.T) @ v)      # (A + Aᵀ)x in general
+        close(_at(hessians[2], A=A), A + A.T)              # A + Aᵀ
+    assert out.count("verified at 3 random instances against the numeric AD engine") >= 9

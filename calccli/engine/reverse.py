@@ -127,13 +127,23 @@ def reverse(tape, vals, wrt: list[int], ops=FLOAT, seed=None, record: list | Non
     partial, contribution) in the order the contributions are added.
     """
     need, prog = _reverse_program(tape, wrt)
-    adj = [None] * len(tape.nodes)
     root = len(tape.nodes) - 1
     if not need[root]:
-        return adj
-    adj[root] = ops.one if seed is None else seed
-    fit = getattr(ops, "fit", None)
+        return [None] * len(tape.nodes)
     floats = ops is FLOAT
+    # On floats an overflow shows in the result (inf·0 is nan, inf + x is inf: a non-finite
+    # contribution reaches an input's adjoint), so the pass runs unchecked and is repeated
+    # with a check per contribution only to find the row to blame.
+    adj = _pass(tape, vals, ops, seed, record, prog, check=floats and record is not None)
+    if floats and record is None and not all(isfinite(adj[w]) for w in wrt if adj[w] is not None):
+        adj = _pass(tape, vals, ops, seed, record, prog, check=True)
+    return adj
+
+
+def _pass(tape, vals, ops, seed, record, prog, check: bool) -> list:
+    adj = [None] * len(tape.nodes)
+    adj[-1] = ops.one if seed is None else seed
+    fit = getattr(ops, "fit", None)
     i = k = -1
     try:
         for i, a, b, uses, vjp in prog:
@@ -161,7 +171,7 @@ def reverse(tape, vals, wrt: list[int], ops=FLOAT, seed=None, record: list | Non
                         c = g * d
                     if fit is not None:
                         c = fit(c, vals[j])
-                    elif floats and not isfinite(c):  # e.g. 1/a at a = 1e-320: inf, silently
+                    elif check and not isfinite(c):  # e.g. 1/a at a = 1e-320: inf, silently
                         raise OverflowError("the derivative is beyond float64")
                 if record is not None:
                     record.append((i, k, j, d, c))
