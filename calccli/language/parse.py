@@ -31,6 +31,15 @@ def grammar_path() -> Path:
     raise FileNotFoundError("grammar/calc.lark is missing from the installation")
 
 
+_OPTIONS = dict(parser="lalr", maybe_placeholders=True)
+
+
+def _cache_path(grammar: Path) -> str | None:
+    """The cache file for ``grammar`` in a directory only this user can write, or None."""
+    from calccli.language.parser_cache import cache_file
+    return cache_file(grammar.read_text(encoding="utf-8"), _OPTIONS)
+
+
 def _get_parser():
     """The LALR parser, built once per process; its tables come from a private on-disk
     cache (JSON, never unpickled: see :mod:`calccli.language.parser_cache`)."""
@@ -38,7 +47,7 @@ def _get_parser():
     if _parser is None:
         from calccli.language.parser_cache import load_parser
         text = grammar_path().read_text(encoding="utf-8")
-        _parser = load_parser(text, dict(parser="lalr", maybe_placeholders=True), dict(transformer=_Build()))
+        _parser = load_parser(text, _OPTIONS, dict(transformer=_Build()))
     return _parser
 
 

@@ -103,6 +103,16 @@ def cache_key(grammar_text: str, options: dict) -> str:
     return hashlib.sha256(ident.encode("utf-8", "surrogatepass")).hexdigest()
 
 
+def cache_file(grammar_text: str, options: dict) -> str | None:
+    """Where the tables for ``grammar_text`` are cached, or None without a private directory."""
+    d = cache_dir() if _supported() else None
+    dfd = _open_dir(d) if d else None
+    if dfd is None:
+        return None
+    os.close(dfd)
+    return os.path.join(d, f"lalr-{cache_key(grammar_text, options)[:24]}.json")
+
+
 def load_parser(grammar_text: str, options: dict, runtime: dict):
     """A Lark parser for ``grammar_text`` built with ``options`` (grammar options) and
     ``runtime`` (options allowed when loading, such as the transformer), from the cache
