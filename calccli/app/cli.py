@@ -153,7 +153,7 @@ def run_command(name: str, expr: str, values: dict) -> int:
         compute, fmt = build(name, values)
     except CalcError as e:
         return report_error(e, "json" if values.get("format") == "json" else "plain")
-    return run(expr, compute, fmt)
+    return run(expr, compute, fmt, values.get("digits"), bool(values.get("standalone")))
 
 
 for _cmd in COMMANDS.values():

@@ -163,8 +163,12 @@ WRT = Opt("wrt", TEXT, "Variables of differentiation, in order, e.g. x,y.")
 SHAPE = Opt("shape", LIST, "Shapes of symbolic names: x=vector,A=matrix (scalar, vector, matrix, symmetric). "
                            "Repeatable.")
 SYMBOLIC_STEPS = Opt("steps", FLAG, "Show the derivation (symbolic, without --at).")
-FORMAT = Opt("format", CHOICE, "rich | plain | json | latex (default: rich on a terminal, plain when piped).",
+FORMAT = Opt("format", CHOICE, "rich | plain | json | latex | html (default: rich on a terminal, plain when piped).",
              short="-f", choices=FORMATS)
+DIGITS = Opt("digits", WHOLE, "Round the numbers shown to N significant digits (JSON keeps every digit)",
+             lo=1, hi=17)
+STANDALONE = Opt("standalone", FLAG, "LaTeX: a whole document that pdflatex compiles.")
+OUTPUT = ("format", "digits", "standalone")     # options of the output, not of the computation
 
 
 def _mode(*choices: str, default: str) -> Opt:
@@ -180,7 +184,7 @@ def _mode(*choices: str, default: str) -> Opt:
 
 COMMANDS: dict[str, Command] = {c.name: c for c in (
     Command("eval", "eval_compute", 'The value of EXPR.\n\nExample: calc eval "x^2 + 1" --at x=3',
-            (AT, LET, FORMAT)),
+            (AT, LET, FORMAT, DIGITS, STANDALONE)),
     Command("diff", "diff_compute",
             "Derivative of EXPR: at a point (--at) with the intermediate variables and the chain-rule "
             "steps; without --at, the simplified symbolic derivative.\n\n"
@@ -189,23 +193,23 @@ COMMANDS: dict[str, Command] = {c.name: c for c in (
              Opt("order", WHOLE, "Order of the derivative", default=1, short="-n", lo=1, hi=MAX_ORDER,
                  bad="{flag} must be a whole number ≥ 1, got {got}",
                  over="{flag} {got} is too high: calc computes derivatives up to order {hi}"),
-             Opt("steps", FLAG, "Show each differentiation rule applied."), FORMAT)),
+             Opt("steps", FLAG, "Show each differentiation rule applied."), FORMAT, DIGITS, STANDALONE)),
     Command("grad", "grad_compute",
             "Gradient of a scalar EXPR (reverse mode); symbolic without --at, in matrix form for vectors "
             'and matrices.\n\nExample: calc grad "x^2 y + sin(x y)" --at x=1,y=2 ; calc grad "x^T A x" --wrt x',
-            (AT, LET, WRT, Opt("steps", FLAG, "Show the trace and the adjoints."), SHAPE, FORMAT)),
+            (AT, LET, WRT, Opt("steps", FLAG, "Show the trace and the adjoints."), SHAPE, FORMAT, DIGITS, STANDALONE)),
     Command("jacobian", "jacobian_compute",
             "Jacobian of a vector function [f1, f2, …] or a vector-valued expression; symbolic without --at.\n\n"
             'Example: calc jacobian "[x y, x + y, sin(x)]" --at x=1,y=2',
-            (AT, LET, WRT, _mode("auto", "forward", "reverse", default="auto"), SHAPE, SYMBOLIC_STEPS, FORMAT)),
+            (AT, LET, WRT, _mode("auto", "forward", "reverse", default="auto"), SHAPE, SYMBOLIC_STEPS, FORMAT, DIGITS, STANDALONE)),
     Command("hessian", "hessian_compute",
             "Hessian (forward-over-reverse AD), its eigenvalues and the kind of point; symbolic without --at."
             '\n\nExample: calc hessian "(1-x)^2 + 100(y-x^2)^2" --at x=1,y=1',
-            (AT, LET, WRT, SHAPE, SYMBOLIC_STEPS, FORMAT)),
+            (AT, LET, WRT, SHAPE, SYMBOLIC_STEPS, FORMAT, DIGITS, STANDALONE)),
     Command("check", "check_compute",
             "Forward, reverse and symbolic derivatives against central differences; exit 1 on "
             'disagreement.\n\nExample: calc check "x^x" --at 1.5',
-            (AT, LET, WRT, Opt("tol", NUMBER, "Relative tolerance.", default=1e-6), FORMAT)),
+            (AT, LET, WRT, Opt("tol", NUMBER, "Relative tolerance.", default=1e-6), FORMAT, DIGITS, STANDALONE)),
     Command("graph", "graph_compute",
             "The computational graph, shared nodes drawn once (a tree, or Graphviz DOT); "
             "with --at each node's value and adjoint ∂f/∂node.\n\n"
@@ -215,7 +219,7 @@ COMMANDS: dict[str, Command] = {c.name: c for c in (
                  default="reverse", short="-m", choices=("reverse", "forward")),
              Opt("output", TEXT, "Render the picture to FILE.svg, .png or .pdf (Graphviz).", short="-o"),
              Opt("format", CHOICE, "tree | dot | json | plain", default="tree", short="-f",
-                      choices=("tree", "dot", "json", "plain", "rich"), what="graph format")), own_format=True),
+                      choices=("tree", "dot", "json", "plain", "rich", "html"), what="graph format")), own_format=True),
     Command("plot", "plot_compute",
             'f and its derivatives drawn in the terminal.\n\nExample: calc plot "sin(x) exp(-x^2/4)" --from -4 --to 4',
             (Opt("from", SCALAR, "Left end of the interval.", dest="lo", required=True),
@@ -227,7 +231,7 @@ COMMANDS: dict[str, Command] = {c.name: c for c in (
              Opt("width", WHOLE, "Plot width in characters, 0: the terminal's", default=0, lo=0,
                  hi=MAX_WIDTH, why="a terminal plot wider than this cannot be read"),
              Opt("height", WHOLE, "Plot height in lines, 0: automatic", default=0, lo=0, hi=MAX_HEIGHT,
-                 why="a terminal plot taller than this cannot be read"), FORMAT)),
+                 why="a terminal plot taller than this cannot be read"), FORMAT, DIGITS, STANDALONE)),
     Command("minimize", "minimize_compute",
             "Minimize EXPR from a starting point; exit 1 if it does not converge.\n\n"
             'Example: calc minimize "(1-x)^2 + 100(y-x^2)^2" --from x=-1.2,y=1',
@@ -240,7 +244,7 @@ COMMANDS: dict[str, Command] = {c.name: c for c in (
                  why="more iterations take minutes; a method that needs them is the wrong one: "
                      "try --method auto"),
              Opt("tol", NUMBER, "Stop when the gradient norm is below this.", default=1e-8),
-             Opt("trace", FLAG, "Show every iteration."), FORMAT)),
+             Opt("trace", FLAG, "Show every iteration."), FORMAT, DIGITS, STANDALONE)),
     Command("fit", "fit_compute",
             "Fit MODEL's parameters to data by gradient descent.\n\n"
             'Example: calc fit "w*x + b" --data examples/line.csv --target y --mode minibatch --batch-size 16',
@@ -257,7 +261,7 @@ COMMANDS: dict[str, Command] = {c.name: c for c in (
              Opt("seed", WHOLE, "Random seed (shuffle, sample)."),
              Opt("init", POINT, "Starting values: w=0,b=0."),
              Opt("loss", TEXT, "Per-sample loss; may use yhat and the target."),
-             Opt("compare", FLAG, "Run batch, online and mini-batch and compare."), FORMAT),
+             Opt("compare", FLAG, "Run batch, online and mini-batch and compare."), FORMAT, DIGITS, STANDALONE),
             arg="MODEL", arg_help='The model, e.g. "w*x + b".'),
 )}
 
@@ -273,7 +277,7 @@ def build(name: str, values: dict, example: str | None = None):
         v = values.get(o.key, o.default)
         if o.required and (v is None or v == []):
             raise UsageError(f"{name} needs {o.flag}: {example or _cli_example(cmd)}")
-        if o.key != "format" or cmd.own_format:
+        if o.key not in OUTPUT or (cmd.own_format and o.key == "format"):
             kwargs[o.key] = v
     compute = getattr(wiring, cmd.builder)(**kwargs)
     if cmd.own_format:
