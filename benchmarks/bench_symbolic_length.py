@@ -44,6 +44,8 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--n", type=int, default=300)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--simplify", action="store_true",
+                    help="compare with SymPy's simplify(diff(f)) instead of diff(f) (slow: about a minute)")
     args = ap.parse_args()
     import sympy as sp
     from calccli.engine.evaluate import evaluate
@@ -66,6 +68,8 @@ def main() -> None:
         calc_text = to_text(d)
         t1 = time.perf_counter()
         ds = sp.diff(f, X)
+        if args.simplify:
+            ds = sp.simplify(ds)
         sympy_text = str(ds)
         t2 = time.perf_counter()
         t_calc += t1 - t0
@@ -96,11 +100,17 @@ def main() -> None:
     print(f"ratio of medians, calc / SymPy str():           "
           f"{statistics.median(calc_len) / statistics.median(sym_len):.3f}")
     print(f"median of per-expression ratios:                 {statistics.median(ratios):.3f}")
+    rs = sorted(ratios)
+    print(f"95th percentile of per-expression ratios:        {rs[int(0.95 * (len(rs) - 1))]:.3f}")
+    cs, ss = sorted(calc_len), sorted(sym_caret)
+    print(f"ratio of 95th percentiles of the lengths:        "
+          f"{cs[int(0.95 * (len(cs) - 1))] / ss[int(0.95 * (len(ss) - 1))]:.3f}")
     print(f"calc shorter on {sum(c < s for c, s in zip(calc_len, sym_caret))}, equal on "
           f"{sum(c == s for c, s in zip(calc_len, sym_caret))}, longer on "
           f"{sum(c > s for c, s in zip(calc_len, sym_caret))} of {len(rows)}")
     print(f"derivatives that disagree with SymPy numerically: {wrong}")
-    print(f"time: calc {t_calc:.2f} s (differentiate + simplify + print), SymPy {t_sympy:.2f} s (diff + str)\n")
+    print(f"time: calc {t_calc:.2f} s (differentiate + simplify + print), SymPy {t_sympy:.2f} s "
+          f"(diff{' + simplify' if args.simplify else ''} + str): calc {t_sympy / t_calc:.0f}× faster\n")
     print("examples (f → calc | SymPy):")
     for text, c, s, _ in rows[:6]:
         print(f"  {text}\n    calc:  {c}\n    SymPy: {s}")

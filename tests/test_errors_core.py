@@ -62,7 +62,7 @@ def test_domain_errors_name_the_intermediate_variable(text, at, kind, message):
     (["diff", "1+", "--at", "1"], 2, "expected an expression after '+'"),
     (["diff", "log(x-1)", "--at", "1"], 1, "outside the domain of log"),
     (["diff", "x^2", "--at", "1", "--mode", "sideways"], 2, "unknown mode 'sideways'"),
-    (["diff", "x^2", "--at", "1", "--format", "html"], 2, "unknown format 'html'"),
+    (["diff", "x^2", "--at", "1", "--format", "xml"], 2, "unknown format 'xml'"),
     (["diff", "x y", "--at", "1"], 2, "ambiguous"),
     (["eval", "x + y", "--at", "x=1"], 2, "the variable 'y' has no value"),
     (["diff", "x", "--at", "x=1", "--let", "x=2"], 2, "both --at and --let"),

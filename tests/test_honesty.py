@@ -199,3 +199,134 @@ def test_history_is_bounded(monkeypatch):
     assert r.history[0].k == 0 and r.history[-1].k == 5000
     ks = [it.k for it in r.history]
     assert ks == sorted(ks)
+
+
+# ---------------------------------------------------------------- hessian, check
+
+def test_hessian_tiny_positive_eigenvalue_is_a_minimum():
+    from calccli.commands.multivar import classify, hessian_at
+    r = hessian_at("x^2 + 1e-10 y^2", ["x=0,y=0"])
+    assert r.classification == "minimum"
+    assert classify([1e-12, 2e-12]) == "minimum"           # no absolute floor
+    assert classify([4e-17, 4.0]) == "degenerate"           # below the eigenvalues' rounding
+    assert classify([-1.0, 1e-3]) == "saddle"
+
+
+def test_check_does_not_call_cancellation_a_bug(cli):
+    import json
+    for at in ("0.001", "1e-6"):
+        code, out, _ = cli("check", "(exp(x)-1)/x", "--at", at, "--format", "json")
+        d = json.loads(out)
+        assert code == 0 and d["ok"], d
+        c = d["checks"][0]
+        assert "bug" not in c.get("note", "")
+        # each stated rounding bound covers the true error (mpmath)
+        import mpmath as mp
+        mp.mp.dps = 40
+        true = float(mp.diff(lambda t: mp.expm1(t) / t, mp.mpf(at)))
+        assert abs(c["forward"] - true) <= c["rounding_bound_exact"]
+        assert abs(c["symbolic"] - true) <= c["rounding_bound_symbolic"]
+    code, out, _ = cli("check", "abs(x)", "--at", "1e-7")
+    assert code == 1 and "MISMATCH" in out                # a kink is still a disagreement
+
+
+# ---------------------------------------------------------------- higher orders at a point
+
+import mpmath  # noqa: E402
+from hypothesis import HealthCheck, assume, given, settings, strategies as st  # noqa: E402
+
+from calccli.commands.higher import diff_higher  # noqa: E402
+from calccli.errors import CalcError  # noqa: E402
+from symgen import exprs  # noqa: E402
+
+_MP = {"sin": mpmath.sin, "cos": mpmath.cos, "tan": mpmath.tan, "exp": mpmath.exp, "log": mpmath.log,
+       "sqrt": mpmath.sqrt, "atan": mpmath.atan, "tanh": mpmath.tanh, "sinh": mpmath.sinh,
+       "sigmoid": lambda u: 1 / (1 + mpmath.exp(-u)), "abs": abs}
+_MP_ARITH = {"add": lambda a, b: a + b, "sub": lambda a, b: a - b, "mul": lambda a, b: a * b,
+             "div": lambda a, b: a / b, "neg": lambda a: -a,
+             "pow": lambda a, b: a ** int(b) if b == int(b) else a ** b}
+
+
+def mp_function(text):
+    """f as an mpmath function of x, read from calc's tree (an oracle independent of calc's Taylor code)."""
+    from calccli.engine.tape import topo_order
+    root = parse(text).node
+    order = topo_order(root)
+
+    def f(x):
+        out = {}
+        for n in order:
+            if n.op == "num":
+                out[n] = mpmath.mpf(repr(n.value))
+            elif n.op == "var":
+                out[n] = x
+            elif n.op == "const":
+                out[n] = mpmath.pi if n.value == "pi" else mpmath.e
+            else:
+                out[n] = (_MP_ARITH.get(n.op) or _MP[n.op])(*(out[a] for a in n.args))
+        return out[root]
+    return f
+
+
+def true_derivative(text, x0, n):
+    with mpmath.workdps(50):
+        return mpmath.diff(mp_function(text), mpmath.mpf(repr(x0)), n)
+
+
+@pytest.mark.parametrize("text,at,order,want", [
+    ("sin(x)/x", 0.01, 8, "0.1111066"), ("(exp(x)-1)/x", 0.001, 6, "0.1429822"),
+    ("tan(x)/x", 0.05, 10, "34347.02"),
+])
+def test_cancellation_near_removable_singularity(text, at, order, want):
+    r = diff_higher(text, [f"x={at!r}"], None, None, "reverse", order)
+    true = true_derivative(text, at, order)
+    assert abs(true - float(want)) < 1e-6 * abs(true)                   # the values the issue quotes
+    assert abs(mpmath.mpf(r.derivative) - true) <= r.errors[-1] <= 1e-10 * abs(true)
+    assert "mpmath" in r.note
+
+
+def test_float_path_needs_no_mpmath():
+    import subprocess
+    import sys
+    code = ("import sys; from calccli.commands.higher import diff_higher; "
+            "r = diff_higher('exp(x) sin(x)', ['x=0.5'], None, None, 'reverse', 6); "
+            "print('mpmath' in sys.modules, r.note == '', r.errors[-1] < 1e-12)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["False", "True", "True"]
+
+
+@settings(max_examples=60, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+@given(exprs(("x",), funcs=["sin", "cos", "exp", "log", "sqrt", "tan", "atan", "tanh", "sigmoid"], max_leaves=6),
+       st.integers(2, 8), st.floats(-2.0, 2.0).map(lambda v: round(v, 3)))
+def test_higher_orders_within_their_stated_error(text, order, x0):
+    try:
+        r = diff_higher(text, [f"x={x0!r}"], None, None, "reverse", order)
+    except CalcError:
+        assume(False)
+    try:
+        true = true_derivative(text, x0, order)
+    except (ValueError, ZeroDivisionError, TypeError):
+        assume(False)
+    assume(isinstance(true, mpmath.mpf) and mpmath.isfinite(true))
+    err = r.errors[-1]
+    # the oracle (mpmath's own numerical differentiation at 50 digits) is good to ~1e-30
+    assert abs(mpmath.mpf(r.derivative) - true) <= err + 1e-30 * max(1, abs(true)), \
+        (text, order, x0, r.derivative, true, err, r.note)
+    true = float(true)
+    assert err <= 1e-6 * max(1.0, abs(true)), (text, order, x0, err, true)
+
+
+# ---------------------------------------------------------------- plot critical points
+
+def test_plot_critical_points_exact_and_endpoints():
+    from calccli.commands.plot import plot_of
+    r = plot_of("x^2", "-1", "2")
+    assert [(c["x"], c["kind"]) for c in r.critical] == [(0.0, "a minimum")]
+    r = plot_of("x^2", "0", "1")
+    assert r.critical == [{"x": 0.0, "f": 0.0, "kind": "a minimum", "endpoint": True}]
+    r = plot_of("x^3 - 3x", "-2", "2")
+    want = [(-1.0, "a maximum"), (1.0, "a minimum")]
+    assert [(c["kind"]) for c in r.critical] == [k for _, k in want]
+    for c, (x, _) in zip(r.critical, want):
+        assert abs(c["x"] - x) <= 4 * math.ulp(1.0)

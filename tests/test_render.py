@@ -141,3 +141,127 @@ def test_a_new_result_type_needs_only_registrations():
     assert render_text(r, "plain") == "∫ x\n\narea = 0.5\n"
     assert json.loads(render_text(r, "json")) == {"expression": "x", "area": 0.5}
     assert r"\text{area} &= 0.5" in render_text(r, "latex")   # the JSON keys, when no LaTeX is registered
+
+
+# ---------------------------------------------------------------- rich display (notebooks, Rich)
+
+def test_results_display_themselves_in_notebooks_and_rich(results):
+    import io
+
+    from rich.console import Console
+    r = results["diff"]
+    tex = r._repr_latex_()
+    assert tex.startswith("$$\n") and tex.count("$$") == 2 * len([p for p in render_text(r, "latex").split("\n\n")
+                                                                  if p.strip()])
+    assert r"\frac{\partial f}{\partial d}" in tex
+    html = r._repr_html_()
+    assert html.startswith('<div class="calc">') and html.count("<tbody><tr>") == 1
+    c = Console(record=True, width=100, file=io.StringIO())
+    c.print(r)
+    shown = c.export_text()
+    assert "f'(1) = 5.983082595908695" in shown and "Intermediate variables (forward pass)" in shown
+    for label, res in results.items():   # every result type has the three
+        assert res._repr_html_() and res._repr_latex_().startswith("$$"), label
+
+
+# ---------------------------------------------------------------- --format html
+
+def _seed_page(cli, *args):
+    code, out, err = cli("diff", SEED, "--at", "1", *args, "--format", "html")
+    assert code == 0, err
+    return out
+
+
+def test_html_is_one_self_contained_page(cli):
+    import re
+    page = _seed_page(cli)
+    assert page.startswith("<!DOCTYPE html>") and page.rstrip().endswith("</html>")
+    assert "<style>" in page and "<script" not in page and not re.search(r"(src|href)=", page)
+    assert "<title>f(x) = sqrt(x^2+exp(x^2))+cos(x^2+exp(x^2))    at x = 1</title>" in page
+    rows = re.findall(r"<tr><td>(\w)</td>", page)
+    assert rows == ["a", "b", "c", "d", "e", "f"]
+    assert "∂f/∂c = ∂f/∂d·∂d/∂c + ∂f/∂e·∂e/∂c" in page and "5.983082595908695" in page
+
+
+def test_html_graph_has_an_svg_picture(cli):
+    import re
+    from xml.dom.minidom import parseString
+    code, out, err = cli("graph", SEED, "--format", "html")
+    assert code == 0, err
+    svg = re.search(r"<svg.*?</svg>", out, re.S).group()
+    dom = parseString(svg)                                     # well-formed
+    assert len(dom.getElementsByTagName("rect")) == 7          # x and a … f
+    assert len(dom.getElementsByTagName("line")) == 8          # one per argument use (a twice into c… once each)
+
+
+def test_html_in_a_real_browser(cli, tmp_path):
+    """Headless Chromium loads the page and takes a screenshot; the DOM it built has the six rows."""
+    import re
+    import shutil
+    import subprocess
+    browser = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
+    if not browser:
+        pytest.skip("no headless Chromium here (Debian: apt-get install -y chromium)")
+    page = tmp_path / "seed.html"
+    page.write_text(_seed_page(cli), encoding="utf-8")
+    flags = [browser, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"]
+    shot = tmp_path / "seed.png"
+    subprocess.run(flags + [f"--screenshot={shot}", "--window-size=1200,1400", page.as_uri()],
+                   capture_output=True, timeout=120)
+    assert shot.is_file() and shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 10000
+    dom = subprocess.run(flags + ["--dump-dom", page.as_uri()], capture_output=True, text=True, timeout=120).stdout
+    assert re.findall(r"<tr><td>(\w)</td>", dom) == ["a", "b", "c", "d", "e", "f"]
+
+
+# ---------------------------------------------------------------- LaTeX that compiles as written
+
+def test_exp_is_a_function_beside_a_variable_named_e():
+    r = one_of_each()["diff"]
+    tex = to_latex(r)
+    table = tex.split("\n\n")[1]
+    assert r"e &= \cos\left(c\right)" in table
+    assert "e^{" not in table and r"b &= \exp\left(a\right)" in table
+
+
+def test_latex_compiles_with_pdflatex(results, tmp_path):
+    """--standalone: the seed derivation and one result of each command compile as written."""
+    import shutil
+    import subprocess
+    if not shutil.which("pdflatex"):
+        pytest.skip("no pdflatex here (Debian: apt-get install -y texlive-latex-base)")
+    for label, r in results.items():
+        for digits in (None, 6):
+            doc = render_text(r, "latex", digits=digits, standalone=True)
+            assert doc.startswith("\\documentclass") and doc.rstrip().endswith("\\end{document}")
+            name = label.replace(" ", "_").replace("-", "") + f"_{digits}"
+            (tmp_path / f"{name}.tex").write_text(doc, encoding="utf-8")
+            p = subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error", f"{name}.tex"],
+                               cwd=tmp_path, capture_output=True, text=True, timeout=120)
+            assert p.returncode == 0 and (tmp_path / f"{name}.pdf").is_file(), (label, p.stdout[-1500:])
+
+
+def test_digits_rounds_what_is_shown_and_json_keeps_every_digit(cli):
+    code, out, _ = cli("diff", SEED, "--at", "1", "--digits", "6", "--format", "plain")
+    assert code == 0 and "f'(1) = 5.98308" in out and "5.983082595908695" not in out
+    assert "= 0.804549·2.71828 + 0.804549 = 2.99154" in out
+    code, out, _ = cli("diff", SEED, "--at", "1", "--digits", "6", "--format", "latex")
+    assert "f'(1) = 5.98308" in out and "2.718281828459045" not in out
+    code, out, _ = cli("diff", SEED, "--at", "1", "--digits", "6", "--format", "json")
+    assert json.loads(out)["derivative"] == 5.983082595908695
+
+
+def test_long_chain_rule_steps_take_two_rows():
+    r = one_of_each()["diff"]
+    steps = to_latex(r).split("\n\n")[2]
+    rows = steps.split(" \\\\\n")
+    assert any(row.startswith(" &= 0.8045493687588824 \\cdot 2.718281828459045") for row in rows)
+    assert max(len(row) for row in rows) < 200
+
+
+def test_grad_steps_and_hessian_eigenvalues_stay_in_latex(results):
+    g = to_latex(results["grad"])
+    assert "\\begin{aligned}" in g and "\\frac{\\partial d}{\\partial y}" in g and "\\nabla f =" in g
+    h = to_latex(results["hessian"])
+    import numpy as np
+    lam = np.linalg.eigvalsh(np.array([[4.0, 2.0], [2.0, 12.0]]))
+    assert f"\\lambda_{{1}} = {lam[0]:.10g}" in h and "positive definite" in h

@@ -255,7 +255,7 @@ def test_unknown_names_and_misuse():
     assert "appears twice" in err(s, "g(x, x) = x").message
     assert "unknown command ':nope'" in err(s, ":nope").message
     assert "unknown mode" in err(s, ":mode sideways").message
-    assert "unknown format" in err(s, ":format html").message
+    assert "unknown format" in err(s, ":format xml").message
 
 
 def test_domain_error_has_status_1_and_the_session_goes_on():

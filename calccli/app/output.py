@@ -38,10 +38,13 @@ def _console(stderr: bool = False):
     return c
 
 
+DISPLAY = {"digits": None, "standalone": False}   # --digits N, --standalone (set by run)
+
+
 def render(result, fmt: str) -> str | None:
     """The text for ``result`` in ``fmt`` (None for rich, which prints itself)."""
     from calccli.render import render_text
-    return render_text(result, fmt, console=_console() if fmt == "rich" else None)
+    return render_text(result, fmt, console=_console() if fmt == "rich" else None, **DISPLAY)
 
 
 def emit(result, fmt: str) -> int:
@@ -182,8 +185,10 @@ def stdin_lines():
             yield lineno, raw.decode("utf-8", "surrogateescape")
 
 
-def run(expr: str, compute: Callable[[str], object], fmt: str | None) -> int:
+def run(expr: str, compute: Callable[[str], object], fmt: str | None, digits: int | None = None,
+        standalone: bool = False) -> int:
     """Compute and print one expression, or every line of stdin when ``expr`` is '-'."""
+    DISPLAY.update(digits=digits, standalone=standalone)
     try:
         fmt = check_format(fmt)
     except CalcError as e:

@@ -90,7 +90,7 @@ EXAMPLES = [
     ("fit MODEL data FILE target COL …", "fit w*x + b data examples/line.csv target y",
      "gradient-descent fit to a CSV file"),
     (":mode forward|reverse", ":mode forward", "default mode of diff, f' and jacobian"),
-    (":format rich|plain|json|latex", ":format json", "output format"),
+    (":format rich|plain|json|latex|html", ":format json", "output format"),
     (":vars", ":vars", "bindings and functions"),
     (":del NAME …", ":del A f", "forget bindings or functions"),
     (":help", ":help", "this list"),

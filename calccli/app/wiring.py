@@ -104,9 +104,9 @@ def graph_compute(let, style, at=None, wrt=None, mode="reverse", output=None):
     """graph has its own formats (tree, dot); returns (compute, output format).
     With ``at``: values and adjoints (or tangents, ``mode`` forward); ``output``
     renders the picture to an .svg/.png/.pdf file."""
-    if style not in ("tree", "dot", "json", "plain", "rich"):
-        return _fail(UsageError(f"unknown graph format '{style}': use tree, dot or json")), "plain"
-    out = {"json": "json", "tree": None, "rich": "rich", "plain": "plain", "dot": "plain"}[style]
+    if style not in ("tree", "dot", "json", "plain", "rich", "html"):
+        return _fail(UsageError(f"unknown graph format '{style}': use tree, dot, json or html")), "plain"
+    out = {"json": "json", "tree": None, "rich": "rich", "plain": "plain", "dot": "plain", "html": "html"}[style]
 
     def compute(text):
         from calccli.commands.graph import graph_of

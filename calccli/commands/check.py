@@ -4,13 +4,21 @@ For each variable of differentiation: one forward pass (seeded at that
 variable), the component of one reverse pass, the symbolic partial derivative
 evaluated at the point, and the central difference (f(x+h) − f(x−h))/2h with
 h = ε^(1/3)·max(1, |x|) (≈ 6e-6 at |x| ≤ 1: the step that balances truncation
-against rounding). The three exact methods must agree to 1e-11 (relative: they differ only by rounding);
-the difference quotient to ``--tol`` (default 1e-6). Exit status 1 otherwise.
+against rounding). Every value carries its own error estimate: the exact methods
+a running rounding-error bound of the computation they do (the unsimplified
+derivative DAG for forward/reverse, the printed derivative for symbolic), the
+difference quotient its truncation error (from the step sweep h, 2h, as in
+Richardson extrapolation) plus its rounding error (the bound on f over h). The
+exact methods must agree to 1e-11 relative or within their bounds; the difference
+quotient to ``--tol`` (default 1e-6) or within its own error estimate. Exit status 1
+otherwise, so a cancellation such as (exp(x) − 1)/x at 0.001 is not called a bug.
 """
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+
+from calccli.display import RichDisplay
 
 from calccli.errors import CalcError, ShapeError, UsageError
 from calccli.engine.evaluate import evaluate, ops_for
@@ -43,10 +51,45 @@ class CheckRow:
     ok: bool
     symbolic_expression: str = ""
     note: str = ""
+    bound_exact: float = 0.0         # rounding-error bound of forward/reverse (absolute)
+    bound_symbolic: float = 0.0      # … of the symbolic derivative evaluated in float64
+    central_error: float | None = None   # the central difference's own error estimate
+
+
+def rounding_bound(tape, vals) -> float:
+    """A first-order bound on the rounding error of evaluating ``tape`` in float64
+    (running error analysis): each operation adds ε·|its value|, and errors of its
+    arguments pass through with |∂/∂argument|. Variables are exact; inf when a
+    partial does not exist."""
+    eps = 2.0 ** -53
+    err = [0.0] * len(tape.nodes)
+    for i, n in enumerate(tape.nodes):
+        p = tape.prims[i]
+        v = vals[i]
+        if p is None:
+            if n.op != "var" and not (n.op == "num" and float(v).is_integer()):
+                err[i] = eps * abs(v)
+            continue
+        e = eps * abs(v)
+        for k, j in enumerate(tape.args[i]):
+            if err[j]:
+                try:
+                    e += abs(p.partials[k](FLOAT, *[vals[a] for a in tape.args[i]], v)) * err[j]
+                except (ArithmeticError, ValueError, TypeError):
+                    return math.inf
+        err[i] = e
+    return err[-1]
+
+
+def _bound_of(node, env) -> tuple[float | None, float]:
+    """The float64 value of ``node`` at ``env`` and its rounding bound."""
+    t = build_tape(node)
+    vals = evaluate(t, env, FLOAT)
+    return float(vals[-1]), rounding_bound(t, vals)
 
 
 @dataclass
-class CheckResult:
+class CheckResult(RichDisplay):
     expression: str
     point: dict
     value: float
@@ -97,20 +140,35 @@ def check_at(text: str, at, let=None, wrt=None, tol: float = 1e-6) -> CheckResul
         sym, sym_text, note = _eval_symbolic(sym_nodes.get(v), prob.env)
         x0 = prob.env.get(v, 0.0)
         h = H_FACTOR * max(1.0, abs(x0))
-        central, cnote = _central(tape, prob.env, v, x0, h)
+        central, cnote, c_err = _central(tape, prob.env, v, x0, h)
         note = "; ".join(n for n in (note, cnote) if n)
-        exact = [fw, rv] + ([sym] if sym is not None else [])
-        err_exact = max(rel_err(a, b) for a in exact for b in exact)
-        err_c = None if central is None else max(rel_err(a, central) for a in exact)
-        ok = err_exact <= EXACT_TOL and (err_c is None or err_c <= tol)
-        if err_exact <= EXACT_TOL and err_c is not None and err_c > tol:
+        b_ad = _ad_bound(node, v, prob.env) if i is not None and i != root else 0.0
+        b_sym = _sym_bound(sym_nodes.get(v), prob.env) if sym is not None else 0.0
+        exact = [(fw, b_ad), (rv, b_ad)] + ([(sym, b_sym)] if sym is not None else [])
+        err_exact = max(rel_err(a, b) for a, _ in exact for b, _ in exact)
+        agree = all(abs(a - b) <= max(EXACT_TOL * max(1.0, abs(a), abs(b)), 2 * (ea + eb))
+                    for a, ea in exact for b, eb in exact)
+        err_c = None if central is None else max(rel_err(a, central) for a, _ in exact)
+        near = central is None or all(abs(a - central) <= max(tol * max(1.0, abs(a), abs(central)),
+                                                              c_err + 2 * ea) for a, ea in exact)
+        ok = agree and near
+        if agree and err_exact > EXACT_TOL:
+            note = "; ".join(n for n in (note, f"the exact methods differ by {err_exact:.1e}, within their "
+                                         "rounding-error bounds (cancellation in float64 at this point)") if n)
+        if b_ad > 1e-10 * max(abs(fw), 1e-300):
+            digits = max(0, int(-math.log10(b_ad / max(abs(fw), 1e-300))))
+            note = "; ".join(n for n in (note, f"float64 gives this derivative to about {digits} digits here "
+                                         f"(rounding-error bound ±{b_ad:.1e})") if n)
+        if agree and not near:
             note = "; ".join(n for n in (note, "the exact methods agree but the central difference does "
                                          "not: f may not be smooth within h of this point (a kink or "
                                          "a jump), or it curves too fast for h") if n)
-        elif err_exact > EXACT_TOL:
-            note = "; ".join(n for n in (note, "forward, reverse and symbolic derivatives disagree: "
-                                         "a bug in calc — please report this input") if n)
-        result.rows.append(CheckRow(v, fw, rv, sym, central, h, err_exact, err_c, ok, sym_text, note))
+        elif not agree:
+            note = "; ".join(n for n in (note, "forward, reverse and symbolic derivatives disagree beyond "
+                                         "their rounding-error bounds: a bug in calc — please report this input")
+                             if n)
+        result.rows.append(CheckRow(v, fw, rv, sym, central, h, err_exact, err_c, ok, sym_text, note,
+                                    b_ad, b_sym, c_err))
     return result
 
 
@@ -135,12 +193,38 @@ def _eval_symbolic(d, env):
         return None, text, f"the symbolic derivative cannot be evaluated here ({e.message})"
 
 
-def _central(tape, env, v, x0, h):
+def _ad_bound(node, v, env) -> float:
+    """Rounding bound of forward/reverse: the derivative DAG the forward loop computes."""
     try:
-        e1, e2 = dict(env), dict(env)
-        e1[v], e2[v] = x0 + h, x0 - h
-        f1 = evaluate(tape, e1, FLOAT)[-1]
-        f2 = evaluate(tape, e2, FLOAT)[-1]
-        return (f1 - f2) / (2 * h), ""
+        from calccli.symbolic.differentiate import derivative_node
+        return _bound_of(derivative_node(node, v), env)[1]
     except CalcError:
-        return None, "f is not defined on both sides within h: no central difference"
+        return 0.0
+
+
+def _sym_bound(d, env) -> float:
+    try:
+        return _bound_of(d, env)[1]
+    except CalcError:
+        return 0.0
+
+
+def _central(tape, env, v, x0, h):
+    """(f(x+h) − f(x−h))/2h, and its error estimate: truncation from the step sweep
+    h, 2h (|D(h) − D(2h)|/3, the Richardson correction) plus rounding (f's bound / h)."""
+    def quotient(step):
+        e1, e2 = dict(env), dict(env)
+        e1[v], e2[v] = x0 + step, x0 - step
+        v1, v2 = evaluate(tape, e1, FLOAT), evaluate(tape, e2, FLOAT)
+        r = (rounding_bound(tape, v1) + rounding_bound(tape, v2)) / (2 * step)
+        return (v1[-1] - v2[-1]) / (2 * step), r
+    try:
+        d1, r1 = quotient(h)
+    except CalcError:
+        return None, "f is not defined on both sides within h: no central difference", None
+    try:
+        d2, _ = quotient(2 * h)
+        trunc = abs(d1 - d2) / 3
+    except CalcError:
+        trunc = 0.0
+    return d1, "", 2 * (trunc + r1) + 4 * 2.0 ** -53 * abs(d1)

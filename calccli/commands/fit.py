@@ -22,6 +22,8 @@ import os
 import random
 from dataclasses import dataclass, field
 
+from calccli.display import RichDisplay
+
 from calccli.errors import CalcError, DomainError, ShapeError, UsageError
 from calccli.numfmt import fmt_number
 
@@ -325,7 +327,7 @@ class FitSetup:
 
 
 @dataclass
-class FitResult:
+class FitResult(RichDisplay):
     setup: FitSetup
     run: Run
 
@@ -335,7 +337,7 @@ class FitResult:
 
 
 @dataclass
-class CompareResult:
+class CompareResult(RichDisplay):
     setup: FitSetup
     runs: list[Run] = field(default_factory=list)
 

@@ -20,6 +20,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from calccli.display import RichDisplay
+
 from calccli.errors import UsageError
 from calccli.language.parse import parse
 from calccli.engine.printer import definition, to_text
@@ -42,7 +44,7 @@ class GraphNode:
 
 
 @dataclass
-class GraphResult:
+class GraphResult(RichDisplay):
     expression: str
     style: str
     nodes: list[GraphNode]

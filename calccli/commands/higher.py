@@ -1,8 +1,11 @@
-"""`calc diff --order N --at P`: derivatives of order N at a point (Taylor mode), with the trace."""
+"""`calc diff --order N --at P`: derivatives of order N at a point (Taylor mode), each with an
+error estimate (recomputed in mpmath where float64 loses the digits), and the trace."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+
+from calccli.display import RichDisplay
 
 from calccli.errors import ShapeError, UsageError
 from calccli.engine.evaluate import depends, evaluate, ops_for
@@ -12,11 +15,11 @@ from calccli.language.parse import parse
 from calccli.language.points import resolve
 from calccli.engine.tape import build_tape
 
-from calccli.engine.taylor import check_order, derivatives_at
+from calccli.engine.taylor import check_order, derivatives_with_errors
 
 
 @dataclass
-class HigherDiffResult:
+class HigherDiffResult(RichDisplay):
     expression: str
     variable: str
     point: dict
@@ -31,6 +34,8 @@ class HigherDiffResult:
     base: object = None                      # order 1 with --steps: the usual DiffResult
     method: str = "Taylor-mode AD"
     exit_code: int = 0
+    errors: list[float] = field(default_factory=list)   # an error estimate for each of derivatives
+    note: str = ""                                      # where float64 was not enough, what was done
 
 
 def diff_higher(text: str, at, let=None, wrt=None, mode: str = "reverse", order: int = 2,
@@ -59,11 +64,13 @@ def diff_higher(text: str, at, let=None, wrt=None, mode: str = "reverse", order:
         return HigherDiffResult(text, var, prob.point, mode, 1, base.value, base.derivative,
                                 [base.derivative], [], sym_texts, sym_steps, base,
                                 method=f"{mode} mode")
-    vals = derivatives_at(tape, prob.env, var, order, mode)
+    vals, errs, note = derivatives_with_errors(tape, prob.env, var, order, mode)
     xi = tape.variables.get(var)
     fvals = evaluate(tape, prob.env, FLOAT)
     trace = trace_rows(tape, fvals, depends(tape, [xi] if xi is not None else []))
     method = ("Taylor-mode AD, forward" if mode == "forward"
               else "Taylor-mode AD, reverse sweep on Taylor series")
+    if note.startswith("recomputed"):
+        method += ", in mpmath"
     return HigherDiffResult(text, var, prob.point, mode, order, vals[0], vals[-1], vals[1:], trace,
-                            sym_texts, sym_steps, None, method)
+                            sym_texts, sym_steps, None, method, errors=errs[1:], note=note)

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from calccli.display import RichDisplay
+
 from calccli.engine import expr
 from calccli.engine.expr import Node, free_vars
 from calccli.engine.printer import to_text
@@ -37,7 +39,7 @@ class MatrixStep:
 
 
 @dataclass
-class MatrixDerivative:
+class MatrixDerivative(RichDisplay):
     command: str                  # grad | jacobian | hessian
     expression: str
     variables: list[str]          # the variables of differentiation

@@ -13,6 +13,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+from calccli.display import RichDisplay
+
 from calccli.errors import ShapeError, UsageError
 from calccli.engine.evaluate import depends, evaluate, ops_for
 from calccli.engine.forward import forward
@@ -198,7 +200,7 @@ def _args(s: _Setup) -> str:
 # --------------------------------------------------------------------------- grad
 
 @dataclass
-class GradResult:
+class GradResult(RichDisplay):
     expression: str
     variables: list[str]               # components, flattened row-major
     point: dict
@@ -323,7 +325,7 @@ def array_reverse_steps(tape, record, adj, wrt_idx) -> list:
 # --------------------------------------------------------------------------- jacobian
 
 @dataclass
-class JacobianResult:
+class JacobianResult(RichDisplay):
     expression: str
     variables: list[str]
     outputs: list[str]
@@ -407,7 +409,7 @@ def jacobian_at(text: str, at, let=None, wrt=None, mode: str = "auto") -> Jacobi
 
 
 @dataclass
-class HessianResult:
+class HessianResult(RichDisplay):
     expression: str
     variables: list[str]
     point: dict
@@ -424,9 +426,14 @@ class HessianResult:
 
 
 def classify(eigenvalues: list[float]) -> str:
-    """minimum / maximum / saddle / degenerate, with a relative tolerance for zero."""
-    scale = max([1.0] + [abs(x) for x in eigenvalues])
-    tol = 1e-10 * scale
+    """minimum / maximum / saddle / degenerate. An eigenvalue counts as zero only when it is
+    within the rounding error of the eigenvalues themselves (about n·ε·max|λ|, a factor 16
+    to spare): relative to the Hessian's scale, with no absolute floor, so x^2 + 1e-10 y^2
+    (eigenvalues 2e-10 and 2) is a minimum, and 1e-12(x^2 + y^2) one too."""
+    scale = max([0.0] + [abs(x) for x in eigenvalues])
+    if scale == 0.0 or not math.isfinite(scale):
+        return "degenerate"
+    tol = 16 * len(eigenvalues) * 2.220446049250313e-16 * scale
     pos = sum(1 for x in eigenvalues if x > tol)
     neg = sum(1 for x in eigenvalues if x < -tol)
     if pos and neg:

@@ -37,6 +37,8 @@ import sys
 import time
 from dataclasses import dataclass, field
 
+from calccli.display import RichDisplay
+
 from calccli.errors import CalcError, DomainError, UsageError
 from calccli.numfmt import fmt_number
 
@@ -173,7 +175,7 @@ def shown_rows(n: int, trace: bool, target: int = 20) -> list[int]:
 
 
 @dataclass
-class MinimizeResult:
+class MinimizeResult(RichDisplay):
     expression: str
     method: str                    # the method that ran (auto resolves to newton or bfgs)
     requested: str                 # what the user asked for

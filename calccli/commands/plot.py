@@ -13,6 +13,8 @@ import math
 import shutil
 from dataclasses import dataclass, field
 
+from calccli.display import RichDisplay
+
 from calccli.errors import CalcError, ShapeError, UsageError
 from calccli.engine.evaluate import evaluate, ops_for
 from calccli.numfmt import fmt_number
@@ -32,7 +34,7 @@ def _label(k: int) -> str:
 
 
 @dataclass
-class PlotResult:
+class PlotResult(RichDisplay):
     expression: str
     variable: str
     lo: float
@@ -221,44 +223,67 @@ def _values(tape, env, var, order, derivatives_at):
 
 
 def _critical(tape, env, var, xs, slope, derivatives_at) -> list[dict]:
-    """Where f' changes sign between samples, refined by bisection on f' (exact derivatives)."""
+    """Zeros of f': a sample where f' is exactly 0, or a sign change of f' between two
+    samples refined by root-finding on f' (the bracket kept, Newton steps with the exact
+    f'' from Taylor mode, bisection where Newton would leave the bracket), so f' = 2x
+    gives x = 0 exactly. A zero at an end of the interval is reported as an endpoint."""
     out = []
 
-    def fp(x):
+    def derivs(x):
         e = dict(env)
         e[var] = x
-        v = _values(tape, e, var, 1, derivatives_at)
-        return None if v is None else v[1]
+        return _values(tape, e, var, 2, derivatives_at)
 
-    for k in range(len(xs) - 1):
-        s0, s1 = slope[k], slope[k + 1]
-        if s0 is None or s1 is None or s0 == 0.0 and k > 0:
-            continue
-        if s0 == 0.0 or s0 * s1 < 0:
-            lo, hi, flo = xs[k], xs[k + 1], s0
-            for _ in range(60):
-                mid = 0.5 * (lo + hi)
-                fm = fp(mid)
-                if fm is None:
-                    break
-                if (fm < 0) == (flo < 0):
-                    lo, flo = mid, fm
-                else:
-                    hi = mid
-            xc = 0.5 * (lo + hi)
-            e = dict(env)
-            e[var] = xc
-            try:
-                fval = evaluate(tape, e, FLOAT)[-1]
-            except CalcError:
-                continue
-            if s0 > 0 > s1:
-                kind = "a maximum"
-            elif s0 < 0 < s1:
-                kind = "a minimum"
+    def refine(lo, hi, flo):
+        x = 0.5 * (lo + hi)
+        for _ in range(200):
+            v = derivs(x)
+            if v is None or v[1] is None:
+                return None
+            d1, d2 = v[1], v[2]
+            if d1 == 0.0:
+                return x
+            if (d1 < 0) == (flo < 0):
+                lo = x
             else:
-                kind = "a stationary point"
-            out.append({"x": xc, "f": fval, "kind": kind})
+                hi = x
+            step = x - d1 / d2 if d2 not in (None, 0.0) and math.isfinite(d2) else None
+            nxt = step if step is not None and lo < step < hi else 0.5 * (lo + hi)
+            if nxt == x or hi - lo <= 4 * math.ulp(max(abs(lo), abs(hi))):
+                return nxt
+            x = nxt
+        return x
+
+    last = len(xs) - 1
+    for k in range(len(xs)):
+        s0 = slope[k]
+        if s0 is None:
+            continue
+        if s0 == 0.0:
+            xc, left, right = xs[k], slope[k - 1] if k else None, slope[k + 1] if k < last else None
+        elif k < last and slope[k + 1] is not None and s0 * slope[k + 1] < 0:
+            xc, left, right = refine(xs[k], xs[k + 1], s0), s0, slope[k + 1]
+            if xc is None:
+                continue
+        else:
+            continue
+        e = dict(env)
+        e[var] = xc
+        try:
+            fval = evaluate(tape, e, FLOAT)[-1]
+        except CalcError:
+            continue
+        neg_left = left is not None and left < 0 or left is None and right is not None and right > 0
+        if (left is None or left < 0) and (right is None or right > 0) and neg_left:
+            kind = "a minimum"
+        elif (left is None or left > 0) and (right is None or right < 0) and (left or right):
+            kind = "a maximum"
+        else:
+            kind = "a stationary point"
+        c = {"x": xc, "f": fval, "kind": kind}
+        if k == 0 and s0 == 0.0 or k == last and s0 == 0.0:
+            c["endpoint"] = True
+        out.append(c)
         if len(out) >= 20:
             break
     return out

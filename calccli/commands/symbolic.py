@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from calccli.display import RichDisplay
+
 from calccli.engine import expr
 from calccli.errors import UsageError
 from calccli.engine.expr import Node, free_vars
@@ -13,7 +15,7 @@ from calccli.symbolic.differentiate import (SymStep, checked_text, choose_variab
 
 
 @dataclass
-class SymbolicDiffResult:
+class SymbolicDiffResult(RichDisplay):
     expression: str
     variable: str
     order: int
@@ -29,7 +31,7 @@ class SymbolicDiffResult:
 
 
 @dataclass
-class SymbolicGradResult:
+class SymbolicGradResult(RichDisplay):
     expression: str
     variables: list[str]
     gradient: list[Node]

@@ -153,17 +153,30 @@ class Series:
     def __rpow__(self, o): return TAYLOR.pow(o, self)
 
 
-def _c(u, k: int) -> float:
+def _c(u, k: int):
     """Coefficient k of a series or a constant."""
     if isinstance(u, Series):
         return u.coef(k)
-    return float(u) if k == 0 else 0.0
+    return u if k == 0 else 0.0
 
 
-def _taylor_ops():
+def _mp_function(mp, name: str):
+    """The mpmath version of a scalar primitive (KeyError: none)."""
+    table = {"sin": mp.sin, "cos": mp.cos, "tan": mp.tan, "asin": mp.asin, "acos": mp.acos,
+             "atan": mp.atan, "sinh": mp.sinh, "cosh": mp.cosh, "tanh": mp.tanh, "exp": mp.exp,
+             "log": mp.log, "sqrt": mp.sqrt, "abs": mp.fabs, "pow": mp.power,
+             "sigmoid": lambda x: 1 / (1 + mp.exp(-x)), "softplus": lambda x: mp.log(1 + mp.exp(x)),
+             "add": lambda a, b: a + b, "sub": lambda a, b: a - b, "mul": lambda a, b: a * b,
+             "div": lambda a, b: a / b, "neg": lambda a: -a}
+    return table[name]
+
+
+def _taylor_ops(mp=None):
+    """Taylor arithmetic on floats, or (``mp`` = the mpmath module) in its working precision."""
     from calccli.engine.primitives import PRIMS
     from calccli.engine.ops import Ops
     o = Ops(kind="taylor", zero=0.0, one=1.0)
+    fsum = math.fsum if mp is None else mp.fsum
 
     def add(u, v):
         if not isinstance(u, Series) and not isinstance(v, Series):
@@ -186,7 +199,7 @@ def _taylor_ops():
         if not isinstance(u, Series) or not isinstance(v, Series):
             s, a = (v, u) if isinstance(v, Series) else (u, v)
             return Series(s.c[0] * a, lambda k: s.coef(k) * a)
-        return Series(u.c[0] * v.c[0], lambda k: math.fsum(u.coef(j) * v.coef(k - j) for j in range(k + 1)))
+        return Series(u.c[0] * v.c[0], lambda k: fsum(u.coef(j) * v.coef(k - j) for j in range(k + 1)))
 
     def div(u, v):
         if not isinstance(v, Series):
@@ -197,16 +210,17 @@ def _taylor_ops():
         if v0 == 0.0:
             raise ZeroDivisionError("division by a series that is 0 at the point")
         q = Series(_c(u, 0) / v0, None)
-        q.rule = lambda k: (_c(u, k) - math.fsum(q.coef(j) * v.coef(k - j) for j in range(k))) / v0
+        q.rule = lambda k: (_c(u, k) - fsum(q.coef(j) * v.coef(k - j) for j in range(k))) / v0
         return q
 
     def generic(name):
         p = PRIMS[name]
+        f = p.f if mp is None else _mp_function(mp, name)
 
         def apply(*args):
             if not any(isinstance(a, Series) for a in args):
-                return p.f(*args)
-            y = Series(p.f(*[_c(a, 0) for a in args]), None)
+                return f(*args)
+            y = Series(f(*[_c(a, 0) for a in args]), None)
             parts = []
 
             def rule(k):
@@ -218,13 +232,16 @@ def _taylor_ops():
                 for a, d in parts:
                     for j in range(1, k + 1):
                         total.append(j * a.coef(j) * _c(d, k - j))
-                return math.fsum(total) / k
+                return fsum(total) / k
             y.rule = rule
             return y
         return apply
 
     for name in PRIMS:
-        setattr(o, name, generic(name))
+        try:
+            setattr(o, name, generic(name))
+        except KeyError:      # no mpmath version (array primitives): not on that path
+            pass
     o.add, o.sub, o.neg, o.mul, o.div = add, sub, neg, mul, div
     return o
 
@@ -232,7 +249,7 @@ def _taylor_ops():
 TAYLOR = None
 
 
-def derivatives_at(tape, env: dict, var: str, order: int, mode: str = "forward") -> list[float]:
+def derivatives_at(tape, env: dict, var: str, order: int, mode: str = "forward", mp=None) -> list:
     """[f(x₀), f'(x₀), …, f⁽ᴺ⁾(x₀)] for ``var`` (other variables fixed), by Taylor-mode AD.
 
     forward: the tape evaluated on series x₀ + t; f⁽ᵏ⁾ = k!·(coefficient k of f).
@@ -253,9 +270,15 @@ def derivatives_at(tape, env: dict, var: str, order: int, mode: str = "forward")
     made: list = []
     owner: list = []                # owner[m]: the tape row whose rules made series made[m]
     current = None                  # the row being worked on when a rule fails
+    saved = TAYLOR
     _MADE = made
     try:
         vals = leaf_values(tape, env, FLOAT)
+        if mp is not None:          # the same sweep in mpmath's precision
+            TAYLOR = _mp_ops(mp)
+            vals = [_mp_leaf(mp, n, v) if tape.prims[i] is None else v
+                    for i, (n, v) in enumerate(zip(tape.nodes, vals))]
+            x0 = mp.mpf(x0)
         vals[xi] = Series(x0, lambda k: 1.0 if k == 1 else 0.0)
         owner.append(None)
         args, prims = tape.args, tape.prims
@@ -292,8 +315,99 @@ def derivatives_at(tape, env: dict, var: str, order: int, mode: str = "forward")
                                 f"{fmt_number(x0)}{at}") from None
     finally:
         _MADE = None
+        TAYLOR = saved
     if r is None:
         out = [0.0] * order
+    if mp is not None:
+        return [base[-1]] + out
     if not all(math.isfinite(v) for v in out):
         raise NotDifferentiable(f"a derivative of order ≤ {order} is not finite at {var} = {fmt_number(x0)}")
     return [base[-1]] + out
+
+
+_MP_OPS: dict = {}
+
+
+def _mp_ops(mp):
+    key = mp.mp.prec
+    if key not in _MP_OPS:
+        _MP_OPS.clear()
+        _MP_OPS[key] = _taylor_ops(mp)
+    return _MP_OPS[key]
+
+
+def _mp_leaf(mp, node, v):
+    """A leaf in mpmath: numbers as the decimals they were written as, π and e to full precision."""
+    if node.op == "const":
+        return mp.pi if node.value == "pi" else mp.e
+    if node.op == "num":
+        return mp.mpf(repr(float(node.value)))
+    return mp.mpf(v) if isinstance(v, float) else v
+
+
+# ---------------------------------------------------------------- error estimates
+
+EPS = 2.0 ** -52
+TRUSTED = 1e-10      # relative accuracy below which float64's answer is recomputed
+
+
+def derivatives_with_errors(tape, env: dict, var: str, order: int, mode: str = "forward"):
+    """[f, f', …, f⁽ᴺ⁾], an error estimate for each, and how they were computed.
+
+    The estimate in float64: the sweep is repeated with x₀ moved by two units in
+    the last place either way (the derivatives themselves move by far less), so
+    the spread measures how much rounding the recurrences amplify — cancellation
+    near a removable singularity shows up as a spread as large as the value. Where
+    the estimate is above TRUSTED relative for the requested order, the sweep runs
+    again in mpmath (imported only then) at 30, 60, … digits until two precisions
+    agree; its estimate is their difference. Without mpmath (or for a primitive it
+    lacks) the float64 values are kept and the note says how many digits to trust.
+    """
+    vals = derivatives_at(tape, env, var, order, mode)
+    x0 = env[var]
+    spread = [0.0] * len(vals)
+    for s in (1, -1):
+        moved = dict(env)
+        moved[var] = x0 + s * 2 * EPS * abs(x0) if x0 else s * 1e-300
+        try:
+            other = derivatives_at(tape, moved, var, order, mode)
+        except CalcError:
+            continue
+        spread = [max(a, abs(b - c)) for a, b, c in zip(spread, other, vals)]
+    errs = [8 * d + 4 * (k + 1) * EPS * abs(v) for k, (d, v) in enumerate(zip(spread, vals))]
+    if errs[-1] <= TRUSTED * abs(vals[-1]) or not math.isfinite(errs[-1]):
+        return vals, errs, ""
+    lost = _digits(errs[-1], vals[-1])
+    lost = "no" if lost == 0 else f"about {lost}"
+    try:
+        import mpmath
+    except ImportError:
+        return vals, errs, f"float64 gives {lost} correct digits of f⁽{order}⁾ here (cancellation)"
+    try:
+        hp, hp_errs, dps = _high_precision(mpmath, tape, env, var, order, mode)
+    except (KeyError, AttributeError, TypeError):
+        return vals, errs, f"float64 gives {lost} correct digits of f⁽{order}⁾ here (cancellation)"
+    return hp, hp_errs, (f"recomputed in {dps}-digit arithmetic (mpmath): float64 keeps {lost} "
+                         f"correct digits of f⁽{order}⁾ here (cancellation)")
+
+
+def _digits(err: float, v: float) -> int:
+    if err == 0:
+        return 16
+    return max(0, min(16, int(-math.log10(err / max(abs(v), 1e-300)))))
+
+
+def _high_precision(mp, tape, env, var, order, mode):
+    prev = None
+    saved = mp.mp.dps
+    try:
+        for dps in (30, 60, 120, 240, 480):
+            mp.mp.dps = dps
+            cur = derivatives_at(tape, env, var, order, mode, mp=mp)
+            if prev is not None:
+                errs = [float(abs(a - b)) + EPS / 2 * float(abs(b)) for a, b in zip(prev, cur)]
+                if all(e <= 1e-13 * max(float(abs(b)), 1e-300) for e, b in zip(errs, cur)) or dps == 480:
+                    return [float(b) for b in cur], errs, dps
+            prev = cur
+    finally:
+        mp.mp.dps = saved

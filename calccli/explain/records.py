@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from calccli.display import RichDisplay
+
 
 @dataclass
 class Partial:
@@ -29,14 +31,14 @@ class Step:
 
 
 @dataclass
-class EvalResult:
+class EvalResult(RichDisplay):
     expression: str
     value: object
     point: dict = field(default_factory=dict)
 
 
 @dataclass
-class DiffResult:
+class DiffResult(RichDisplay):
     expression: str
     variable: str
     point: dict

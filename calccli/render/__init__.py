@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from importlib import import_module
 
-FORMATS = ("rich", "plain", "json", "latex")
+FORMATS = ("rich", "plain", "json", "latex", "html")
 
 # the module that defines a result → the render module that registers its formats
 FAMILIES = {
@@ -50,20 +50,31 @@ def no_renderer(generic, result):
     raise TypeError(f"no {generic.__name__} renderer for {type(result).__name__}")
 
 
-def render_text(result, fmt: str, console=None) -> str | None:
+def render_text(result, fmt: str, console=None, digits: int | None = None,
+                standalone: bool = False) -> str | None:
     """The text of ``result`` in ``fmt``.
 
     For ``rich`` with a ``console`` given, the result is printed on it and None
-    is returned; without one, the rich text (with ANSI styles) is returned."""
+    is returned; without one, the rich text (with ANSI styles) is returned.
+    ``digits`` rounds the numbers shown to that many significant digits (JSON
+    keeps every digit); ``standalone`` makes LaTeX a whole document."""
     if fmt == "json":
         from calccli.render.json import dumps
         return dumps(result) + "\n"
+    if fmt == "html":
+        from calccli.render.html import page
+        return page(result, digits)
     if fmt == "latex":
-        from calccli.render.latex import to_latex
+        from calccli.render.latex import document, to_latex
         out = to_latex(result)
-        return out if out.endswith("\n") else out + "\n"
+        out = out if out.endswith("\n") else out + "\n"
+        if digits:
+            out = round_numbers(out, digits, latex=True)
+        return document(out) if standalone else out
     from calccli.render.views import to_doc
     doc = to_doc(result)
+    if digits:
+        doc = rounded_doc(doc, digits)
     if doc.raw is not None:           # shown as it is (a DOT graph for Graphviz)
         return doc.raw
     if fmt == "plain":
@@ -79,3 +90,43 @@ def render_text(result, fmt: str, console=None) -> str | None:
     c = Console(record=True, force_terminal=True, width=100, file=io.StringIO())
     rich(doc, c)
     return c.export_text(styles=True)
+
+
+_LONG_NUMBER = None
+
+
+def round_numbers(text: str, digits: int, latex: bool = False) -> str:
+    """Every decimal number in ``text`` with more than ``digits`` significant
+    digits, rounded to ``digits`` (2.9915412979543476 → 2.99154 for 6)."""
+    global _LONG_NUMBER
+    import re
+    if _LONG_NUMBER is None:
+        _LONG_NUMBER = re.compile(r"(?<![\w.])(\d+\.\d+(?:e[+-]?\d+)?)(?![\w.])")
+
+    def short(m):
+        t = m.group(1)
+        mant = t.split("e")[0].replace(".", "").lstrip("0")
+        if len(mant) <= digits:
+            return t
+        v = f"{float(t):.{digits}g}"
+        if latex and "e" in v:
+            mant, ex = v.split("e")
+            return f"{mant} \\times 10^{{{int(ex)}}}"
+        return v
+    return _LONG_NUMBER.sub(short, text)
+
+
+def rounded_doc(doc, digits: int):
+    """A copy of ``doc`` with its numbers rounded for display (:func:`round_numbers`)."""
+    from dataclasses import replace
+
+    from calccli.render.doc import Table
+    r = lambda t: round_numbers(t, digits)  # noqa: E731
+    blocks = []
+    for b in doc.blocks:
+        if isinstance(b, Table):
+            blocks.append(Table(r(b.title), [r(c) for c in b.columns], [[r(c) for c in row] for row in b.rows]))
+        else:
+            blocks.append(replace(b, title=r(b.title), lines=[r(x) for x in b.lines]))
+    return replace(doc, title=r(doc.title), blocks=blocks, summary=[(r(a), r(v)) for a, v in doc.summary],
+                   raw=None if doc.raw is None else r(doc.raw))

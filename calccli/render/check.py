@@ -19,6 +19,8 @@ def check_obj(r) -> dict:
                         "symbolic": c.symbolic, "central_difference": c.central, "h": c.h,
                         "symbolic_expression": c.symbolic_expression,
                         "max_rel_error_exact": c.err_exact, "max_rel_error_central": c.err_central,
+                        "rounding_bound_exact": c.bound_exact, "rounding_bound_symbolic": c.bound_symbolic,
+                        "central_error_estimate": c.central_error,
                         "ok": c.ok, **({"note": c.note} if c.note else {})} for c in r.rows]}
 
 
@@ -35,7 +37,9 @@ def check_doc(r) -> Doc:
                     ["", "forward", "reverse", "symbolic", "central diff.", "rel. err (exact)",
                      "rel. err (vs diff.)", ""], rows)]
     notes = [f"exact methods must agree within {EXACT_TOL:g}; the central difference "
-             f"(h = 6.1e-6·max(1, |x|)) within --tol {r.tol:g}"]
+             f"(h = 6.1e-6·max(1, |x|)) within --tol {r.tol:g}"
+             + (" (or within their own error estimates, see below)"
+                if any("rounding-error bound" in c.note for c in r.rows) else "")]
     for c in r.rows:
         if c.symbolic_expression:
             notes.append(f"∂f/∂{c.variable} = {c.symbolic_expression}")

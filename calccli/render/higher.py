@@ -33,6 +33,11 @@ def higher_obj(r) -> dict:
                          for k, v in enumerate(r.derivatives, 1)]}
     out["derivatives"] = r.derivatives
     out["method"] = r.method
+    if r.errors:
+        out["error_estimates"] = r.errors
+        out["error_estimate"] = r.errors[-1]
+    if r.note:
+        out["note"] = r.note
     if r.symbolic:
         out["derivative_expression"] = r.symbolic[-1]
         out["derivative_expressions"] = r.symbolic
@@ -48,14 +53,22 @@ def higher_doc(r) -> Doc:
         doc = to_doc(r.base)
     else:
         rows = []
+        shaky = bool(r.note)      # float64 was not enough: the estimates are shown with the values
         for k, v in enumerate(r.derivatives, 1):
             row = [f"f{primes(k)}({at})", fmt_number(v)]
+            if shaky:
+                row.append(f"{r.errors[k - 1]:.1e}")
             if r.symbolic:
                 row.append(r.symbolic[k - 1])
             rows.append(row)
-        cols = ["derivative", "value"] + (["expression"] if r.symbolic else [])
-        doc = Doc(f"f({r.variable}) = {r.expression}    at {fmt_point(r.point)}",
-                  [Table(f"Derivatives up to order {r.order} ({r.method}, exact)", cols, rows)],
+        cols = ["derivative", "value"] + (["± error estimate"] if shaky else []) + \
+            (["expression"] if r.symbolic else [])
+        # "exact": an exact method (no truncation) whose rounding estimate is ≤ 1e-10 relative
+        label = r.method if shaky else f"{r.method}, exact"
+        blocks = [Table(f"Derivatives up to order {r.order} ({label})", cols, rows)]
+        if r.note:
+            blocks.append(Lines("", [r.note]))
+        doc = Doc(f"f({r.variable}) = {r.expression}    at {fmt_point(r.point)}", blocks,
                   [(f"f({at})", fmt_number(r.value)),
                    (f"f{primes(r.order)}({at})", fmt_number(r.derivative))])
     if r.sym_steps:

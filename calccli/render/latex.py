@@ -20,6 +20,7 @@ from calccli.numfmt import fmt_number
 from calccli.render import load_renderers
 
 PREC_ADD, PREC_MUL, PREC_NEG, PREC_POW, ATOM = 1, 2, 3, 4, 10
+LONG_STEP = 72   # a chain-rule step longer than this (characters of its plain text) takes two rows
 FRAC = 2.5   # \frac{}{} needs no parentheses as a factor, but does as a base
 
 GREEK = {
@@ -39,13 +40,23 @@ _SPECIAL = {"\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "_": r"\_", "#": 
 def text(s: str) -> str:
     """Plain words inside math: \\text{…} with LaTeX's special characters escaped."""
     s = "".join(_SPECIAL.get(ch, ch) for ch in str(s))
-    s = "".join(("\\" + _UNICODE_GREEK[ch] + " ") if ch in _UNICODE_GREEK else ch for ch in s)
+    s = "".join(("$\\" + _UNICODE_GREEK[ch] + "$") if ch in _UNICODE_GREEK else
+                ("$" + _TEXT_MATH[ch] + "$") if ch in _TEXT_MATH else ch for ch in s)
     return r"\text{" + s + "}"
+
+
+# symbols that words carry (∂c/∂x, ∇f ≠ 0, Aᵀ): math inside the text, so pdflatex needs no Unicode font
+_TEXT_MATH = {"∂": r"\partial", "∇": r"\nabla", "≠": r"\neq", "ᵀ": r"^{\mathsf{T}}", "→": r"\to",
+              "·": r"\cdot", "−": "-", "×": r"\times", "≤": r"\le", "≥": r"\ge", "≈": r"\approx",
+              "‖": r"\|", "∞": r"\infty", "…": r"\ldots", "²": "^{2}", "³": "^{3}", "⁻": "^{-}", "¹": "^{1}",
+              "ᵢ": "_{i}", "ⱼ": "_{j}", "θ": r"\theta", "₁": "_{1}", "₂": "_{2}"}
 
 
 def number(v) -> str:
     if isinstance(v, bool):
         return text(str(v).lower())
+    if getattr(v, "ndim", 0):   # a vector or matrix value
+        return bmatrix(v)
     if not isinstance(v, float | int):
         try:
             v = float(v)
@@ -122,6 +133,8 @@ def _render(n, sub: list[tuple[str, float]]) -> tuple[str, float]:
             base = sub[0][0]
         return base + "^{" + sub[1][0] + "}", PREC_POW
     if op == "exp":
+        if _exp_as_function:   # beside an intermediate variable named e: \exp, never e^{…}
+            return r"\exp\left(" + sub[0][0] + r"\right)", ATOM
         return "e^{" + sub[0][0] + "}", PREC_POW
     if op == "vector":
         if n.args and all(a.op == "vector" for a in n.args):
@@ -142,6 +155,14 @@ def _render(n, sub: list[tuple[str, float]]) -> tuple[str, float]:
 
 
 _latex_cache: dict = {}
+_exp_as_function = False
+
+
+def exp_as_function(on: bool) -> bool:
+    """Write exp(u) as \\exp(u) from now on (where a name e is in sight); returns the old setting."""
+    global _exp_as_function
+    old, _exp_as_function = _exp_as_function, on
+    return old
 
 
 def latex_of(root, names: dict | None = None, raw: dict | None = None) -> str:
@@ -244,7 +265,16 @@ def _prime(k: int) -> str:
 
 
 def trace_latex(trace) -> str:
-    """The intermediate-variable table as an aligned environment (the notes' table)."""
+    """The intermediate-variable table as an aligned environment (the notes' table);
+    with a variable named e among the rows, exp is written \\exp (not e^{…})."""
+    was = exp_as_function(_exp_as_function or any(t.name == "e" for t in trace))
+    try:
+        return _trace_rows(trace)
+    finally:
+        exp_as_function(was)
+
+
+def _trace_rows(trace) -> str:
     rows = []
     for t in trace:
         val = number(t.value) if isinstance(t.value, float | int) else bmatrix(t.value)
@@ -253,6 +283,9 @@ def trace_latex(trace) -> str:
         for p in getattr(t, "partials", []) or []:
             d = r"\frac{\partial " + name(t.name) + r"}{\partial " + name(p.wrt) + "}"
             e = expr_latex(p.expression)
+            if not isinstance(p.value, float | int):   # an array rule: no single number
+                locs.append(f"{d} = {e}" if "+=" not in p.expression else text(p.expression))
+                continue
             v = number(p.value)
             locs.append(f"{d} = {e}" + ("" if e == v else f" = {v}"))
         cells.append("& " + r",\ ".join(locs))
@@ -260,7 +293,15 @@ def trace_latex(trace) -> str:
     return "\\begin{aligned}\n" + " \\\\\n".join(rows) + "\n\\end{aligned}"
 
 
-def steps_latex(steps) -> str:
+def steps_latex(steps, exp_function: bool = False) -> str:
+    was = exp_as_function(exp_function or _exp_as_function)
+    try:
+        return _step_rows(steps)
+    finally:
+        exp_as_function(was)
+
+
+def _step_rows(steps) -> str:
     rows = []
     for s in steps:   # the same lines as the rich/plain view (render/views.py)
         val = fmt_number(s.value) if isinstance(s.value, float | int) else str(s.value)
@@ -273,6 +314,8 @@ def steps_latex(steps) -> str:
             line = head if s.formula != s.target else f"{target} &= {number(s.value)}"
         elif s.numeric in (val, s.formula):
             line = f"{head} = {number(s.value)}"
+        elif len(s.formula) + len(s.numeric) + len(val) > LONG_STEP:   # too wide for a portrait page
+            line = f"{head} \\\\\n &= {formula(s.numeric)} = {number(s.value)}"
         else:
             line = f"{head} = {formula(s.numeric)} = {number(s.value)}"
         rows.append(line.replace("& =", "&="))
@@ -324,3 +367,13 @@ def to_latex(result) -> str:
     if load_renderers(type(result)):
         return to_latex(result)
     return generic_latex(result)
+
+
+def document(tex: str) -> str:
+    """``--standalone``: the formulas in a document that pdflatex compiles as it is
+    (each formula a display, a portrait A4 page, long rows allowed to break)."""
+    paras = [p.strip() for p in tex.split("\n\n") if p.strip()]
+    body = "\n\n".join(f"\\[\n{p}\n\\]" if not p.startswith("%") else p for p in paras)
+    return ("\\documentclass[11pt]{article}\n\\usepackage[a4paper,margin=2cm]{geometry}\n"
+            "\\usepackage{amsmath,amssymb}\n\\allowdisplaybreaks\n\\begin{document}\n\\small\n"
+            + body + "\n\\end{document}\n")

@@ -8,7 +8,7 @@ from calccli.commands.multivar import (ArrayDiffResult, GradResult, HessianResul
 from calccli.numfmt import fmt_number
 from calccli.render.doc import Block, Doc, Lines, Table, matrix_lines
 from calccli.render.json import flat_point, json_obj, steps_obj, trace_obj
-from calccli.render.latex import to_latex
+from calccli.render.latex import steps_latex, text, to_latex, trace_latex
 from calccli.render.views import step_lines, to_doc
 
 
@@ -67,10 +67,18 @@ def grad_doc(r) -> Doc:
 
 @to_latex.register(GradResult)
 def grad_latex(r) -> str:
+    """The gradient; with --steps first the intermediate variables and the chain rule."""
+    parts = []
+    if r.trace is not None:
+        parts.append(trace_latex(r.trace))
+        if r.steps:
+            parts.append(steps_latex(r.steps, any(t.name == "e" for t in r.trace)))
     if len(r.parts) == 1 and r.parts[0][1] != () and len(r.parts[0][1]) == 2:
         name, shape, g = r.parts[0]
-        return f"\\nabla_{{{_tex_var(name)}}} f = {bmatrix(g.tolist())}\n"
-    return f"\\nabla f = {bmatrix([[x] for x in r.gradient])}\n"
+        parts.append(f"\\nabla_{{{_tex_var(name)}}} f = {bmatrix(g.tolist())}")
+    else:
+        parts.append(f"\\nabla f = {bmatrix([[x] for x in r.gradient])}")
+    return "\n\n".join(parts) + "\n"
 
 
 def _shaped_lines(g, left: str, labels: list[str]) -> list[str]:
@@ -209,7 +217,10 @@ def hessian_doc(r) -> Doc:
 
 @to_latex.register(HessianResult)
 def hessian_latex(r) -> str:
-    return f"H = {bmatrix(r.hessian)}\n"
+    """H, its eigenvalues and what they say about the point."""
+    ev = ", \\; ".join(f"\\lambda_{{{k}}} = {_tex_num(x)}" for k, x in enumerate(r.eigenvalues, 1))
+    return (f"H = {bmatrix(r.hessian)}\n\n{ev} \\quad \\Rightarrow \\quad "
+            f"{text(kind_text(r))}\n")
 
 
 def _short_col(values: list[float]) -> str:

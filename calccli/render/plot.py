@@ -37,7 +37,9 @@ def plot_doc(p) -> Doc:
     for lab, text in p.derivative_expressions.items():
         notes.append(f"{lab}({x}) = {text}")
     for c in p.critical:
-        notes.append(f"f'({x}) = 0 at {x} ≈ {_short(c['x'])}: {c['kind']} of f (f = {_short(c['f'])})")
+        where = f"the endpoint {x} = {_short(c['x'])}" if c.get("endpoint") else f"{x} ≈ {_short(c['x'])}"
+        on = f" on [{_short(p.lo)}, {_short(p.hi)}]" if c.get("endpoint") else ""
+        notes.append(f"f'({x}) = 0 at {where}: {c['kind']} of f{on} (f = {_short(c['f'])})")
     if p.order >= 1 and not p.critical:
         notes.append(f"f' does not change sign on [{_short(p.lo)}, {_short(p.hi)}]: "
                      "no extremum of f there")
