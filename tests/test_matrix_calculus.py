@@ -7,6 +7,7 @@ import pytest
 
 from calccli.commands.matrix import matrix_derivative, symbolic_derivative
 from calccli.engine.evaluate import value_of
+from calccli.engine.expr import free_vars
 from calccli.errors import CalcError, ShapeError, UsageError
 from calccli.language.parse import parse
 
@@ -218,3 +219,81 @@ def test_grad_of_vector_is_refused():
 def test_unknown_shape_kind():
     with pytest.raises(UsageError):
         matrix_derivative("grad", "x^T x", wrt="x", shape_opts=["x=tensor"])
+
+
+def test_steps_name_rules_and_show_matrix_adjoints(cli):
+    code, out, _ = cli("grad", "x^T A x", "--wrt", "x", "--steps", "-f", "plain")
+    assert code == 0
+    for frag in ("a = x^T", "b = a A", "c = b x", "∂c/∂a = xᵀ Aᵀ", "∂c/∂x = Aᵀ x + A x", "product rule",
+                 "(A + Aᵀ) x"):
+        assert frag in out
+    code, out, _ = cli("grad", "log(det(X))", "--steps", "-f", "json")
+    rules = [s["rule"] for s in json.loads(out)["steps"]]
+    assert any("determinant" in r for r in rules)
+    code, out, _ = cli("jacobian", "tanh(W x + b)", "--wrt", "x", "--steps", "-f", "plain")
+    assert "diag(1 - tanh(W x + b)^2) W δx" in out and "read off" in out
+
+
+# ------------------------------------------------------------------ random matrix expressions
+
+from hypothesis import HealthCheck, given, settings, strategies as st  # noqa: E402
+
+VECTORS = st.recursive(
+    st.sampled_from(["x", "b", "c"]),
+    lambda v: st.one_of(
+        st.builds("A*({})".format, v), st.builds("B^T*({})".format, v), st.builds("({} + {})".format, v, v),
+        st.builds("({} - {})".format, v, v), st.builds("2*({})".format, v), st.builds("tanh({})".format, v),
+        st.builds("sin({})".format, v), st.builds("inv(A)*({})".format, v)),
+    max_leaves=4)
+
+SCALARS = st.recursive(
+    st.one_of(st.builds("b^T*({})".format, VECTORS), st.builds("({0})^T A*({0})".format, VECTORS),
+              st.builds("norm({})^2".format, VECTORS), st.builds("sum(exp({}))".format, VECTORS),
+              st.builds("({})^T*({})".format, VECTORS, VECTORS)),
+    lambda s: st.one_of(st.builds("{} + {}".format, s, s), st.builds("({}) ({})".format, s, s),
+                        st.builds("sin({})".format, s), st.builds("({})^2".format, s)),
+    max_leaves=3)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(SCALARS)
+def test_random_symbolic_gradient_equals_numeric_ad(text):
+    from calccli.commands.matrix import _numeric_grad
+    from calccli.symbolic.matrix_simplify import NoClosedForm
+    kinds = {"x": "vector", "b": "vector", "c": "vector", "A": "matrix", "B": "matrix"}
+    node = parse(text).node
+    if "x" not in free_vars(node):
+        return
+    opts = [",".join(f"{n}={kinds[n]}" for n in free_vars(node))]
+    try:
+        r = matrix_derivative("grad", text, wrt="x", shape_opts=opts)
+    except NoClosedForm:
+        return
+    except CalcError as e:   # not differentiable at every instance (norm(x - x)): refused, not wrong
+        assert e.message.startswith("calc could not verify"), e.message
+        return
+    answer = parse(r.answers["x"]).node
+    for _ in range(2):
+        a, bm = rng.normal(size=(3, 3)) + 3 * np.eye(3), rng.normal(size=(3, 3))
+        env = {"x": rng.normal(size=3), "b": rng.normal(size=3), "c": rng.normal(size=3), "A": a, "B": bm}
+        want = np.asarray(_numeric_grad(node, env, "x"), dtype=float)
+        got = np.asarray(value_of(answer, env) if answer.op != "num" else answer.value, dtype=float)
+        assert (got.ndim == 0 and not want.any()) or np.allclose(got, want, rtol=1e-7, atol=1e-9), (text, r.answers)
+
+
+def test_softmax_cross_entropy():
+    def softmax(z):
+        e = np.exp(z - z.max())
+        return e / e.sum()
+    _check("grad", "logsumexp(z) - y^T z", "z", "softmax(z) - y", lambda z, y: softmax(z) - y,
+           dict(z=(4,), y=(4,)))
+
+
+def test_elementwise_matrix_product():
+    _check("grad", "sum(X .* X)", "X", "2X", lambda X: 2 * X, dict(X=(3, 2)))
+    _check("grad", "sum(exp(X))", "X", "exp(X)", lambda X: np.exp(X), dict(X=(3, 2)))
+
+
+def test_unsupported_is_a_clear_refusal_not_a_traceback(cli):
+    code, out, err = cli("grad", "mean(A x - b)", "--wrt", "x", "-f", "plain")
+    assert code == 1 and "--at" in out + err and "Traceback" not in out + err

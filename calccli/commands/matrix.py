@@ -51,6 +51,9 @@ class MatrixDerivative(RichDisplay):
     steps: list[MatrixStep] = field(default_factory=list)
     checked: int = 0              # random instances the answer was verified at
     whole: str | None = None      # scalar variables: the whole Jacobian/Hessian as one matrix literal
+    tangents: list | None = field(default=None, repr=False)   # --steps: the forward pass's tangents
+    tangent_tape: object = field(default=None, repr=False)
+    gradient_node: Node | None = field(default=None, repr=False)
 
 
 # ------------------------------------------------------------------ inputs
@@ -68,15 +71,11 @@ def _let_values(let) -> dict:
 
 
 def _wrt(node: Node, wrt, lets) -> list[str] | None:
+    """The --wrt names, checked as the scalar path checks them (None: not given)."""
     if not wrt:
         return None
-    names = [w.strip() for w in (wrt.split(",") if isinstance(wrt, str) else wrt) if w.strip()]
-    for n in names:
-        if n in lets:
-            raise UsageError(f"'{n}' is a constant (--let) and cannot be a variable of differentiation")
-        if not n.isidentifier():
-            raise UsageError(f"--wrt expects variable names, got '{n}'")
-    return names
+    from calccli.symbolic.differentiate import choose_variables
+    return choose_variables(node, wrt, set(lets), many=True)
 
 
 def is_matrix_problem(text: str, shape_opts, let) -> bool:
@@ -99,7 +98,12 @@ def symbolic_derivative(command: str, text: str, let=None, wrt=None, shape_opts=
         raise TooLarge(f"the expression has {n} distinct subexpressions; symbolic {command} works up to "
                        f"{MAX_NODES}: give a point with --at for the numeric value")
     if is_matrix_problem(text, shape_opts, let):
-        return matrix_derivative(command, text, let, wrt, shape_opts, steps)
+        try:
+            return matrix_derivative(command, text, let, wrt, shape_opts, steps)
+        except (TypeError, AttributeError, NotImplementedError, IndexError) as e:
+            # a table rule that needs concrete sizes (mean's 1/n, a numpy helper): numeric only
+            raise NoClosedForm(f"{command} of this expression is not supported symbolically "
+                               f"({type(e).__name__}); give a point with --at for the numeric value") from None
     return scalar_matrix(command, text, let, wrt)
 
 
@@ -212,21 +216,24 @@ def matrix_derivative(command: str, text: str, let=None, wrt=None, shape_opts=No
             xs = info.var_shape(tape, n)
             _tensor_check(command, text, n, xs, out_shape)
             if command == "jacobian":
-                result.nodes[n] = _jacobian(M, ctx, tape, vals, n, xs, out_shape, record)
+                result.nodes[n], tans = _jacobian(M, ctx, tape, vals, n, xs, out_shape)
+                if result.tangents is None:
+                    result.tangents, result.tangent_tape = tans, tape
             else:
-                g = M.gradient(tape, info, vals, [n])[n]
+                g = M.gradient(tape, info, vals, [n], record)[n]
                 gnode = expr.ONE if g is None else g.node
                 check_printable(gnode)
                 gtape = build_tape(gnode)
                 ginfo = _infer_fixed(gtape, tape, info)
                 gvals = M.values(gtape, ginfo)
-                result.nodes[n] = _jacobian(M, ctx, gtape, gvals, n, xs, xs, record)
+                result.nodes[n], tans = _jacobian(M, ctx, gtape, gvals, n, xs, xs)
                 result.nodes["∇" + n] = gnode
+                if result.tangents is None:
+                    result.tangents, result.tangent_tape, result.gradient_node = tans, gtape, gnode
     for n in names:
         check_printable(result.nodes[n])
         result.answers[n] = readable_text(result.nodes[n])
     result.checked = verify(command, node, tape, info, lets, result)
-    result.nodes.pop("∇" + names[0], None) if command != "hessian" else None
     if steps:
         from calccli.symbolic.matrix_steps import build_steps
         result.intermediates, result.steps = build_steps(tape, info, vals, record, result)
@@ -255,14 +262,16 @@ def _tensor_check(command, text, name, xs, out_shape) -> None:
                            f"not print symbolically; for its numeric value give a point with --at")
 
 
-def _jacobian(M, ctx, tape, vals, name, xs, out_shape, record):
+def _jacobian(M, ctx, tape, vals, name, xs, out_shape):
+    """J from one forward pass with the symbolic direction δx; also the pass's tangents."""
     d = expr.var("δ" + name)
     direction = M.leaf(d, xs)
     ctx.direction = d
-    t = M.tangent(tape, vals, name, direction, record)
+    tans = M.tangents(tape, vals, name, direction)
+    t = tans[-1] if tans else None
     j = M.read_off(None if t is None else M._nf(t), d, out_shape, xs)
     ctx.direction = None
-    return j.node()
+    return j.node(), tans
 
 
 def _infer_fixed(gtape, tape, info):

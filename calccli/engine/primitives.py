@@ -546,26 +546,6 @@ def _cofactor_jvp(o, args, out, tans):
     return d
 
 
-def _diag_f(x):
-    if isinstance(x, float | int):
-        return float(x)
-    np = _np()
-    if x.ndim == 2 and x.shape[0] == 1:
-        x = x.reshape(-1)
-    return np.diag(x).astype(float)
-
-
-def _diag_shape(shapes, names):
-    s = shapes[0]
-    if not s:
-        return ()
-    if _is_vec(s):
-        return (_vec_len(s), _vec_len(s))
-    if s[0] == s[1]:
-        return (s[0],)
-    raise _shape_error(f"diag({names[0]}) needs a vector or a square matrix; {shape_is(names[0], s)}", 0)
-
-
 def _adjoint_text(*templates):
     def text(k, g, names, out):
         return templates[k].format(*names, g=g, out=out)
@@ -629,12 +609,6 @@ _ARRAY_TABLE = [
         "jvp": lambda o, args, out, tans: -o.matmul(o.matmul(out, tans[0]), out),
         "vjp": lambda o, k, g, args, out: -o.matmul(o.matmul(out.T, g), out.T),
         "adjoint": _adjoint_text("-{out}ᵀ·{g}·{out}ᵀ"), "tangent": _tangent_text("-{out}·{t0}·{out}")}),
-    # diag(v): the diagonal matrix of a vector; diag(A): the diagonal of a square matrix (linear)
-    Prim("diag", 1, _diag_f, (), latex=r"\operatorname{{diag}}\left({0}\right)", array={
-        "shape": _diag_shape,
-        "jvp": lambda o, args, out, tans: o.diag(tans[0]),
-        "vjp": lambda o, k, g, args, out: o.fit(o.diag(g), args[0]),
-        "adjoint": _adjoint_text("diag({g})"), "tangent": _tangent_text("diag({t0})")}),
     # inside the rules of det only: C = det(A) A⁻ᵀ, defined for singular A too
     Prim("cofactor", 1, _cofactor_f, (), hidden=True, array={
         "shape": _square("cofactor"), "jvp": _cofactor_jvp, "vjp": _no_vjp}),

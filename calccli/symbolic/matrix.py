@@ -89,10 +89,16 @@ def _fit(c, like):
     raise NoClosedForm(f"cannot fit a contribution of shape {c.shape} to {ls}")
 
 
+SCALAR_OUT = frozenset({"det", "trace", "norm", "sum", "mean", "vmax", "vmin", "logsumexp"})
+
+
 def _fn(name):
-    def apply(a):
-        a = _nf(a)
-        shape = () if name in ("det", "trace", "norm", "sum") else a.shape
+    def apply(*args):
+        if len(args) != 1:
+            raise NoClosedForm(f"{name} of several arguments is not supported symbolically; "
+                               "give a point with --at")
+        a = _nf(args[0])
+        shape = () if name in SCALAR_OUT else a.shape
         return Sym(S.call(name, a, shape))
     return apply
 
@@ -118,6 +124,9 @@ def _build() -> Ops:
     o.sub = _wrap(lambda a, b: S.add(a, b, -1.0))
     o.neg = _wrap(lambda a: S.scale(a, -1.0))
     o.mul = _wrap(S.mul)
+    o.emul = _wrap(S.mul)
+    o.epow = _pow
+    o.outer = _wrap(lambda u, v: S.matmul(u, S.transpose(v)))
     o.div = _wrap(S.div)
     o.pow = _pow
     o.matmul = _wrap(S.matmul)
@@ -179,14 +188,13 @@ def gradient(tape, info, vals, names: list[str], record=None) -> dict:
     return out
 
 
-def tangent(tape, vals, name: str, direction: Sym, record=None):
-    """J δx as a Sym: one forward pass of the table's rules with the symbolic direction δx."""
+def tangents(tape, vals, name: str, direction: Sym) -> list | None:
+    """Every node's tangent along δx (the root's is J δx): one forward pass of the table's rules."""
     from calccli.engine.forward import forward
     i = tape.variables.get(name)
     if i is None:
         return None
-    tan = forward(tape, vals, {i: direction}, ops=MATRIX, record=record)
-    return tan[-1]
+    return forward(tape, vals, {i: direction}, ops=MATRIX)
 
 
 def read_off(t: NF | None, direction_node, out_shape: tuple, x_shape: tuple) -> NF:

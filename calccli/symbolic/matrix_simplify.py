@@ -145,11 +145,21 @@ def product(a: NF, b: NF, shape: tuple) -> NF:
         return NF({}, shape, a.ctx)
     if a.shape and b.shape:            # a matrix product: a sum or a broadcast constant is one factor
         a, b = _as_factor(a), _as_factor(b)
-    else:
+    else:                              # a scalar factor: one scalar atom (xᵀAx is a number)
         a = a if len(a.terms) == 1 else group(a)
         b = b if len(b.terms) == 1 else group(b)
+        a, b = (_scalar_atom(a) if not a.shape else a), (_scalar_atom(b) if not b.shape else b)
     (ca, sa, ma), (cb, sb, mb) = a.single(), b.single()
     return NF({(_merge_scal(sa, sb, a.ctx), _drop_eye(ma + mb)): ca * cb}, shape, a.ctx)
+
+
+def _scalar_atom(a: NF) -> NF:
+    """A scalar term whose matrix factors (bᵀx) become one scalar factor."""
+    c, scal, mats = a.single()
+    if not mats:
+        return a
+    n = NF({((), mats): 1.0}, (), a.ctx).node()
+    return NF({(_merge_scal(scal, ((n, 1),), a.ctx), ()): c}, (), a.ctx)
 
 
 def mul(a: NF, b: NF) -> NF:
@@ -235,7 +245,7 @@ def hadamard(a: NF, b: NF) -> NF:
             a, b = b, a
         return product(diag(a), b, b.shape)
     na, nb = sorted((a.node(), b.node()), key=ctx.rank)
-    return atom(expr.make("hadamard", (na, nb)), a.shape, ctx)
+    return atom(expr.make("emul", (na, nb)), a.shape, ctx)
 
 
 def diag(a: NF) -> NF:
@@ -319,6 +329,9 @@ def call(op: str, a: NF, shape: tuple) -> NF:
                 return reciprocal(call("det", atom(m.args[0], ctx.shape(m.args[0]), ctx), ()))
         if op == "inv":
             return scale(atom(_inv_atom(m, ctx), shape, ctx), 1.0 / c)
+    if op == "exp" and s is not None and s[0] == 1.0 and not s[1] and len(s[2]) == 1 and \
+            s[2][0].op == "log_softmax":
+        return atom(expr.make("softmax", s[2][0].args), shape, ctx)
     if op == "norm" and s is not None and s[0] < 0:
         a = scale(a, -1.0)
     return atom(expr.make(op, (a.node(),)), shape, ctx)
@@ -379,12 +392,12 @@ def _collect(nf: NF, depth: int) -> list:
             buckets: dict = {}
             for t in terms:
                 if len(t[2]) >= 2:
-                    buckets.setdefault((t[1], t[2][side]), []).append(t)
-            for (scal, key), ts in buckets.items():
-                if len(ts) < 2:
+                    rest = t[2][:-1] if side == -1 else t[2][1:]
+                    buckets.setdefault((t[1], t[2][side], _fold_shape(ctx, rest)), []).append(t)
+            for (scal, key, rest_shape), ts in buckets.items():
+                if len(ts) < 2 or rest_shape is None or not rest_shape:
                     continue
                 rest_mats = [t[2][:-1] if side == -1 else t[2][1:] for t in ts]
-                rest_shape = _rest_shape(ctx, key, nf.shape, side)
                 rest = NF({}, rest_shape, ctx)
                 for t, rm in zip(ts, rest_mats):
                     rest = add(rest, NF({((), rm): t[0]}, rest_shape, ctx))
@@ -409,20 +422,15 @@ def _collect(nf: NF, depth: int) -> list:
     return [(c, k[0], k[1]) for k, c in merged.items() if c != 0]
 
 
-def _rest_shape(ctx: Ctx, key: Node, whole: tuple, side: int) -> tuple:
-    """The shape of R in R·key = whole (side -1) or key·R = whole (side 0)."""
-    ks = ctx.shape(key)
-    if side == -1:
-        if len(ks) == 1:                       # R x
-            return (whole[0], ks[0]) if whole else (1, ks[0])
-        if ks[0] == 1:                         # R yᵀ: R is a vector
-            return (whole[0],)
-        return (whole[0], ks[0])               # R M
-    if len(ks) == 1:                           # x R: R is a row
-        return (1, whole[1])
-    if ks[0] == 1:                             # xᵀ R
-        return (ks[1],) if not whole else (ks[1], whole[1])
-    return (ks[1],) if len(whole) == 1 else (ks[1], whole[1])
+def _fold_shape(ctx: Ctx, mats: tuple):
+    """The shape of the product of ``mats`` (None if it is not a plain matrix product)."""
+    try:
+        shape = ctx.shape(mats[0])
+        for m in mats[1:]:
+            shape = matmul_shape(shape, ctx.shape(m))
+    except CalcError:
+        return None
+    return shape
 
 
 def group_at(a: NF, depth: int) -> NF:
@@ -450,7 +458,7 @@ def to_node(nf: NF, depth: int = 0) -> Node:
     return out
 
 
-UNPRINTABLE = {"hadamard": "an elementwise product of matrices", "ones": "a matrix or vector of ones",
+UNPRINTABLE = {"ones": "a matrix or vector of ones",
                "eye": "an identity matrix"}
 
 

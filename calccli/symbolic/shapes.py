@@ -16,7 +16,8 @@ from calccli.errors import ShapeError, UsageError
 KINDS = ("scalar", "vector", "matrix", "symmetric")
 _DIM_NAMES = "nmkpqrstuvw"
 _SQUARE = frozenset({"det", "inv", "trace"})
-_MATRIX_OPS = frozenset({"transpose", "det", "inv", "trace", "norm", "dot", "diag"})
+_MATRIX_OPS = frozenset({"transpose", "det", "inv", "trace", "norm", "dot", "diag", "softmax", "log_softmax",
+                         "logsumexp", "mean", "outer", "vmax", "vmin"})
 
 
 def parse_shape_options(options) -> dict[str, str]:
@@ -216,22 +217,12 @@ def _infer_with(tape, kinds: dict, values: dict, weak: list) -> ShapeInfo:
         try:
             shapes[i] = _rule(n, sh, dims, tape, i)
         except ShapeError as e:
+            from calccli.engine.arrays import _caret
             raise _caret(e, tape, i, src) from None
         if n.op == "mul" and sh[0] and sh[1]:
             tape.prims[i] = PRIMS["matmul"]
     shapes = [dims.shape(s) for s in shapes]
     return ShapeInfo(shapes, out_kinds, dims, weak)
-
-
-def _caret(err, tape, i, src):
-    if src is None:
-        return err
-    arg = getattr(err, "arg", None)
-    node = tape.nodes[tape.args[i][arg]] if arg is not None else tape.nodes[i]
-    span = src.span(node) or src.span(tape.nodes[i])
-    if span is not None:
-        err.at(src.text, span[0], span[1])
-    return err
 
 
 def _text(tape, i, k):
@@ -252,6 +243,8 @@ def _rule(n, sh, dims: Dims, tape, i) -> tuple:
         if not sh[1]:
             return sh[0]
         return matmul_shape(sh[0], sh[1], dims, (_text(tape, i, 0), _text(tape, i, 1)))
+    if op in ("emul", "epow", "max", "min", "atan2"):
+        op = "pow" if op == "epow" else "add"
     if op in ("add", "sub", "div", "pow"):
         a, b = sh
         if op in ("div", "pow") and len(b) == 2:
@@ -276,8 +269,10 @@ def _rule(n, sh, dims: Dims, tape, i) -> tuple:
         if len(s) != 2 or not dims.unify(s[0], s[1]) or s[0] == 1:
             raise _err(f"{op}({_text(tape, i, 0)}) needs a square matrix; it is {words(s)}", 0)
         return s if op == "inv" else ()
-    if op in ("norm", "sum"):
+    if op in ("norm", "sum", "mean", "vmax", "vmin", "logsumexp"):
         return ()
+    if op == "outer":
+        return (sh[0][0], sh[1][0]) if len(sh[0]) == 1 and len(sh[1]) == 1 else matmul_shape(sh[0], sh[1], dims)
     if op == "dot":
         a, b = sh
         if len(a) == 1 and len(b) == 1 and dims.unify(a[0], b[0]):
