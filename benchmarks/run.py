@@ -434,6 +434,50 @@ def bench_scaling(rounds, quick, baseline):
 
 # ---------------------------------------------------------------- table
 
+# ---------------------------------------------------------------- 8. fit: iris logistic regression
+
+IRIS_FEATURES = "sepal_length,sepal_width,petal_length,petal_width"
+IRIS_LOSS = "-(y log(yhat) + (1-y) log(1-yhat))"
+
+
+def _iris_numpy(epochs, lr):
+    """The same batch gradient descent, vectorised numpy: the answer check and the peer."""
+    import csv
+    import numpy as np
+    with open(ROOT / "examples" / "iris2.csv") as f:
+        rows = list(csv.DictReader(f))
+    X = np.array([[float(r[c]) for c in IRIS_FEATURES.split(",")] for r in rows])
+    y = np.array([float(r["y"]) for r in rows])
+    w, b = np.zeros(4), 0.0
+    for _ in range(epochs):
+        r = 1 / (1 + np.exp(-(X @ w + b))) - y
+        w, b = w - lr / len(y) * (X.T @ r), b - lr / len(y) * r.sum()
+    return list(w) + [b]
+
+
+def bench_fit(rounds, epochs=1000, lr=0.05):
+    cmd = CALC + ["fit", "sigmoid(w^T x + b)", "--data", str(ROOT / "examples" / "iris2.csv"), "--target", "y",
+                  "--features", "x=" + IRIS_FEATURES, "--loss", IRIS_LOSS, "--epochs", str(epochs),
+                  "--lr", str(lr), "--format", "json"]
+    want = _iris_numpy(epochs, lr)
+
+    def check(p):
+        got = list(json.loads(p.stdout)["params"].values())
+        if max(_rel(a, b) for a, b in zip(got, want)) > 1e-9:
+            raise SystemExit(f"fit: calc's parameters {got} differ from numpy's {want}")
+    t = _proc_timer(cmd, check=check)
+    times = sorted(t() for _ in range(rounds))
+    wall = times[len(times) // 2]
+    import time
+    t0 = time.perf_counter()
+    _iris_numpy(epochs, lr)
+    peer = time.perf_counter() - t0
+    row("8", f"`calc fit \"sigmoid(w^T x + b)\" --data examples/iris2.csv --features x=… --epochs {epochs}` "
+        "(batch, 100 rows × 4 features: 100,000 per-sample gradients), whole process; answer checked "
+        "against numpy", wall, peer, "the same descent in vectorised numpy (in process)",
+        f"{fmt_s(wall)} ({wall / peer:.0f}× numpy)", "context (no target)", None, unit="")
+
+
 def table_markdown() -> str:
     out = ["| # | measure | calc | peer | ratio | target | meets |", "|---|---|---|---|---|---|---|"]
     for r in ROWS:
@@ -474,7 +518,7 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="fewer rounds and a smaller batch (under a minute)")
-    ap.add_argument("--only", default="1,2,3,4,5,6,7", help="comma-separated items, e.g. 1,3")
+    ap.add_argument("--only", default="1,2,3,4,5,6,7,8", help="comma-separated items, e.g. 1,3")
     ap.add_argument("--baseline", metavar="REV",
                     help="items 3 and 7 also on a snapshot of commit REV (before/after rows in one run)")
     ap.add_argument("--peer-python", default=os.environ.get("CALC_BENCH_PEER_PYTHON", PY),
@@ -514,6 +558,8 @@ def main(argv=None) -> int:
         bench_symbolic(q)
     if "7" in only:
         bench_scaling(1 if q else 3, q, args.baseline)
+    if "8" in only:
+        bench_fit(1 if q else 3)
     load1 = os.getloadavg()
     NOTES.append(f"load average (1 min) at the start and end of the run: {load0[0]:.1f}, {load1[0]:.1f} "
                  f"on {os.cpu_count()} cores: absolute times (item 5) move with it; ratios of "

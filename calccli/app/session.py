@@ -17,8 +17,10 @@ How statements reach the engine:
   bodies are the symbolic derivatives of :mod:`calccli.symbolic` (so
   ``g(x) = f'(x)`` works). ``f'(1)`` alone is computed exactly as
   ``calc diff BODY --at 1 [--order N]`` computes it.
-- Commands (``diff EXPR at x=1``) go through the same ``*_compute`` functions
-  as the CLI (:mod:`calccli.commands`), so they compute and render the same.
+- Commands (``diff EXPR at x=1``) read their options from the CLI's command
+  table (:mod:`calccli.app.table`: the same names, checks, bounds and
+  messages) and go through the same ``*_compute`` builders
+  (:mod:`calccli.app.wiring`), so they compute and render the same.
   An expression that used a user function is handed over as its expansion,
   printed in calc's syntax; bound names are handed over as ``--let`` constants.
 - A bound name is a constant everywhere except where the statement names it as
@@ -29,10 +31,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from calccli.app.table import COMMANDS as TABLE, FLAG, POINT, SCALAR, build
 from calccli.engine import expr
 from calccli.errors import CalcError, ParseError, UsageError
 from calccli.engine.expr import Node
 from calccli.numfmt import fmt_number
+from calccli.render import FORMATS
 
 PRIME = "\u02b9"        # ʹ: f' is parsed as the name fʹ (same length, so carets stay put)
 _NAME = r"(?!\d)\w+"
@@ -43,27 +47,19 @@ _PARAM = re.compile(rf"\s*({_NAME})\s*$")
 _KEYWORD = re.compile(r"(--)?([A-Za-z][A-Za-z_-]*)(?=\s|=|$)")
 
 MODES = ("forward", "reverse")
-from calccli.render import FORMATS
 
-# Command options, as in the CLI (``at x=1`` or ``--at x=1``). Kinds: "point"
-# (repeatable, name=value pairs), "text" (one value), "flag" (no value).
+
+def _keyword(opt) -> str:
+    """The REPL's key for an option: its name with _ for - ("from", "batch_size")."""
+    return opt.name.replace("-", "_")
+
+
+# The REPL's view of the command table (calccli.app.table): ``at x=1`` or
+# ``--at x=1``. Kinds: "point" (repeatable), "text" (one value), "flag" (no value).
 P, T, F = "point", "text", "flag"
 SPECS: dict[str, dict[str, str]] = {
-    "eval": {"at": P, "let": P},
-    "diff": {"at": P, "let": P, "wrt": T, "mode": T, "order": T, "steps": F},
-    "grad": {"at": P, "let": P, "wrt": T, "steps": F, "shape": T},
-    "jacobian": {"at": P, "let": P, "wrt": T, "mode": T, "shape": T, "steps": F},
-    "hessian": {"at": P, "let": P, "wrt": T, "shape": T, "steps": F},
-    "check": {"at": P, "let": P, "wrt": T, "tol": T},
-    "minimize": {"from": P, "let": P, "wrt": T, "method": T, "lr": T, "steps": T, "tol": T,
-                 "trace": F},
-    "graph": {"at": P, "let": P, "wrt": T, "mode": T, "output": T},
-    "plot": {"from": T, "to": T, "order": T, "at": T, "let": P, "wrt": T, "width": T, "height": T},
-    "fit": {"data": T, "target": T, "mode": T, "batch_size": T, "order": T, "epochs": T, "lr": T,
-            "seed": T, "init": P, "loss": T, "compare": F},
-}
-for _spec in SPECS.values():
-    _spec["format"] = T
+    c.name: {_keyword(o): (P if o.repeatable else F if o.kind == FLAG else T) for o in c.options}
+    for c in TABLE.values()}
 COMMANDS = tuple(SPECS)
 META = (":help", ":vars", ":mode", ":format", ":del", ":quit")
 KEYWORDS = tuple(sorted({k.replace("_", "-") for s in SPECS.values() for k in s}))
@@ -471,7 +467,6 @@ class Session:
     # ---- commands ----------------------------------------------------------
 
     def _command(self, line: str, name: str, start: int) -> Outcome:
-        from calccli.app import wiring as C
         from calccli.engine.expr import free_vars
         cmd = split_command(line, name, start)
         o = cmd.options
@@ -483,18 +478,22 @@ class Session:
         except CalcError as e:
             raise _shift(e, cmd.expr, line, cmd.offset)
         etext = self.engine_text(parsed.node, cmd.expr, expanded)
-        fmt = o.get("format")
-        if fmt is not None and name != "graph" and fmt not in FORMATS:
-            raise UsageError(f"unknown format '{fmt}': use one of {', '.join(FORMATS)}",
-                             source=line, pos=cmd.places.get("format"))
-        # points may use bindings and functions: hand the engine their values
-        for key in ("at", "from", "init"):
-            if SPECS[name].get(key) == P and key in o:
-                o[key] = [self._point(v, line, cmd.places[key][k]) for k, v in enumerate(o[key])]
-        if name == "plot":
-            for key in ("from", "to"):
-                if key in o:
-                    o[key] = self._scalar_text(o[key], line, cmd.places[key])
+        spec = TABLE[name]
+        # option values may use bindings and functions: hand the engine their values
+        values = {}
+        for opt in spec.options:
+            kw = _keyword(opt)
+            if kw not in o:
+                continue
+            if opt.kind == POINT:
+                o[kw] = [self._point(v, line, cmd.places[kw][k]) for k, v in enumerate(o[kw])]
+            elif opt.kind == SCALAR:
+                o[kw] = self._scalar_text(o[kw], line, cmd.places[kw])
+            try:                         # the table's checks and messages, placed in the line
+                values[opt.key] = opt.convert(o[kw])
+            except CalcError as e:
+                pos = cmd.places.get(kw) if opt.kind != POINT else None
+                raise e.at(line, pos, None if pos is None else pos + len(str(o[kw]))) from None
         wrt = o.get("wrt")
         variables = set(_point_names(o.get("at")) + _point_names(o.get("from")))
         if wrt:
@@ -505,49 +504,17 @@ class Session:
         if name != "eval" and len(free) == 1 and free[0] in self.bindings and not (
                 wrt or _point_names(o.get("at")) or _point_names(o.get("from"))):
             variables.add(free[0])   # x = 3; diff x^2 at 1: the statement's variable is x
-        lets = (self._lets(parsed.node, variables) if name != "fit" else []) + user_lets
-        at = o.get("at")
-        mode = o.get("mode")
-        out_fmt = fmt
-        if name == "eval":
-            compute = C.eval_compute(at, lets)
-        elif name == "diff":
-            compute = C.diff_compute(at, lets, wrt, mode or (self.mode if self.mode in MODES else "reverse"),
-                                     o.get("order", "1"), bool(o.get("steps")))
-        elif name == "grad":
-            compute = C.grad_compute(at, lets, wrt, bool(o.get("steps")), _shapes(o))
-        elif name == "jacobian":
-            compute = C.jacobian_compute(at, lets, wrt, mode or (self.mode if self.mode in MODES else "auto"),
-                                         _shapes(o), bool(o.get("steps")))
-        elif name == "hessian":
-            compute = C.hessian_compute(at, lets, wrt, _shapes(o), bool(o.get("steps")))
-        elif name == "check":
-            compute = C.check_compute(at, lets, wrt, _number(o, "tol", 1e-6, float, line, cmd))
-        elif name == "graph":
-            compute, out_fmt = C.graph_compute(lets, fmt or ("json" if self.fmt == "json" else "tree"), at, wrt,
-                                               mode or "reverse", o.get("output"))
-        elif name == "plot":
-            if "from" not in o or "to" not in o:
-                raise UsageError("plot needs an interval: plot EXPR from -4 to 4", source=line,
-                                 pos=len(line.rstrip()))
-            compute = C.plot_compute(o["from"], o["to"], _number(o, "order", 1, int, line, cmd),
-                                     at, lets, wrt, _number(o, "width", 0, int, line, cmd),
-                                     _number(o, "height", 0, int, line, cmd))
-        elif name == "minimize":
-            compute = C.minimize_compute(o.get("from"), lets, wrt, o.get("method", "auto"),
-                                         _number(o, "lr", None, float, line, cmd),
-                                         _number(o, "steps", None, int, line, cmd),
-                                         _number(o, "tol", 1e-8, float, line, cmd), bool(o.get("trace")))
-        else:  # fit
-            for key in ("data", "target"):
-                if key not in o:
-                    raise UsageError(f"fit needs {key}: {_example('fit')}", source=line, pos=len(line.rstrip()))
-            compute = C.fit_compute(o["data"], o["target"], o.get("mode", "batch"),
-                                    _number(o, "batch_size", 16, int, line, cmd), o.get("order", "fixed"),
-                                    _number(o, "epochs", 100, int, line, cmd),
-                                    _number(o, "lr", 0.05, float, line, cmd),
-                                    _number(o, "seed", None, int, line, cmd), o.get("init"),
-                                    o.get("loss"), bool(o.get("compare")))
+        if spec.option("let"):
+            values["let"] = self._lets(parsed.node, variables) + user_lets
+        mode = spec.option("mode")
+        if "mode" not in values and mode and self.mode in mode.choices:
+            values["mode"] = self.mode
+        if name == "graph" and "format" not in values:
+            values["format"] = "json" if self.fmt == "json" else "tree"
+        try:
+            compute, out_fmt = build(name, values, _example(name))
+        except CalcError as e:
+            raise e.at(line, len(line.rstrip())) from None
         result = _anchored(lambda: compute(etext), etext, line, cmd.offset if etext == cmd.expr else None,
                            dict(_option_texts(o, cmd.places)))
         return Outcome(result=result, fmt=out_fmt)
@@ -721,11 +688,6 @@ def _option_texts(options: dict, places: dict):
             yield v, places.get(key)
 
 
-def _shapes(o) -> list[str] | None:
-    """The REPL's ``shape x=vector,A=matrix`` option, as --shape gives it."""
-    return [o["shape"]] if o.get("shape") else None
-
-
 def _point_names(points) -> list[str]:
     from calccli.language.points import _NAME as BIND, split_top_level
     names = []
@@ -735,19 +697,6 @@ def _point_names(points) -> list[str]:
             if m:
                 names.append(m.group(1))
     return names
-
-
-def _number(options: dict, key: str, default, kind, line: str, cmd: _Command):
-    if key not in options:
-        return default
-    text = options[key]
-    try:
-        return kind(text)
-    except ValueError:
-        what = "a whole number" if kind is int else "a number"
-        pos = cmd.places.get(key)
-        raise UsageError(f"{key.replace('_', '-')} must be {what}, got '{text}'", source=line, pos=pos,
-                         end=None if pos is None else pos + len(text)) from None
 
 
 def _example(name: str) -> str:

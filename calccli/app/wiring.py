@@ -100,10 +100,11 @@ def check_compute(at, let, wrt, tol):
     return compute
 
 
-def graph_compute(let, style, at=None, wrt=None, mode="reverse", output=None):
+def graph_compute(let, format, at=None, wrt=None, mode="reverse", output=None):
     """graph has its own formats (tree, dot); returns (compute, output format).
     With ``at``: values and adjoints (or tangents, ``mode`` forward); ``output``
     renders the picture to an .svg/.png/.pdf file."""
+    style = format or "tree"
     if style not in ("tree", "dot", "json", "plain", "rich", "html"):
         return _fail(UsageError(f"unknown graph format '{style}': use tree, dot, json or html")), "plain"
     out = {"json": "json", "tree": None, "rich": "rich", "plain": "plain", "dot": "plain", "html": "html"}[style]
@@ -135,8 +136,9 @@ def minimize_compute(start, let, wrt, method, lr, steps, tol, trace):
     return compute
 
 
-def fit_compute(data, target, mode, batch_size, order, epochs, lr, seed, init, loss, compare):
+def fit_compute(data, target, mode, batch_size, order, epochs, lr, seed, init, loss, compare, features=None):
     def compute(text):
         from calccli.commands.fit import fit_model
-        return fit_model(text, data, target, mode, batch_size, order, epochs, lr, seed, init, loss, compare)
+        return fit_model(text, data, target, mode, batch_size, order, epochs, lr, seed, init, loss, compare,
+                         features)
     return compute

@@ -169,19 +169,25 @@ def substitute(root, mapping: dict):
 
 
 class SampleLoss:
-    """The per-sample loss on one tape: its value and gradient for one row of data."""
+    """The per-sample loss on one tape: its value and gradient for one row of data.
 
-    def __init__(self, node, params: list[str], rows: list[dict], lines: list[int]):
+    ``theta0`` gives each parameter's starting value, and so its shape (a
+    number, or an array for a vector parameter such as w in w^T x)."""
+
+    def __init__(self, node, params: list[str], rows: list[dict], lines: list[int], theta0=None):
         from calccli.engine.evaluate import ops_for
-        from calccli.engine.ops import FLOAT
         from calccli.engine.tape import build_tape
         self.tape = build_tape(node)
         self.params = params
         self.rows, self.lines = rows, lines
         env = dict(rows[0])
-        env.update((p, 0.0) for p in params)
-        if ops_for(self.tape, env) is not FLOAT:
-            raise ShapeError("fit works with scalar models and losses (vectors and matrices are not supported here)")
+        env.update(zip(params, theta0 if theta0 is not None else [0.0] * len(params)))
+        self.ops = ops_for(self.tape, env)
+        shapes = self.tape.cache.get("shapes")
+        if shapes and shapes[-1] != ():
+            from calccli.engine.primitives import shape_words
+            raise ShapeError(f"the per-sample loss must be a number; here it is {shape_words(shapes[-1])} "
+                             "(for a vector model, reduce it: sum(…), or w^T x for a product)")
         self.idx = [self.tape.variables.get(p) for p in params]
         self.wrt = [i for i in self.idx if i is not None]
 
@@ -198,7 +204,7 @@ class SampleLoss:
     def value(self, theta, i) -> float:
         from calccli.engine.evaluate import evaluate
         try:
-            return evaluate(self.tape, self._env(theta, i))[-1]
+            return evaluate(self.tape, self._env(theta, i), self.ops)[-1]
         except DomainError as e:
             raise self._where(e, i) from None
 
@@ -206,14 +212,49 @@ class SampleLoss:
         from calccli.engine.evaluate import evaluate
         from calccli.engine.reverse import reverse
         try:
-            vals = evaluate(self.tape, self._env(theta, i))
-            adj = reverse(self.tape, vals, self.wrt)
+            vals = evaluate(self.tape, self._env(theta, i), self.ops)
+            adj = reverse(self.tape, vals, self.wrt, self.ops)
         except DomainError as e:
             raise self._where(e, i) from None
-        return vals[-1], [0.0 if j is None or adj[j] is None else float(adj[j]) for j in self.idx]
+        return float(vals[-1]), [_zero_like(t) if j is None or adj[j] is None else _as_value(adj[j])
+                                 for j, t in zip(self.idx, theta)]
 
     def mean(self, theta) -> float:
         return math.fsum(self.value(theta, i) for i in range(len(self.rows))) / len(self.rows)
+
+
+def _zero_like(t):
+    return 0.0 if isinstance(t, float | int) else t * 0.0
+
+
+def _as_value(v):
+    return float(v) if isinstance(v, float | int) else v.copy()
+
+
+def _finite(theta) -> bool:
+    for t in theta:
+        if isinstance(t, float | int):
+            if not math.isfinite(t):
+                return False
+        elif not bool((abs(t) < math.inf).all()):
+            return False
+    return True
+
+
+def flat(names: list[str], values: list) -> tuple[list[str], list[float]]:
+    """Parameters by component, as the JSON contract names them: w[1], w[2], A[1,2], b."""
+    out_names, out_values = [], []
+    for n, v in zip(names, values):
+        if isinstance(v, float | int):
+            out_names.append(n)
+            out_values.append(float(v))
+        elif v.ndim == 1:
+            out_names += [f"{n}[{i + 1}]" for i in range(v.shape[0])]
+            out_values += [float(x) for x in v]
+        else:
+            out_names += [f"{n}[{i + 1},{j + 1}]" for i in range(v.shape[0]) for j in range(v.shape[1])]
+            out_values += [float(x) for x in v.ravel()]
+    return out_names, out_values
 
 
 # --------------------------------------------------------------------------- training
@@ -278,7 +319,7 @@ def train(loss: SampleLoss, theta0: list[float], mode: str, order: str, batch_si
                 scale = lr / len(grp)
                 theta = [t - scale * gk for t, gk in zip(theta, g)]
                 run.updates += 1
-                if not all(map(math.isfinite, theta)):
+                if not _finite(theta):
                     raise _Diverged("the parameters overflowed float64", epoch)
             J = loss.mean(theta)
             run.history.append(J)
@@ -365,9 +406,10 @@ def _check_options(mode, order, batch_size, epochs, lr):
         raise UsageError(f"--batch-size must be at least 1, got {batch_size}")
 
 
-def _initial(init, params: list[str]) -> list[float]:
+def _initial(init, params: list[str]) -> dict:
+    """--init values by parameter name: numbers, or vectors/matrices (which fix that parameter's shape)."""
     from calccli.language.points import constant_value, parse_bindings
-    values = {p: 0.0 for p in params}
+    values: dict = {}
     for b in parse_bindings(init, "--init"):
         try:
             v = constant_value(b.text)
@@ -376,20 +418,90 @@ def _initial(init, params: list[str]) -> list[float]:
             e.args = (e.message,)
             e.source = e.pos = e.end = None
             raise
-        if not isinstance(v, float | int):
-            raise UsageError(f"--init {b.name}: the parameters are scalars; got an array")
+        if not isinstance(v, float | int) and b.name is None:
+            raise UsageError("--init without a name sets every parameter to one number; "
+                             "give an array to one parameter by name: --init w=[0,0,0]")
         if b.name is None:
             values = {p: float(v) for p in params}
-        elif b.name not in values:
+        elif b.name not in params:
             raise UsageError(f"--init gives '{b.name}', which is not a parameter of the model "
                              f"(the parameters are {', '.join(params)})")
         else:
-            values[b.name] = float(v)
-    return [values[p] for p in params]
+            values[b.name] = float(v) if isinstance(v, float | int) else v
+    return values
+
+
+def parse_features(features, table: Table) -> dict[str, list[str]]:
+    """--features x=c1,c2,… (several groups: repeat the option or separate with ';'):
+    a vector data variable assembled from named columns, in that order."""
+    groups: dict[str, list[str]] = {}
+    if isinstance(features, str):
+        features = [features]
+    for opt in features or []:
+        for part in str(opt).split(";"):
+            if not part.strip():
+                continue
+            name, eq, cols = part.partition("=")
+            name = name.strip()
+            if not eq or not name.isidentifier():
+                raise UsageError(f"--features expects NAME=COL,COL,…, e.g. --features x=sepal_length,sepal_width; "
+                                 f"got '{_clip(part.strip())}'")
+            names = [c.strip() for c in cols.split(",")]
+            if not all(names):
+                raise UsageError(f"--features {name}: a column name is empty ('{_clip(cols.strip())}')")
+            missing = [c for c in names if c not in table.columns]
+            if missing:
+                raise UsageError(f"--features {name}: no column '{missing[0]}' in {table.path} "
+                                 f"(the columns are {', '.join(table.columns)})")
+            if name in table.columns:
+                raise UsageError(f"--features {name}: '{name}' is already a column of {table.path}; "
+                                 "choose another name for the vector")
+            if name in groups:
+                raise UsageError(f"--features gives '{name}' twice")
+            groups[name] = names
+    return groups
+
+
+MAX_SHAPE_TRIALS = 4096
+
+
+def infer_param_shapes(node, params: list[str], env0: dict, fixed: dict, lengths: list[int]) -> dict:
+    """A shape for each parameter without one from --init: the first assignment
+    (numbers first, then vectors as long as a feature vector) for which the
+    per-sample loss is a number. w in sigmoid(w^T x + b) gets x's length."""
+    import itertools
+    import numpy as np
+    from calccli.engine.arrays import infer_shapes
+    from calccli.engine.tape import build_tape
+    tape = build_tape(node)
+    free = [p for p in params if p not in fixed]
+    cands = [()] + [(n,) for n in sorted(set(lengths))]
+    combos = sorted(itertools.product(range(len(cands)), repeat=len(free)), key=lambda c: sum(k > 0 for k in c))
+    first = None
+    for combo in combos[:MAX_SHAPE_TRIALS]:
+        shapes = {p: cands[k] for p, k in zip(free, combo)}
+        env = dict(env0)
+        env.update((p, np.zeros(sh) if sh else 0.0) for p, sh in shapes.items())
+        env.update(fixed)
+        try:
+            root = infer_shapes(tape, env)[-1]
+        except ShapeError as e:
+            first = first or e
+            continue
+        if root == ():
+            return shapes
+    if first is not None:
+        first.message = (f"{first.message} — calc tried numbers and vectors as long as the features for "
+                         f"{', '.join(free)}; give the shapes with --init, e.g. --init {free[0]}=[0,0]")
+        first.args = (first.message,)
+        first.source = first.pos = first.end = None
+        raise first
+    raise ShapeError(f"the per-sample loss is not a number for any shape of {', '.join(free)}; "
+                     f"give the shapes with --init, e.g. --init {free[0]}=[0,0]")
 
 
 def fit_model(model, data, target, mode="batch", batch_size=16, order="fixed", epochs=100, lr=0.05,
-              seed=None, init=None, loss=None, compare=False):
+              seed=None, init=None, loss=None, compare=False, features=None):
     from calccli.engine.expr import free_vars, num, power, sub, var
     from calccli.language.parse import parse
     mode = (mode or "batch").strip().lower()
@@ -401,6 +513,10 @@ def fit_model(model, data, target, mode="batch", batch_size=16, order="fixed", e
     cols = set(table.columns)
     if target not in cols:
         raise UsageError(f"--target {target}: no such column in {data} (the columns are {', '.join(table.columns)})")
+    groups = parse_features(features, table)
+    if target in {c for g in groups.values() for c in g}:
+        raise UsageError(f"--features uses the target column '{target}' as an input")
+    cols |= set(groups)          # a feature vector is data, like a column
     model_vars = free_vars(model_node)
     if target in model_vars:
         raise UsageError(f"the model uses the target column '{target}' as an input")
@@ -419,18 +535,40 @@ def fit_model(model, data, target, mode="batch", batch_size=16, order="fixed", e
     if loss_node is not None and not any(p in names for p in model_vars if p not in cols):
         raise UsageError("--loss does not use the model: write yhat for the model's output, "
                          f"e.g. --loss \"(yhat - {target})^2\"")
+    used_groups = {g: c for g, c in groups.items() if g in names}
     data_cols = [c for c in table.columns if c in names]
-    theta0 = _initial(init, params)
-    rows = table.numeric(data_cols)
+    feature_cols = [c for g in used_groups.values() for c in g if c not in data_cols]
+    rows = table.numeric(data_cols + list(dict.fromkeys(feature_cols)))
+    if used_groups:
+        import numpy as np
+        rows = [{**{c: r[c] for c in data_cols}, **{g: np.array([r[c] for c in gc]) for g, gc in used_groups.items()}}
+                for r in rows]
     n = len(rows)
     if (mode == "minibatch" or compare) and batch_size > n:
         raise UsageError(f"--batch-size {batch_size} is larger than the data ({n} rows)")
-    sample_loss = SampleLoss(per_sample, params, rows, table.lines)
+    given = _initial(init, params)
+    fixed = {p: v for p, v in given.items() if not isinstance(v, float | int)}
+    shapes = {p: () for p in params}
+    if used_groups or fixed:
+        shapes.update(infer_param_shapes(per_sample, params, rows[0], fixed,
+                                         [len(c) for c in used_groups.values()]))
+    theta0 = []
+    for p in params:
+        v = given.get(p, 0.0)
+        if p in fixed:
+            theta0.append(v)
+        elif shapes[p]:
+            import numpy as np
+            theta0.append(np.full(shapes[p], float(v)))
+        else:
+            theta0.append(float(v))
+    sample_loss = SampleLoss(per_sample, params, rows, table.lines, theta0)
     seed_note = ""
     if order != "fixed" and seed is None:
         seed = random.SystemRandom().randrange(2 ** 31)
         seed_note = f"seed {seed} was chosen at random: add --seed {seed} to repeat this run"
-    setup = FitSetup(model.strip(), loss_text, data, target, n, data_cols, params, seed_note)
+    shown_cols = data_cols + [f"{g} = [{', '.join(c)}]" for g, c in used_groups.items()]
+    setup = FitSetup(model.strip(), loss_text, data, target, n, shown_cols, params, seed_note)
     from calccli.commands.optimize import ProgressBar
     modes = MODES if compare else (mode,)
     with ProgressBar(epochs * len(modes), "fit") as bar:

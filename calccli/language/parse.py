@@ -1,13 +1,12 @@
 """Text → interned expression DAG, with positions for error carets.
 
 The Lark LALR parser is built once per process from grammar/calc.lark (its
-tables cached on disk) and runs our transformer *during* parsing, so no parse
+tables cached on disk as JSON, see parser_cache) and runs our transformer *during* parsing, so no parse
 tree is built and nothing recurses on the depth of the input.
 """
 from __future__ import annotations
 
 import difflib
-import os
 import re
 from pathlib import Path
 
@@ -32,39 +31,23 @@ def grammar_path() -> Path:
     raise FileNotFoundError("grammar/calc.lark is missing from the installation")
 
 
-def _cache_path(grammar: Path) -> str | None:
-    """Where to cache the parser tables: a directory only this user can write, or None.
+_OPTIONS = dict(parser="lalr", maybe_placeholders=True)
 
-    Lark unpickles its cache file, so the file must never sit where another
-    user could plant one (a shared temporary directory): without a private
-    cache directory calc builds the tables each time instead."""
-    st = grammar.stat()
-    tag = f"{st.st_size}-{int(st.st_mtime)}"
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    d = os.path.join(base, "calccli")
-    try:
-        os.makedirs(d, mode=0o700, exist_ok=True)
-        ds = os.stat(d)
-        if hasattr(os, "getuid") and (ds.st_uid != os.getuid() or ds.st_mode & 0o022):
-            return None
-        return os.path.join(d, f"lalr-{tag}.cache")
-    except OSError:
-        return None
+
+def _cache_path(grammar: Path) -> str | None:
+    """The cache file for ``grammar`` in a directory only this user can write, or None."""
+    from calccli.language.parser_cache import cache_file
+    return cache_file(grammar.read_text(encoding="utf-8"), _OPTIONS)
 
 
 def _get_parser():
+    """The LALR parser, built once per process; its tables come from a private on-disk
+    cache (JSON, never unpickled: see :mod:`calccli.language.parser_cache`)."""
     global _parser
     if _parser is None:
-        from lark import Lark
-        g = grammar_path()
-        kw = dict(parser="lalr", transformer=_Build(), maybe_placeholders=True)
-        cache = _cache_path(g)
-        try:
-            if cache is None:
-                raise OSError("no private cache directory")
-            _parser = Lark(g.read_text(encoding="utf-8"), cache=cache, **kw)
-        except OSError:  # no usable cache: build without it
-            _parser = Lark(g.read_text(encoding="utf-8"), **kw)
+        from calccli.language.parser_cache import load_parser
+        text = grammar_path().read_text(encoding="utf-8")
+        _parser = load_parser(text, _OPTIONS, dict(transformer=_Build()))
     return _parser
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import shutil
 
-from calccli.commands.fit import CompareResult, FitResult, Run
+from calccli.commands.fit import CompareResult, FitResult, Run, flat
 from calccli.commands.optimize import shown_rows
 from calccli.numfmt import fmt_number
 from calccli.render.doc import Block, Doc, Lines, Table as DocTable
@@ -24,18 +24,26 @@ def describe(run: Run) -> str:
     return f"{how} · {order}"
 
 
+def _param_words(names, theta) -> str:
+    """w (a vector of length 4), b"""
+    from calccli.engine.primitives import shape_of, shape_words
+    return ", ".join(n if isinstance(v, float | int) else f"{n} ({shape_words(shape_of(v))})"
+                     for n, v in zip(names, theta))
+
+
 def _params_text(names, theta, short=False) -> str:
     f = (lambda v: f"{v:.6g}") if short else fmt_number
-    return ", ".join(f"{n} = {f(v)}" for n, v in zip(names, theta))
+    return ", ".join(f"{n} = {f(v)}" for n, v in zip(*flat(names, theta)))
 
 
 def _epoch_table(run: Run):
     rows_all = [(0, run.init, run.initial_loss)] + [(k + 1, th, J) for k, (th, J) in
                                                     enumerate(zip(run.snapshots, run.history))]
     idx = shown_rows(len(rows_all), False, target=10)
-    rows = [[str(rows_all[i][0])] + [f"{v:.6g}" for v in rows_all[i][1]] + [f"{rows_all[i][2]:.6g}"] for i in idx]
+    rows = [[str(rows_all[i][0])] + [f"{v:.6g}" for v in flat(run.params, rows_all[i][1])[1]]
+            + [f"{rows_all[i][2]:.6g}"] for i in idx]
     return DocTable("Progress per epoch" + ("" if len(idx) == len(rows_all) else f" ({len(idx)} of {len(rows_all)} rows)"),
-                    ["epoch"] + run.params + ["J(θ)"], rows)
+                    ["epoch"] + flat(run.params, run.init)[0] + ["J(θ)"], rows)
 
 
 def plot_lines(curves: list[tuple[str, list[float]]], title: str) -> list[str]:
@@ -117,7 +125,7 @@ def _plotext(curves, title, width, height, log) -> str:
 def setup_lines(res) -> list[str]:
     s, r = res.setup, res.run
     lines = [f"data: {s.path}, {s.nrows} rows; columns used: {', '.join(s.data_columns)}",
-             f"parameters θ: {', '.join(s.params)}  (start: {_params_text(s.params, r.init, short=True)})",
+             f"parameters θ: {_param_words(s.params, r.init)}  (start: {_params_text(s.params, r.init, short=True)})",
              f"loss per sample: {s.loss_text};  J(θ) = mean over the {s.nrows} samples",
              f"mode: {describe(r)}",
              (f"{len(r.history)} of {r.epochs} epochs" if len(r.history) < r.epochs else
@@ -140,14 +148,14 @@ def fit_doc(res) -> Doc:
         done.append(f"STOPPED: {r.reason}")
     blocks.append(Lines("Result", done))
     title = f"fit {s.target} ≈ {s.model}"
-    summary = [(n, fmt_number(v)) for n, v in zip(s.params, r.theta)] + [("loss", fmt_number(r.loss))]
+    summary = [(n, fmt_number(v)) for n, v in zip(*flat(s.params, r.theta))] + [("loss", fmt_number(r.loss))]
     return Doc(title, blocks, summary)
 
 
 @to_latex.register(FitResult)
 def fit_latex(res) -> str:
     s, r = res.setup, res.run
-    ps = ", \\quad ".join(f"{name(n)} = {number(v)}" for n, v in zip(s.params, r.theta))
+    ps = ", \\quad ".join(f"{name(n)} = {number(v)}" for n, v in zip(*flat(s.params, r.theta)))
     return (f"\\hat y = {expr_latex(s.model)}\n\n"
             f"{ps}, \\quad J(\\theta) = {number(r.loss)} \\quad {text(f'({r.mode}, {len(r.history)} epochs)')}\n")
 
@@ -156,10 +164,10 @@ def fit_latex(res) -> str:
 def fit_obj(res) -> dict:
     s, r = res.setup, res.run
     return {
-        "model": s.model, "params": dict(zip(s.params, r.theta)), "loss": r.loss, "history": r.history,
+        "model": s.model, "params": dict(zip(*flat(s.params, r.theta))), "loss": r.loss, "history": r.history,
         "mode": r.mode, "order": r.order, "epochs": r.epochs,
         "lr": r.lr, "batch_size": r.batch_size, "seed": r.seed, "updates": r.updates,
-        "initial_loss": r.initial_loss, "init": dict(zip(s.params, r.init)),
+        "initial_loss": r.initial_loss, "init": dict(zip(*flat(s.params, r.init))),
         "target": s.target, "data": s.path, "rows": s.nrows, "loss_expression": s.loss_text,
         "diverged": r.diverged, "completed": not r.reason, "reason": r.reason or None,
     }
@@ -170,7 +178,7 @@ def compare_doc(res) -> Doc:
     s = res.setup
     r0 = res.runs[0]
     setup = [f"data: {s.path}, {s.nrows} rows; columns used: {', '.join(s.data_columns)}",
-             f"parameters θ: {', '.join(s.params)}  (start: {_params_text(s.params, r0.init, short=True)})",
+             f"parameters θ: {_param_words(s.params, r0.init)}  (start: {_params_text(s.params, r0.init, short=True)})",
              f"loss per sample: {s.loss_text};  J(θ) = mean over the {s.nrows} samples",
              f"each mode: {r0.epochs} epochs · learning rate {fmt_number(r0.lr)} · order {r0.order}"
              + (f" (seed {r0.seed})" if r0.order != "fixed" else "")]
@@ -181,9 +189,9 @@ def compare_doc(res) -> Doc:
         label = r.mode + (f" ({r.batch_size})" if r.mode == "minibatch" else "")
         stopped = any(x.reason for x in res.runs)
         rows.append([label, str(r.updates), f"{r.history[0]:.6g}" if r.history else "—", f"{r.loss:.6g}"]
-                    + [f"{v:.6g}" for v in r.theta]
+                    + [f"{v:.6g}" for v in flat(s.params, r.theta)[1]]
                     + ([("diverged" if r.diverged else "stopped") if r.reason else ""] if stopped else []))
-    cols = ["mode", "updates", "J after epoch 1", f"J after {r0.epochs}"] + s.params \
+    cols = ["mode", "updates", "J after epoch 1", f"J after {r0.epochs}"] + flat(s.params, r0.init)[0] \
         + (["note"] if any(x.reason for x in res.runs) else [])
     blocks = [Lines("Setup", setup),
               DocTable("Final losses (same epochs, same learning rate)", cols, rows),
@@ -210,10 +218,10 @@ def compare_latex(res) -> str:
 @json_obj.register(CompareResult)
 def compare_obj(res) -> dict:
     s, b = res.setup, res.best()
-    runs = {r.mode: {"params": dict(zip(s.params, r.theta)), "loss": r.loss, "history": r.history,
+    runs = {r.mode: {"params": dict(zip(*flat(s.params, r.theta))), "loss": r.loss, "history": r.history,
                      "updates": r.updates, "batch_size": r.batch_size, "diverged": r.diverged,
                      "reason": r.reason or None} for r in res.runs}
-    return {"model": s.model, "params": dict(zip(s.params, b.theta)), "loss": b.loss, "history": b.history,
+    return {"model": s.model, "params": dict(zip(*flat(s.params, b.theta))), "loss": b.loss, "history": b.history,
             "mode": "compare", "best": b.mode, "order": b.order, "epochs": b.epochs, "lr": b.lr,
             "seed": b.seed, "target": s.target, "data": s.path, "rows": s.nrows,
             "loss_expression": s.loss_text, "runs": runs}
