@@ -211,7 +211,7 @@ def test_mkdocs_nav_lists_every_page_and_the_index_links_them():
     assert {p.name for p in DOCS} <= listed, "a page of the manual is missing from mkdocs.yml's nav"
     assert all((ROOT / "docs" / name).exists() for name in listed), "mkdocs.yml's nav names a missing page"
     linked = set(links(ROOT / "docs" / "index.md"))
-    assert listed - {"index.md"} <= linked, "docs/index.md does not link every page of the nav"
+    assert {p.name for p in DOCS} - {"index.md"} <= linked, "docs/index.md does not link every page"
 
 
 def repository_files() -> list[Path]:
