@@ -85,6 +85,9 @@ def write(text: str, json_mode: bool = False, stream=None) -> None:
     enc = getattr(stream, "encoding", None) or "utf-8"
     if json_mode and not text.isascii():
         import re
+
+        from calccli.render.json import line_safe
+        text = line_safe(text)
         text = re.sub(r"[^\x00-\x7f]", lambda m: _json_escape(m, enc), text)
     try:
         stream.write(text)

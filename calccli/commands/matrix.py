@@ -16,7 +16,7 @@ from calccli.engine import expr
 from calccli.engine.expr import Node, free_vars
 from calccli.engine.printer import to_text
 from calccli.engine.tape import build_tape
-from calccli.errors import CalcError, ShapeError, UsageError
+from calccli.errors import CalcError, DomainError, ShapeError, UsageError
 from calccli.language.parse import parse
 from calccli.symbolic.matrix_simplify import NoClosedForm, check_printable
 from calccli.symbolic.shapes import infer, parse_shape_options, words
@@ -27,8 +27,13 @@ MAX_NODES = 300   # symbolic Jacobians/Hessians of larger input: numeric (--at) 
 
 
 class VerificationFailed(CalcError):
+    """The symbolic answer disagrees with the numeric engine: a bug in calc, never printed as an answer."""
     kind = "internal"
     exit_code = 1
+
+
+class Unverifiable(DomainError):
+    """Every random instance was outside the expression's domain, so the answer cannot be checked."""
 
 
 @dataclass
@@ -172,7 +177,7 @@ def _verify_scalar(command, node, names, result, tries: int = 12) -> int:
         if ok == INSTANCES:
             break
     if ok == 0:
-        raise VerificationFailed("calc could not verify the symbolic answer at random points "
+        raise Unverifiable("calc could not verify the symbolic answer at random points "
                                  "(every point was outside a domain); give a point with --at")
     return ok
 
@@ -411,8 +416,8 @@ def verify(command, node, tape, info, lets, result, tries: int = 12) -> int:
         if ok == INSTANCES:
             break
     if ok == 0:
-        raise VerificationFailed(f"calc could not verify the symbolic answer at random instances "
-                                 f"(every instance was outside a domain); give a point with --at")
+        raise Unverifiable("calc could not verify the symbolic answer at random instances "
+                                 "(every instance was outside a domain); give a point with --at")
     return ok
 
 

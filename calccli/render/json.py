@@ -62,9 +62,18 @@ def dumps(result) -> str:
     infinity, numpy values, dataclasses)."""
     raw = json_obj(result)
     try:
-        return json.dumps(raw, ensure_ascii=False, allow_nan=False)
+        return line_safe(json.dumps(raw, ensure_ascii=False, allow_nan=False))
     except (TypeError, ValueError):
-        return json.dumps(clean(raw), ensure_ascii=False, allow_nan=False)
+        return line_safe(json.dumps(clean(raw), ensure_ascii=False, allow_nan=False))
+
+
+_LINE_BREAKS = {0x85: "\\u0085", 0x2028: "\\u2028", 0x2029: "\\u2029"}
+
+
+def line_safe(text: str) -> str:
+    """JSON text with NEL, LINE and PARAGRAPH SEPARATOR escaped: readers of JSON Lines that split on
+    every Unicode line break (Python's str.splitlines) must still see one object a line."""
+    return text if text.isascii() else text.translate(_LINE_BREAKS)
 
 
 def trace_obj(trace) -> list[dict]:
