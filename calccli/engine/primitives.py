@@ -275,14 +275,16 @@ def _ndim(v) -> int:
 
 
 def shape_words(s: tuple) -> str:
-    """'a scalar', 'a vector of length 3', 'a 1×3 row vector', 'a 2×3 matrix'."""
+    """'a scalar', 'a vector of length 3', 'a 1×3 row vector', 'a 2×3 matrix', 'an n×m matrix'
+    (dimensions may be numbers or symbolic names)."""
     if not s:
         return "a scalar"
     if len(s) == 1:
         return f"a vector of length {s[0]}"
     if s[0] == 1:
         return f"a 1×{s[1]} row vector"
-    return f"a {s[0]}×{s[1]} matrix"
+    art = "an" if str(s[0])[:1] in "aefhilmnorsx8" else "a"
+    return f"{art} {s[0]}×{s[1]} matrix"
 
 
 def shape_is(name: str, s: tuple) -> str:

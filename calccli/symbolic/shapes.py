@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from calccli.errors import ShapeError, UsageError
+from calccli.engine.primitives import shape_words
 
 KINDS = ("scalar", "vector", "matrix", "symmetric")
 _DIM_NAMES = "nmkpqrstuvw"
@@ -78,16 +79,7 @@ class Dims:
         return tuple(self.find(d) for d in s)
 
 
-def words(s: tuple) -> str:
-    """'a scalar', 'a vector of length n', 'a 1×n row vector', 'an n×m matrix'."""
-    if not s:
-        return "a scalar"
-    if len(s) == 1:
-        return f"a vector of length {s[0]}"
-    if s[0] == 1:
-        return f"a 1×{s[1]} row vector"
-    art = "an" if str(s[0])[:1] in "aefhilmnorsx8" else "a"
-    return f"{art} {s[0]}×{s[1]} matrix"
+words = shape_words   # one wording for numeric and symbolic shapes
 
 
 def _err(msg: str, arg: int | None = None) -> ShapeError:
