@@ -20,6 +20,7 @@ from calccli.errors import CalcError, DomainError, ShapeError, UsageError
 from calccli.language.parse import parse
 from calccli.symbolic.matrix_simplify import NoClosedForm, check_printable
 from calccli.symbolic.shapes import infer, parse_shape_options, words
+from calccli.symbolic.matrix_steps import MatrixStep
 
 KEYS = {"grad": "gradient_expression", "jacobian": "jacobian_expression", "hessian": "hessian_expression"}
 INSTANCES = 3
@@ -34,13 +35,6 @@ class VerificationFailed(CalcError):
 
 class Unverifiable(DomainError):
     """Every random instance was outside the expression's domain, so the answer cannot be checked."""
-
-
-@dataclass
-class MatrixStep:
-    rule: str
-    target: str
-    expression: str
 
 
 @dataclass

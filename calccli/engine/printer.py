@@ -99,3 +99,37 @@ def definition(n: Node, names: dict[Node, str]) -> str:
     """A trace row's definition: ``n``'s operation on its arguments' names."""
     sub = [_leaf(a, names) if (a.is_leaf or a in names) else (to_text(a, names), ATOM) for a in n.args]
     return render_node(n, sub)[0]
+
+
+def notation(node) -> str:
+    """A node in matrix notation: Aᵀ, X⁻¹, X⁻ᵀ, ‖x‖, products by juxtaposition."""
+    from calccli.engine.tape import topo_order
+    done: dict = {}
+    for n in topo_order(node):
+        if n.is_leaf:
+            done[n] = render_node(n, []) if n.args else _leaf(n, None)
+            continue
+        sub = [done[a] for a in n.args]
+        op = n.op
+        if op == "transpose":
+            a = n.args[0]
+            if a.op == "inv":
+                done[n] = (_atom(done[a.args[0]]) + "⁻ᵀ", ATOM)
+            else:
+                done[n] = (_atom(sub[0]) + "ᵀ", ATOM)
+        elif op == "inv":
+            done[n] = (_atom(sub[0]) + "⁻¹", ATOM)
+        elif op == "norm":
+            done[n] = ("‖" + sub[0][0] + "‖", ATOM)
+        elif op == "mul":
+            left = sub[0][0] if sub[0][1] >= PREC_MUL else f"({sub[0][0]})"
+            right = sub[1][0] if sub[1][1] > PREC_MUL else f"({sub[1][0]})"
+            done[n] = (left + ("" if left[-1:].isdigit() and not right[:1].isdigit() else " ") + right,
+                       PREC_MUL)
+        else:
+            done[n] = render_node(n, sub)
+    return done[node][0]
+
+
+def _atom(t) -> str:
+    return t[0] if t[1] >= ATOM else f"({t[0]})"

@@ -7,7 +7,7 @@ JSON has the contract's keys.
 from __future__ import annotations
 
 from calccli.commands.matrix import KEYS, MatrixDerivative
-from calccli.engine.printer import ATOM, PREC_MUL, render_node
+from calccli.engine.printer import notation
 from calccli.render.doc import Doc, Lines
 from calccli.render.json import json_obj
 from calccli.render.latex import latex_of, to_latex
@@ -16,45 +16,6 @@ from calccli.render.views import to_doc
 _TITLES = {"grad": "∇", "jacobian": "J", "hessian": "∇²"}
 _LABELS = {"grad": "∇{s} f", "jacobian": "∂f/∂{v}", "hessian": "∇²{s} f"}
 _SUB = str.maketrans("abcdefghijklmnopqrstuvwxyz", "ₐbcdₑfgₕᵢⱼₖₗₘₙₒₚqᵣₛₜᵤᵥwₓyz")
-
-
-def notation(node) -> str:
-    """A node in matrix notation: Aᵀ, X⁻¹, X⁻ᵀ, ‖x‖, products by juxtaposition."""
-    from calccli.engine.tape import topo_order
-    done: dict = {}
-    for n in topo_order(node):
-        if n.is_leaf:
-            done[n] = render_node(n, []) if n.args else _leaf(n)
-            continue
-        sub = [done[a] for a in n.args]
-        op = n.op
-        if op == "transpose":
-            a = n.args[0]
-            if a.op == "inv":
-                done[n] = (_wrap(done[a.args[0]]) + "⁻ᵀ", ATOM)
-            else:
-                done[n] = (_wrap(sub[0]) + "ᵀ", ATOM)
-        elif op == "inv":
-            done[n] = (_wrap(sub[0]) + "⁻¹", ATOM)
-        elif op == "norm":
-            done[n] = ("‖" + sub[0][0] + "‖", ATOM)
-        elif op == "mul":
-            left = sub[0][0] if sub[0][1] >= PREC_MUL else f"({sub[0][0]})"
-            right = sub[1][0] if sub[1][1] > PREC_MUL else f"({sub[1][0]})"
-            done[n] = (left + ("" if left[-1:].isdigit() and not right[:1].isdigit() else " ") + right,
-                       PREC_MUL)
-        else:
-            done[n] = render_node(n, sub)
-    return done[node][0]
-
-
-def _leaf(n):
-    from calccli.engine.printer import _leaf as leaf
-    return leaf(n, None)
-
-
-def _wrap(t) -> str:
-    return t[0] if t[1] >= ATOM else f"({t[0]})"
 
 
 def label(r, v: str) -> str:

@@ -5,8 +5,17 @@ Read from what the passes recorded (engine.reverse/forward ``record``); nothing 
 """
 from __future__ import annotations
 
-from calccli.engine.printer import definition
+from dataclasses import dataclass
+
+from calccli.engine.printer import definition, notation
 from calccli.symbolic.shapes import words
+
+@dataclass
+class MatrixStep:
+    rule: str
+    target: str
+    expression: str
+
 
 RULES = {
     "add": "sum rule", "sub": "difference rule", "neg": "negation", "mul": "product rule (scalar factor)",
@@ -26,8 +35,6 @@ def rule_of(op: str, elementwise: bool) -> str:
 
 
 def build_steps(tape, info, vals, record, result):
-    from calccli.commands.matrix import MatrixStep
-    from calccli.render.matrix import notation
     names = tape.node_names()
     inter = [(tape.names[i], definition(tape.nodes[i], names), words(info.shapes[i])) for i in tape.rows]
     steps: list = []
@@ -63,8 +70,6 @@ def build_steps(tape, info, vals, record, result):
 
 def tangent_steps(tape, info, result) -> list:
     """Forward pass: each row's tangent along δx as a matrix expression, then J read off."""
-    from calccli.commands.matrix import MatrixStep
-    from calccli.render.matrix import notation
     steps = []
     v = result.variables[0]
     tans = result.tangents or []
