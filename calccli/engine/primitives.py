@@ -388,8 +388,8 @@ def _transpose_f(x):
     return x.T
 
 
-def _transpose_shape(shapes, names):
-    s = shapes[0]
+def transpose_shape(s: tuple) -> tuple:
+    """The shape of a transpose (a column vector's is a row, a row's a column); dimensions may be names."""
     if not s:
         return ()
     if len(s) == 1:
@@ -397,6 +397,10 @@ def _transpose_shape(shapes, names):
     if s[0] == 1:
         return (s[1],)
     return (s[1], s[0])
+
+
+def _transpose_shape(shapes, names):
+    return transpose_shape(shapes[0])
 
 
 # matmul: what * and juxtaposition mean between two non-scalars. A row times a

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from calccli.errors import ShapeError, UsageError
-from calccli.engine.primitives import shape_words
+from calccli.engine.primitives import shape_words, transpose_shape
 
 KINDS = ("scalar", "vector", "matrix", "symmetric")
 _DIM_NAMES = "nmkpqrstuvw"
@@ -101,16 +101,6 @@ def matmul_shape(a: tuple, b: tuple, dims: Dims | None = None, names=("the left 
         raise _err(f"{names[0]} and {names[1]} are both column vectors; for their dot product "
                    f"write {names[0]}^T {names[1]}")
     raise _err(f"cannot multiply {names[0]}, {words(a)}, by {names[1]}, {words(b)}")
-
-
-def transpose_shape(s: tuple) -> tuple:
-    if not s:
-        return ()
-    if len(s) == 1:
-        return (1, s[0])
-    if s[0] == 1:
-        return (s[1],)
-    return (s[1], s[0])
 
 
 @dataclass
