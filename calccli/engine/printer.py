@@ -95,6 +95,26 @@ def to_text(root: Node, names: dict[Node, str] | None = None) -> str:
     return done[root][0]
 
 
+def printed(root: Node, memo: dict[Node, tuple[str, int]]) -> str:
+    """``to_text(root)``, reusing and extending ``memo`` (node → text and precedence):
+    printing many nodes that share parts prints each part once."""
+    got = memo.get(root)
+    if got is not None:
+        return got[0]
+    args = root.args
+    if all(a in memo for a in args):
+        if root.is_leaf:
+            memo[root] = _leaf(root, None)
+        else:
+            memo[root] = render_node(root, [memo[a] for a in args])
+        return memo[root][0]
+    from calccli.engine.tape import topo_order
+    for n in topo_order(root, stop=memo):
+        if n not in memo:
+            memo[n] = _leaf(n, None) if n.is_leaf else render_node(n, [memo[a] for a in n.args])
+    return memo[root][0]
+
+
 def definition(n: Node, names: dict[Node, str]) -> str:
     """A trace row's definition: ``n``'s operation on its arguments' names."""
     sub = [_leaf(a, names) if (a.is_leaf or a in names) else (to_text(a, names), ATOM) for a in n.args]

@@ -25,7 +25,7 @@ from calccli.engine.forward import forward
 from calccli.engine.ops import NODE_EXACT
 from calccli.language.parse import parse
 from calccli.engine.printer import to_text
-from calccli.symbolic.simplify import simplify
+from calccli.symbolic.simplify import replace_leaves, simplify
 from calccli.engine.tape import build_tape, topo_order
 
 MAX_PRINTED = 200_000   # characters: larger results are refused, not printed
@@ -74,18 +74,6 @@ def substitute_lets(node: Node, let) -> tuple[Node, dict]:
         values[b.name] = float(v)
     return replace_leaves(node, lambda n: expr.num(values[n.value]) if n.op == "var" and n.value in values
                           else n), values
-
-
-def replace_leaves(node: Node, leaf) -> Node:
-    """``node`` with every leaf n replaced by ``leaf(n)``, rebuilt without folding."""
-    new: dict[Node, Node] = {}
-    for n in topo_order(node):
-        if n.args:
-            args = tuple(new[a] for a in n.args)
-            new[n] = n if all(a is b for a, b in zip(args, n.args)) else expr.make(n.op, args, n.value)
-        else:
-            new[n] = leaf(n)
-    return new[node]
 
 
 def _check_scalar(node: Node) -> None:
@@ -153,16 +141,21 @@ def release_numbers(node: Node, back: dict) -> Node:
     return replace_leaves(node, lambda n: back.get(n, n)) if back else node
 
 
-def derivative_node(node: Node, var: str) -> Node:
-    """d node / d var, unsimplified (the forward loop on nodes), numbers kept exact."""
+def _held_derivative(node: Node, var: str) -> tuple[Node, dict]:
+    """d node / d var with the numbers still held (:func:`hold_numbers`), and the map back."""
     held, back = hold_numbers(node)
     tape = build_tape(held)
     xi = tape.variables.get(var)
     if xi is None:
-        return expr.ZERO
+        return expr.ZERO, {}
     tan = forward(tape, tape.nodes, {xi: EXACT.one}, ops=EXACT)
     t = tan[-1]
-    return expr.ZERO if t is None else release_numbers(expr.lift(t), back)
+    return (expr.ZERO, {}) if t is None else (expr.lift(t), back)
+
+
+def derivative_node(node: Node, var: str) -> Node:
+    """d node / d var, unsimplified (the forward loop on nodes), numbers kept exact."""
+    return release_numbers(*_held_derivative(node, var))
 
 
 def derivative(node: Node, var: str, order: int = 1) -> list[Node]:
@@ -170,7 +163,7 @@ def derivative(node: Node, var: str, order: int = 1) -> list[Node]:
     out = []
     d = node
     while len(out) < order:
-        d = simplify(derivative_node(d, var))
+        d = simplify(*_held_derivative(d, var))   # the simplifier puts the numbers back
         out.append(d)
         if d is expr.ZERO:
             out.extend([expr.ZERO] * (order - len(out)))

@@ -31,9 +31,25 @@ from fractions import Fraction
 
 from calccli.engine import expr
 from calccli.engine.expr import Node, make
+from calccli.engine.printer import printed
+from calccli.engine.tape import topo_order
 from calccli.errors import OverflowErr
 
-Q = Fraction
+_QT = (int, Fraction)
+
+
+def Q(a, b=None):
+    """An exact rational: an ``int`` when it is whole (the fast common case), else a Fraction."""
+    q = Fraction(a) if b is None else Fraction(a, b)
+    return q.numerator if q.denominator == 1 else q
+
+
+def _qdiv(a, b):
+    """a / b exactly (never a float)."""
+    q = Fraction(a, b) if type(a) is int and type(b) is int else Fraction(a) / b
+    return q.numerator if q.denominator == 1 else q
+
+
 MAX_DEPTH = 3          # nesting of factored sums inside factored sums
 MAX_COLLECT = 64       # sums with more terms are not searched for common factors
 EXPAND = 16            # a product of sums is multiplied out inside a sum up to this many terms
@@ -49,13 +65,24 @@ _EVEN = frozenset({"cos", "cosh", "abs"})
 
 def to_q(v: float) -> Fraction:
     """The rational a float stands for: its shortest decimal (0.1 is 1/10)."""
-    return Q(repr(float(v))) if v == v and abs(v) != math.inf else Q(0)
+    if v == v and abs(v) != math.inf:
+        if v == int(v) and abs(v) < 2 ** 53:
+            return int(v)
+        return Q(repr(float(v)))
+    return 0
 
 
 _FMAX = Q(1.7976931348623157e308)
 
 
 def _bounded(q: Fraction) -> Fraction:
+    if type(q) is int:
+        if q.bit_length() <= 1000:
+            return q
+    elif q.denominator == 1:
+        q = q.numerator
+        if q.bit_length() <= 1000:
+            return q
     if q.numerator.bit_length() > 1000 and abs(q) > _FMAX:
         raise OverflowErr("a constant in the result overflows float64 (about 1.8e308)")
     if q.numerator.bit_length() > _MAX_BITS or q.denominator.bit_length() > _MAX_BITS:
@@ -76,7 +103,7 @@ def _qpow(q: Fraction, n: int) -> Fraction | None:
     bits = max(q.numerator.bit_length(), q.denominator.bit_length())
     if bits * abs(n) > 4 * _MAX_BITS:
         return None
-    return _bounded(q ** n)
+    return _bounded(Fraction(q) ** n if n < 0 else q ** n)
 
 
 def _iroot(n: int, k: int) -> int | None:
@@ -101,8 +128,20 @@ def _qroot(q: Fraction, e: Fraction) -> Fraction | None:
     return _qpow(Q(a, b), e.numerator)
 
 
+_QTEXT: dict = {}
+
+
 def qtext(q: Fraction) -> str:
     """How a rational is written: the shorter of a decimal and p/q (ties: p/q, so 2/5, not 0.4)."""
+    got = _QTEXT.get(q)
+    if got is None:
+        if len(_QTEXT) > 10_000:
+            _QTEXT.clear()
+        got = _QTEXT[q] = _qtext(q)
+    return got
+
+
+def _qtext(q: Fraction) -> str:
     f = float(q)
     dec = repr(f) if Q(repr(f)) == q else None
     if dec is not None and dec.endswith(".0"):
@@ -144,7 +183,7 @@ def _number(q: Fraction) -> Prod:
 
 
 def _is_q(e) -> bool:
-    return isinstance(e, Fraction)
+    return isinstance(e, _QT)
 
 
 class Simplifier:
@@ -156,7 +195,9 @@ class Simplifier:
         self.by_content: dict[tuple, Node] = {}
         self.cost: dict[Node, int] = {}
         self.lengths: dict[Node, int] = {}
+        self.texts: dict[Node, tuple] = {}   # printed parts (printer.printed's memo)
         self.work = 0     # terms and factors handled (the budget of simplify())
+        self.numbers: dict[Node, Node] = {}   # stand-in variable → the number it holds
 
     # ---- decompositions ------------------------------------------------
     def number_of(self, f) -> Fraction | None:
@@ -192,8 +233,8 @@ class Simplifier:
         return self._single_term(c, fac)
 
     def _single_term(self, c, fac):
-        mono = self.materialize(Prod(Q(1), fac))
-        return Q(0), {mono: c}
+        mono = self.materialize(Prod(1, fac))
+        return 0, {mono: c}
 
     def _expand(self, c, fac):
         """c·M·(a + b)^n inside a sum, multiplied out one level when that gives at
@@ -218,7 +259,7 @@ class Simplifier:
                       Prod(v * self.as_prod(m)[0], dict(self.as_prod(m)[1])) for m, v in t0.items()]
             for _ in range(e):
                 acc = [self.mul(a, b) for a in acc for b in parts]
-        const, terms = Q(0), {}
+        const, terms = 0, {}
         for f in acc:
             if isinstance(f, Sum):
                 const += f.const
@@ -255,8 +296,8 @@ class Simplifier:
         if got is not None:
             return got
         if f is E:
-            return Q(1), {E: Q(1)}
-        return Q(1), {f: Q(1)}
+            return 1, {E: 1}
+        return 1, {f: 1}
 
     @staticmethod
     def _negative_sum(const, terms) -> bool:
@@ -330,10 +371,10 @@ class Simplifier:
         if inverse:
             if cb == 0:
                 return None
-            cb = 1 / cb
+            cb = _qdiv(1, cb)
         coef = _bounded(ca * cb)
         if coef == 0:
-            return _number(Q(0))
+            return _number(0)
         steal = reuse and isinstance(a, Prod) and a.owned and a is not b
         factors = fa if steal else dict(fa)
         self.work += len(fb) + (0 if steal else len(fa))
@@ -341,13 +382,13 @@ class Simplifier:
             a.owned, a.factors = False, {}
         for base, e in fb.items():
             if inverse:
-                e = self.exp_scale(e, Q(-1))
+                e = self.exp_scale(e, -1)
             old = factors.get(base)
             if old is not None and self._terms(old) + self._terms(e) > EXPAND:
                 # x^a·x^b with long exponent sums stays two factors: exponents do not grow level
                 # by level (in a tower x^x^…^x each would be as long as its depth)
                 whole = self._factor_node(base, factors.pop(base))
-                factors[whole] = self.exp_add(factors[whole], Q(1)) if whole in factors else Q(1)
+                factors[whole] = self.exp_add(factors[whole], 1) if whole in factors else 1
                 old = None
             e = e if old is None else self.exp_add(old, e)
             if _is_q(e) and e == 0:
@@ -395,7 +436,7 @@ class Simplifier:
                 continue
             if base.op == "num":
                 n = math.floor(e)
-                v = _qpow(to_q(base.value), n) if n else Q(1)
+                v = _qpow(to_q(base.value), n) if n else 1
                 if v is not None:
                     f.coef = _bounded(f.coef * v)
                     if e == n:
@@ -423,7 +464,7 @@ class Simplifier:
                 if oe is not None and _is_q(oe) and oe < 0:
                     k = min(e, -oe)
                     t = make(_RATIO[base.op], base.args)
-                    for b, ne in ((base, e - k), (other, oe + k), (t, fac.get(t, Q(0)) + k)):
+                    for b, ne in ((base, e - k), (other, oe + k), (t, fac.get(t, 0) + k)):
                         if ne == 0:
                             fac.pop(b, None)
                         else:
@@ -442,7 +483,7 @@ class Simplifier:
         c, fac = self.as_prod(a)
         if bq is not None:
             if bq == 0:
-                return _number(Q(1))
+                return _number(1)
             if bq == 1:
                 return a
             if bq.denominator == 1:
@@ -452,9 +493,9 @@ class Simplifier:
                     if c == 0:
                         return None
                     if fac:   # a large number to a power: keep it as a factor
-                        return self.mul(Prod(Q(1), {self.materialize(_number(c)): bq}),
-                                        Prod(Q(1), {k: self.exp_scale(e, bq) for k, e in fac.items()}))
-                    return Prod(Q(1), {self.materialize(_number(c)): bq})
+                        return self.mul(Prod(1, {self.materialize(_number(c)): bq}),
+                                        Prod(1, {k: self.exp_scale(e, bq) for k, e in fac.items()}))
+                    return Prod(1, {self.materialize(_number(c)): bq})
                 return Prod(cn, {k: self.exp_scale(e, bq) for k, e in fac.items()})
             # non-integer exponent
             if not fac:
@@ -465,23 +506,23 @@ class Simplifier:
             if len(fac) == 1 and c > 0:
                 (base, e), = fac.items()
                 if base is E or (_is_q(e) and (e == 1 or e.denominator != 1)):
-                    cr = _qroot(c, bq) if c != 1 else Q(1)
+                    cr = _qroot(c, bq) if c != 1 else 1
                     if cr is not None:
                         return Prod(cr, {base: self.exp_scale(e, bq)})
                     # (c u)^q = c^q u^q for c > 0 where u^q needs u ≥ 0: sqrt(2x) = sqrt(2) sqrt(x)
-                    return self.mul(self._rational_power(c, bq), Prod(Q(1), {base: self.exp_scale(e, bq)}))
-            return Prod(Q(1), {self.materialize(a): bq})
+                    return self.mul(self._rational_power(c, bq), Prod(1, {base: self.exp_scale(e, bq)}))
+            return Prod(1, {self.materialize(a): bq})
         bn = self.materialize(b)
         if c == 1 and len(fac) == 1 and E in fac:   # exp(w)^b = exp(w b)
-            return Prod(Q(1), {E: self.exp_value(self.mul(self.exp_form(fac[E]), b))})
-        return Prod(Q(1), {self.materialize(a): bn})
+            return Prod(1, {E: self.exp_value(self.mul(self.exp_form(fac[E]), b))})
+        return Prod(1, {self.materialize(a): bn})
 
     def _rational_power(self, c: Fraction, e: Fraction) -> Prod:
         """c^e for a rational c > 0 as powers of integers, (1/5)^(1/2) = 5^(1/2)/5, a square
         factor taken out, 8^(1/2) = 2·2^(1/2) (a number too large for that stays whole)."""
         if max(c.numerator, c.denominator) >= 2 ** 53:
-            return Prod(Q(1), {self.materialize(_number(c)): e})
-        coef, fac = Q(1), {}
+            return Prod(1, {self.materialize(_number(c)): e})
+        coef, fac = 1, {}
         for n, sign in ((c.numerator, 1), (c.denominator, -1)):
             k = e.denominator
             out = 1
@@ -521,33 +562,33 @@ class Simplifier:
             a = self.negate(a)
         if op in ("sin", "cos") and self.materialize(a).op == "atan":
             u = self.materialize(a).args[0]   # cos(atan(u)) = 1/sqrt(u^2 + 1), sin(atan(u)) = u cos(atan(u))
-            r = self.power(self.add(self.power(u, _number(Q(2))), _number(Q(1))), _number(Q(-1, 2)))
+            r = self.power(self.add(self.power(u, _number(2)), _number(1)), _number(Q(-1, 2)))
             return r if op == "cos" else self.mul(u, r)
         if op == "abs":
             c, fac = self.as_prod(a)
             if not fac:
                 return _number(abs(c))
-            inner = self.materialize(Prod(Q(1), fac))
+            inner = self.materialize(Prod(1, fac))
             if inner.op == "abs":
-                return Prod(abs(c), {inner: Q(1)})
-            return Prod(abs(c), {make("abs", (inner,)): Q(1)})
+                return Prod(abs(c), {inner: 1})
+            return Prod(abs(c), {make("abs", (inner,)): 1})
         return self.atom(op, a)
 
     def exp(self, a):
         const, terms = self.as_sum(a)
         rest: dict = {}
-        out = Prod(Q(1), {})
+        out = Prod(1, {})
         for mono, c in terms.items():
             if mono.op == "log":       # exp(c·log(v)) = v^c: log already needs v > 0
                 out = self.mul(out, self.power(mono.args[0], _number(c)) or
-                               Prod(Q(1), {mono.args[0]: c}))
+                               Prod(1, {mono.args[0]: c}))
             else:
                 rest[mono] = c
         w = Sum(const, rest)
         wq = self.number_of(w)
         if wq is not None and wq == 0:
             return out
-        return self.mul(out, Prod(Q(1), {E: self.exp_value(w)}))
+        return self.mul(out, Prod(1, {E: self.exp_value(w)}))
 
     def atom_node(self, op, a) -> Node:
         return make(op, (self.materialize(a),))
@@ -559,9 +600,13 @@ class Simplifier:
     def node_cost(self, n: Node) -> int:
         """The length of ``n`` printed (an estimate), cached, without recursion."""
         cost = self.cost
-        if n in cost:
-            return cost[n]
-        from calccli.engine.tape import topo_order
+        got = cost.get(n)
+        if got is not None:
+            return got
+        if all(a in cost for a in n.args):
+            got = cost[n] = (sum(cost[a] for a in n.args) + (len(n.op) + 2 if n.op not in _INFIX else 3)
+                             if n.args else len(str(n.value)) if n.op != "vector" else 2)
+            return got
         for m in topo_order(n, stop=cost):
             if m in cost:
                 continue
@@ -677,7 +722,7 @@ class Simplifier:
                     best = cand
         if best is plain:   # printed as a sum; as a factor, its content and sign come out: 2x + 2 = 2(x + 1)
             self.prod_of.setdefault(plain, self.prod_of.get(fact) if fact is not None and fact in self.prod_of
-                                    else (Q(1), {plain: Q(1)}))
+                                    else (1, {plain: 1}))
         self.by_content[key] = best
         self.sum_of.setdefault(best, (const, dict(terms)))
         return best
@@ -688,8 +733,7 @@ class Simplifier:
         if got is None:
             c = self.node_cost(node)
             if c <= 4000:
-                from calccli.engine.printer import to_text
-                c = len(to_text(node))
+                c = len(printed(node, self.texts))
                 self.work += c // 8
             got = self.lengths[node] = c
         return got
@@ -719,7 +763,7 @@ class Simplifier:
                     ec = min(es)
                 elif all(_is_q(e) and e < 0 for e in es):
                     ec = max(es)
-                elif all(e is es[0] for e in es):
+                elif not _is_q(es[0]) and all(e is es[0] for e in es):
                     ec = es[0]
                 else:
                     continue
@@ -730,7 +774,7 @@ class Simplifier:
             if best is None or best[0] < 3:
                 break
             _, base, ec, idxs = best
-            ic, it = Q(0), {}
+            ic, it = 0, {}
             for i in idxs:
                 c, f = items[i]
                 f = dict(f)
@@ -748,7 +792,7 @@ class Simplifier:
                     it.pop(m, None)
                 else:
                     it[m] = v
-            new = self.mul(Prod(Q(1), {base: ec}), self._sum_node(_bounded(ic), it, depth + 1))
+            new = self.mul(Prod(1, {base: ec}), self._sum_node(_bounded(ic), it, depth + 1))
             keep = set(idxs)
             items = [t for k, t in enumerate(items) if k not in keep]
             if new.coef != 0:
@@ -781,10 +825,10 @@ class Simplifier:
                     den[b] = -e
         if not den:
             return None
-        numer = self.mul(_number(const), Prod(Q(1), dict(den)))
+        numer = self.mul(_number(const), Prod(1, dict(den)))
         for m, c in terms.items():
             mc, mf = self.as_prod(m)
-            numer = self.add(numer, self.mul(Prod(_bounded(c * mc), dict(mf)), Prod(Q(1), dict(den))))
+            numer = self.add(numer, self.mul(Prod(_bounded(c * mc), dict(mf)), Prod(1, dict(den))))
         k, t = self.as_sum(numer)
         if len(t) > MAX_COLLECT:
             return None
@@ -794,10 +838,10 @@ class Simplifier:
             nc, nf = self.as_prod(Sum(k, t))
         else:
             nn = self._sum_node(k, t, depth + 1)
-            nc, nf = self.prod_of.get(nn) or (Q(1), {nn: Q(1)})
+            nc, nf = self.prod_of.get(nn) or (1, {nn: 1})
         if nc == 0:
             return expr.ZERO
-        out = self.mul(Prod(nc, dict(nf)), Prod(Q(1), dict(den)), inverse=True)
+        out = self.mul(Prod(nc, dict(nf)), Prod(1, dict(den)), inverse=True)
         return self.materialize(out) if isinstance(out, Prod) else None
 
     def _plain_sum(self, const, terms) -> Node:
@@ -831,14 +875,16 @@ class Simplifier:
                 continue
             if all(_is_q(x) and x > 0 for x in es):
                 common[base] = min(es)
-            elif all(x is es[0] for x in es):
+            elif all(_is_q(x) and x < 0 for x in es):   # a common denominator: A/D + B/D = (A + B)/D
+                common[base] = max(es)
+            elif not _is_q(e) and all(x is es[0] for x in es):
                 common[base] = e
         coefs = [c * mc for (mc, _), c in decomp] + ([const] if const != 0 else [])
-        g = Q(math.gcd(*(q.numerator for q in coefs))) if all(q.denominator == 1 for q in coefs) else Q(1)
+        g = Q(math.gcd(*(q.numerator for q in coefs))) if all(q.denominator == 1 for q in coefs) else 1
         if not common and g == 1:
             return None
         inner: dict = {}
-        k0 = const / g
+        k0 = _qdiv(const, g)
         for ((mc, mf), c) in decomp:
             rest = {}
             for base, e in mf.items():
@@ -849,15 +895,15 @@ class Simplifier:
                     rest[base] = e2
                 else:
                     rest[base] = e
-            k1, t1 = self.as_sum(Prod(c * mc / g, rest))
+            k1, t1 = self.as_sum(Prod(_qdiv(c * mc, g), rest))
             k0 = _bounded(k0 + k1)
             for m, v in t1.items():
                 inner[m] = _bounded(inner.get(m, 0) + v)
         inner = {m: c for m, c in inner.items() if c != 0}
         if self._negative_sum(k0, inner):
-            sign, k0, inner = Q(-1), -k0, {m: -c for m, c in inner.items()}
+            sign, k0, inner = -1, -k0, {m: -c for m, c in inner.items()}
         else:
-            sign = Q(1)
+            sign = 1
         if len(inner) + (k0 != 0) < 2:
             return None
         return self.materialize(self.mul(Prod(sign * g, dict(common)), self._sum_node(k0, inner, depth + 1)))
@@ -869,9 +915,10 @@ class Simplifier:
         if op == "num":
             return _number(to_q(n.value))
         if op == "var":
-            return n
+            held = self.numbers.get(n)
+            return n if held is None else _number(to_q(held.value))
         if op == "const":
-            return Prod(Q(1), {E: Q(1)}) if n is E else n
+            return Prod(1, {E: 1}) if n is E else n
         if op == "add":
             return self.add(args[0], args[1], reuse=reuse)
         if op == "sub":
@@ -901,9 +948,9 @@ _RATIO = {"sin": "tan", "sinh": "tanh"}
 _INVERSE = {"tan": "atan", "sin": "asin", "cos": "acos", "sinh": "asinh", "tanh": "atanh"}
 
 _SPECIAL = {
-    ("sin", Q(0)): Q(0), ("cos", Q(0)): Q(1), ("tan", Q(0)): Q(0), ("asin", Q(0)): Q(0),
-    ("acos", Q(1)): Q(0), ("atan", Q(0)): Q(0), ("sinh", Q(0)): Q(0), ("cosh", Q(0)): Q(1),
-    ("tanh", Q(0)): Q(0), ("log", Q(1)): Q(0), ("sigmoid", Q(0)): Q(1, 2),
+    ("sin", 0): 0, ("cos", 0): 1, ("tan", 0): 0, ("asin", 0): 0,
+    ("acos", 1): 0, ("atan", 0): 0, ("sinh", 0): 0, ("cosh", 0): 1,
+    ("tanh", 0): 0, ("log", 1): 0, ("sigmoid", 0): Q(1, 2),
 }
 
 
@@ -914,10 +961,25 @@ def _chain(op: str, nodes: list[Node]) -> Node:
     return node
 
 
-def simplify(root: Node) -> Node:
-    """The simplified equivalent of ``root`` (one bounded pass; idempotent)."""
-    from calccli.engine.tape import topo_order
+def replace_leaves(node: Node, leaf) -> Node:
+    """``node`` with every leaf n replaced by ``leaf(n)``, rebuilt without folding."""
+    new: dict[Node, Node] = {}
+    for n in topo_order(node):
+        if n.args:
+            args = tuple(new[a] for a in n.args)
+            new[n] = n if all(a is b for a, b in zip(args, n.args)) else expr.make(n.op, args, n.value)
+        else:
+            new[n] = leaf(n)
+    return new[node]
+
+
+def simplify(root: Node, numbers: dict[Node, Node] | None = None) -> Node:
+    """The simplified equivalent of ``root`` (one bounded pass; idempotent).
+
+    ``numbers`` maps stand-in variables to the number nodes they hold (as
+    differentiate.hold_numbers makes them): they are read as those numbers."""
     s = Simplifier()
+    s.numbers = numbers or {}
     order = topo_order(root)
     left: dict[Node, int] = {}
     for n in order:
@@ -927,7 +989,7 @@ def simplify(root: Node) -> Node:
     budget = WORK_PER_NODE * len(order) + WORK_BASE
     for n in order:
         if s.work > budget:
-            return root
+            return replace_leaves(root, lambda m: numbers.get(m, m)) if numbers else root
         args = [forms[a] for a in n.args]
         f = forms[n] = s.step(n, args, bool(n.args) and left[n.args[0]] == 1)
         if isinstance(f, Prod | Sum) and any(f is x for x in args):
