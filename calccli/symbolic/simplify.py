@@ -196,6 +196,7 @@ class Simplifier:
         self.cost: dict[Node, int] = {}
         self.lengths: dict[Node, int] = {}
         self.texts: dict[Node, tuple] = {}   # printed parts (printer.printed's memo)
+        self.overs: dict[Node, object] = {}  # sum node → its common-denominator form (over_of)
         self.work = 0     # terms and factors handled (the budget of simplify())
         self.numbers: dict[Node, Node] = {}   # stand-in variable → the number it holds
 
@@ -233,7 +234,7 @@ class Simplifier:
         return self._single_term(c, fac)
 
     def _single_term(self, c, fac):
-        mono = self.materialize(Prod(1, fac))
+        mono = self._prod_node(1, fac, False) if fac else expr.ONE   # a term's key: never cleared
         return 0, {mono: c}
 
     def _expand(self, c, fac):
@@ -651,12 +652,14 @@ class Simplifier:
             return (4, "")
         return (3, "")
 
-    def _prod_node(self, coef: Fraction, factors: dict) -> Node:
+    def _prod_node(self, coef: Fraction, factors: dict, clear: bool = True) -> Node:
+        """A product's node (``clear``: a fraction in a denominator may be cleared; not
+        for the terms of a sum, which stay alike so that they can share factors)."""
         if coef == 0:
             return expr.ZERO
         if not factors:
             return qnode(coef)
-        key = ("P", coef, frozenset(factors.items()))
+        key = ("P", coef, frozenset(factors.items()), clear)
         got = self.by_content.get(key)
         if got is not None:
             return got
@@ -694,13 +697,33 @@ class Simplifier:
         node = _chain("mul", top)
         if bottom:
             node = make("div", (node, _chain("mul", bottom)))
+        alt = self._cleared(coef, factors) if clear else None
+        if alt is not None and self._length(alt) < self._length(node):
+            node = alt
         self.by_content[key] = node
         self.prod_of.setdefault(node, (coef, dict(factors)))
         return node
 
+    def _cleared(self, coef, factors) -> Node | None:
+        """The product with a fraction cleared from a denominator, 1/(A/D + B) = D/(A + B D)
+        (one sum per level; printed only when shorter)."""
+        for base, e in factors.items():
+            if not (_is_q(e) and e < 0 and e.denominator == 1 and base in self.sum_of):
+                continue
+            over = self.over_of(base)
+            if over is None or not over[1]:
+                continue
+            k, t, den = over
+            rest = dict(factors)
+            del rest[base]
+            f = self.mul(Prod(coef, rest), self.power(Sum(k, t), _number(e)))
+            f = self.mul(f, Prod(1, {b: -be * e for b, be in den.items()}))
+            return self.materialize(f)
+        return None
+
     def _term_node(self, mono: Node, c: Fraction) -> Node:
         mc, mf = self.as_prod(mono)
-        return self._prod_node(_bounded(c * mc), mf)
+        return self._prod_node(_bounded(c * mc), mf, False)
 
     def _sum_node(self, const: Fraction, terms: dict, depth: int = 0) -> Node:
         if not terms:
@@ -813,9 +836,10 @@ class Simplifier:
             return qnode(k0)
         return self._plain_sum(_bounded(k0), out)
 
-    def _together(self, const, terms, depth) -> Node | None:
-        """The terms over their common denominator, A/D + B/D² → (A D + B)/D², the
-        numerator multiplied out one level (so (x + 1) - (x - 1) meets and is 2)."""
+    def _over(self, const, terms):
+        """A sum over its common denominator: (numerator's const and terms, D) with
+        sum = numerator / Π b^k for (b, k) in D, the numerator multiplied out one
+        level (so (x + 1) - (x - 1) meets and is 2); None without denominators."""
         if len(terms) > MAX_COLLECT:
             return None
         den: dict = {}
@@ -832,6 +856,22 @@ class Simplifier:
         k, t = self.as_sum(numer)
         if len(t) > MAX_COLLECT:
             return None
+        return k, t, den
+
+    def over_of(self, base: Node):
+        """:meth:`_over` of a sum node, cached."""
+        got = self.overs.get(base, False)
+        if got is False:
+            k, t = self.sum_of[base]
+            got = self.overs[base] = self._over(k, t)
+        return got
+
+    def _together(self, const, terms, depth) -> Node | None:
+        """The terms over their common denominator, A/D + B/D² → (A D + B)/D²."""
+        over = self._over(const, terms)
+        if over is None:
+            return None
+        k, t, den = over
         if not t:
             nc, nf = k, {}
         elif k == 0 and len(t) == 1:
