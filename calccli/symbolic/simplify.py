@@ -163,11 +163,12 @@ def qnode(q: Fraction) -> Node:
 # ---------------------------------------------------------------- forms
 
 class Sum:
-    __slots__ = ("const", "terms", "node", "owned")
+    __slots__ = ("const", "terms", "node", "owned", "raw")
 
-    def __init__(self, const: Fraction, terms: dict):
+    def __init__(self, const: Fraction, terms: dict, raw=None):
         self.const, self.terms, self.node = const, terms, None
         self.owned = False    # True: made by add, terms shared with no other form (may be reused)
+        self.raw = raw        # (const, terms) before products of sums were multiplied out, or None
 
 
 class Prod:
@@ -315,7 +316,8 @@ class Simplifier:
 
     def negate(self, f):
         if isinstance(f, Sum):
-            return Sum(-f.const, {k: -v for k, v in f.terms.items()})
+            raw = f.raw and (-f.raw[0], {k: -v for k, v in f.raw[1].items()})
+            return Sum(-f.const, {k: -v for k, v in f.terms.items()}, raw)
         c, fac = self.as_prod(f)
         return self.unit_sum(Prod(-c, fac))
 
@@ -344,10 +346,38 @@ class Simplifier:
         return self.exp_value(self.mul(self.exp_form(a), _number(k)))
 
     # ---- algebra on forms ----------------------------------------------
+    def _sum_parts(self, f):
+        """as_sum(f) and the terms before multiplying out (None when the same)."""
+        if isinstance(f, Sum):
+            return f.const, f.terms, f.raw
+        if isinstance(f, Node) and f in self.sum_of:
+            k, t = self.sum_of[f]
+            return k, t, None
+        k, t = self.as_sum(f)
+        if len(t) < 2:
+            return k, t, None
+        c, fac = self.as_prod(f)
+        return k, t, self._single_term(c, fac)
+
+    @staticmethod
+    def _merge(ra, rb, sign):
+        """Terms ra ± rb (dictionaries of monomial → coefficient, plus a constant)."""
+        k, t = ra[0] + (rb[0] if sign > 0 else -rb[0]), dict(ra[1])
+        for m, v in rb[1].items():
+            v = t.get(m, 0) + (v if sign > 0 else -v)
+            if v == 0:
+                t.pop(m, None)
+            else:
+                t[m] = v
+        return (k, t) if len(t) <= MAX_COLLECT else None
+
     def add(self, a, b, sign: int = 1, reuse: bool = False) -> Sum:
         """a ± b (``reuse``: the caller needs ``a`` no more, as in mul)."""
-        ca, ta = self.as_sum(a)
-        cb, tb = self.as_sum(b)
+        ca, ta, ra = self._sum_parts(a)
+        cb, tb, rb = self._sum_parts(b)
+        raw = None
+        if ra is not None or rb is not None:   # the terms as written, for factoring: (x - 2)^3 (11x - 14)
+            raw = self._merge(ra or (ca, ta), rb or (cb, tb), sign)
         steal = reuse and isinstance(a, Sum) and a.owned and a is not b
         terms = ta if steal else dict(ta)
         self.work += len(tb) + (0 if steal else len(ta))
@@ -359,7 +389,7 @@ class Simplifier:
                 terms.pop(k, None)
             else:
                 terms[k] = _bounded(v)
-        out = Sum(_bounded(ca + cb if sign > 0 else ca - cb), terms)
+        out = Sum(_bounded(ca + cb if sign > 0 else ca - cb), terms, raw)
         out.owned = True
         return out
 
@@ -623,7 +653,7 @@ class Simplifier:
         if f.node is not None:
             return f.node
         if isinstance(f, Sum):
-            n = self._sum_node(f.const, f.terms)
+            n = self._sum_node(f.const, f.terms, raw=f.raw)
         else:
             n = self._prod_node(f.coef, f.factors)
         f.node = n
@@ -725,7 +755,7 @@ class Simplifier:
         mc, mf = self.as_prod(mono)
         return self._prod_node(_bounded(c * mc), mf, False)
 
-    def _sum_node(self, const: Fraction, terms: dict, depth: int = 0) -> Node:
+    def _sum_node(self, const: Fraction, terms: dict, depth: int = 0, raw=None) -> Node:
         if not terms:
             return qnode(const)
         if const == 0 and len(terms) == 1:
@@ -740,7 +770,10 @@ class Simplifier:
         fact = None
         if depth < MAX_DEPTH:
             fact = self._factored(const, terms, depth)
-            for cand in (fact, self._collected(const, terms, depth), self._together(const, terms, depth)):
+            cands = [fact, self._collected(const, terms, depth), self._together(const, terms, depth)]
+            if raw is not None and raw[1] != terms:   # factors of the terms as written: x^3(5 - x)(10 - 3x)
+                cands += [self._factored(raw[0], raw[1], depth), self._plain_sum(raw[0], raw[1])]
+            for cand in cands:
                 if cand is not None and self._length(cand) < self._length(best):
                     best = cand
         if best is plain:   # printed as a sum; as a factor, its content and sign come out: 2x + 2 = 2(x + 1)
