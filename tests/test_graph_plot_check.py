@@ -182,4 +182,5 @@ def test_plot_of_a_tall_tower_is_bounded_and_its_slopes_match_taylor_mode():
         fast = _values(tape, {"x": x}, "x", 1, derivatives_at)
         slow = derivatives_at(tape, {"x": x}, "x", 1)
         assert fast[0] == slow[0]
-        assert math.isclose(fast[1], slow[1], rel_tol=1e-13)
+        # sin(x)/x near 0 cancels: both are exact AD, rounded differently (3e-12 relative)
+        assert math.isclose(fast[1], slow[1], rel_tol=1e-10)
