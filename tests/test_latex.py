@@ -88,7 +88,8 @@ def test_seed_table_and_steps():
     tex = to_latex(diff_at(SEED, ["1.0"]))
     structural(tex)
     parts = formulas(tex)
-    assert parts[0].startswith(r"f(x) = \sqrt{x^{2} + e^{x^{2}}} + \cos\left(x^{2} + e^{x^{2}}\right)")
+    assert parts[0].startswith(r"f(x) = \sqrt{x^{2} + \exp\left(x^{2}\right)} + \cos\left(x^{2} + \exp\left(x^{2}\right)\right)")
+    assert "e^{" not in tex   # exp is \exp everywhere: e is also the intermediate variable e = cos(c)
     table = parts[1]
     assert table.startswith(r"\begin{aligned}") and table.endswith(r"\end{aligned}")
     rows = table.splitlines()[1:-1]
@@ -120,7 +121,8 @@ def test_expressions():
         "-x^2": r"-x^{2}",
         "2*3": r"2 \cdot 3",
         "θ_1 + alpha + w0 + rate": r"\theta_{1} + \alpha + w_{0} + \mathrm{rate}",
-        "exp(-x^2/4)": r"e^{\frac{-x^{2}}{4}}",
+        "exp(-x^2/4)": r"\exp\left(\frac{-x^{2}}{4}\right)",
+        "exp(x)^2": r"\exp\left(x\right)^{2}",
         "x - (y - z)": r"x - \left(y - z\right)",
         "[[1, 2], [3, 4]]": r"\begin{bmatrix} 1 & 2 \\ 3 & 4 \end{bmatrix}",
         "1e-5 x": r"1 \times 10^{-5} x",

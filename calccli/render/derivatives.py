@@ -81,6 +81,6 @@ def diff_latex(r) -> str:
     parts = [f"f({args}) = {expr_latex(r.expression)} \\quad {text('at ')}{_point(r.point)}",
              trace_latex(r.trace)]
     if r.steps:
-        parts.append(steps_latex(r.steps, any(t.name == "e" for t in r.trace)))
+        parts.append(steps_latex(r.steps))
     parts.append(f"f({at}) = {number(r.value)}, \\quad f{d}({at}) = {number(r.derivative)}")
     return "\n\n".join(parts) + "\n"

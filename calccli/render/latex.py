@@ -132,10 +132,8 @@ def _render(n, sub: list[tuple[str, float]]) -> tuple[str, float]:
         if n.args[0].op in ("var", "const") or (n.args[0].op == "num" and not sub[0][0].startswith("-")):
             base = sub[0][0]
         return base + "^{" + sub[1][0] + "}", PREC_POW
-    if op == "exp":
-        if _exp_as_function:   # beside an intermediate variable named e: \exp, never e^{…}
-            return r"\exp\left(" + sub[0][0] + r"\right)", ATOM
-        return "e^{" + sub[0][0] + "}", PREC_POW
+    if op == "exp":   # always \exp: e may be an intermediate variable's name (the notes' e = cos(c))
+        return r"\exp\left(" + sub[0][0] + r"\right)", ATOM
     if op == "vector":
         if n.args and all(a.op == "vector" for a in n.args):
             return _bmatrix([[_latex_cache[c] for c in row.args] for row in n.args]), ATOM
@@ -155,14 +153,6 @@ def _render(n, sub: list[tuple[str, float]]) -> tuple[str, float]:
 
 
 _latex_cache: dict = {}
-_exp_as_function = False
-
-
-def exp_as_function(on: bool) -> bool:
-    """Write exp(u) as \\exp(u) from now on (where a name e is in sight); returns the old setting."""
-    global _exp_as_function
-    old, _exp_as_function = _exp_as_function, on
-    return old
 
 
 def latex_of(root, names: dict | None = None, raw: dict | None = None) -> str:
@@ -265,16 +255,7 @@ def _prime(k: int) -> str:
 
 
 def trace_latex(trace) -> str:
-    """The intermediate-variable table as an aligned environment (the notes' table);
-    with a variable named e among the rows, exp is written \\exp (not e^{…})."""
-    was = exp_as_function(_exp_as_function or any(t.name == "e" for t in trace))
-    try:
-        return _trace_rows(trace)
-    finally:
-        exp_as_function(was)
-
-
-def _trace_rows(trace) -> str:
+    """The intermediate-variable table as an aligned environment (the notes' table)."""
     rows = []
     for t in trace:
         val = number(t.value) if isinstance(t.value, float | int) else bmatrix(t.value)
@@ -293,15 +274,8 @@ def _trace_rows(trace) -> str:
     return "\\begin{aligned}\n" + " \\\\\n".join(rows) + "\n\\end{aligned}"
 
 
-def steps_latex(steps, exp_function: bool = False) -> str:
-    was = exp_as_function(exp_function or _exp_as_function)
-    try:
-        return _step_rows(steps)
-    finally:
-        exp_as_function(was)
-
-
-def _step_rows(steps) -> str:
+def steps_latex(steps) -> str:
+    """Chain-rule steps as an aligned environment, long ones on two rows."""
     rows = []
     for s in steps:   # the same lines as the rich/plain view (render/views.py)
         val = fmt_number(s.value) if isinstance(s.value, float | int) else str(s.value)

@@ -72,7 +72,7 @@ def grad_latex(r) -> str:
     if r.trace is not None:
         parts.append(trace_latex(r.trace))
         if r.steps:
-            parts.append(steps_latex(r.steps, any(t.name == "e" for t in r.trace)))
+            parts.append(steps_latex(r.steps))
     if len(r.parts) == 1 and r.parts[0][1] != () and len(r.parts[0][1]) == 2:
         name, shape, g = r.parts[0]
         parts.append(f"\\nabla_{{{_tex_var(name)}}} f = {bmatrix(g.tolist())}")
