@@ -254,12 +254,11 @@ def _prime(k: int) -> str:
     return {1: "'", 2: "''", 3: "'''"}.get(k) or f"^{{({k})}}"
 
 
-def trace_latex(trace) -> str:
-    """The intermediate-variable table as an aligned environment (the notes' table)."""
+def trace_cells(trace) -> list[list[str]]:
+    """Each intermediate variable as LaTeX cells: name, definition, value, local derivatives."""
     rows = []
     for t in trace:
         val = number(t.value) if isinstance(t.value, float | int) else bmatrix(t.value)
-        cells = [f"{name(t.name)} &= {expr_latex(t.definition)}", f"&= {val}"]
         locs = []
         for p in getattr(t, "partials", []) or []:
             d = r"\frac{\partial " + name(t.name) + r"}{\partial " + name(p.wrt) + "}"
@@ -269,30 +268,40 @@ def trace_latex(trace) -> str:
                 continue
             v = number(p.value)
             locs.append(f"{d} = {e}" + ("" if e == v else f" = {v}"))
-        cells.append("& " + r",\ ".join(locs))
-        rows.append(" & ".join(cells))
+        rows.append([name(t.name), expr_latex(t.definition), val, r",\ ".join(locs)])
+    return rows
+
+
+def trace_latex(trace) -> str:
+    """The intermediate-variable table as an aligned environment (the notes' table)."""
+    rows = [f"{v} &= {d} & &= {val} & & {locs}" for v, d, val, locs in trace_cells(trace)]
     return "\\begin{aligned}\n" + " \\\\\n".join(rows) + "\n\\end{aligned}"
 
 
-def steps_latex(steps) -> str:
-    """Chain-rule steps as an aligned environment, long ones on two rows."""
+def step_rows(steps) -> list[tuple[str, str, str]]:
+    """Chain-rule steps as (left, right, note) rows: the target, '= formula = numbers = value'
+    and the plain note; a step too wide for a portrait page continues on a row of its own."""
     rows = []
     for s in steps:   # the same lines as the rich/plain view (render/views.py)
         val = fmt_number(s.value) if isinstance(s.value, float | int) else str(s.value)
         target = formula(s.target)
-        if s.formula == s.target:
-            head = f"{target} &"
-        else:
-            head = f"{target} &= {formula(s.formula)}"
+        head = "" if s.formula == s.target else f"= {formula(s.formula)}"
+        note = getattr(s, "note", "") or ""
         if s.formula in (val, "1") and s.numeric in (val, "1"):
-            line = head if s.formula != s.target else f"{target} &= {number(s.value)}"
+            rows.append((target, head or f"= {number(s.value)}", note))
         elif s.numeric in (val, s.formula):
-            line = f"{head} = {number(s.value)}"
-        elif len(s.formula) + len(s.numeric) + len(val) > LONG_STEP:   # too wide for a portrait page
-            line = f"{head} \\\\\n &= {formula(s.numeric)} = {number(s.value)}"
+            rows.append((target, f"{head} = {number(s.value)}".lstrip(), note))
+        elif len(s.formula) + len(s.numeric) + len(val) > LONG_STEP:
+            rows.append((target, head, note))
+            rows.append(("", f"= {formula(s.numeric)} = {number(s.value)}", ""))
         else:
-            line = f"{head} = {formula(s.numeric)} = {number(s.value)}"
-        rows.append(line.replace("& =", "&="))
+            rows.append((target, f"{head} = {formula(s.numeric)} = {number(s.value)}".lstrip(), note))
+    return rows
+
+
+def steps_latex(steps) -> str:
+    """Chain-rule steps as an aligned environment, long ones on two rows."""
+    rows = [f"{left} &{right}" for left, right, _ in step_rows(steps)]
     return "\\begin{aligned}\n" + " \\\\\n".join(rows) + "\n\\end{aligned}"
 
 
