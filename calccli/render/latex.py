@@ -291,11 +291,51 @@ def step_rows(steps) -> list[tuple[str, str, str]]:
             rows.append((target, head or f"= {number(s.value)}", note))
         elif s.numeric in (val, s.formula):
             rows.append((target, f"{head} = {number(s.value)}".lstrip(), note))
-        elif len(s.formula) + len(s.numeric) + len(val) > LONG_STEP:
-            rows.append((target, head, note))
-            rows.append(("", f"= {formula(s.numeric)} = {number(s.value)}", ""))
+        elif len(s.formula) + len(s.numeric) + len(val) > LONG_STEP:   # too wide for a portrait page
+            rows += _long_step(target, s, note)
         else:
             rows.append((target, f"{head} = {formula(s.numeric)} = {number(s.value)}".lstrip(), note))
+    return rows
+
+
+def _chunks(s: str, width: int = LONG_STEP) -> list[str]:
+    """``s`` cut before a ' + ' or ' - ' into pieces of at most ``width`` characters
+    (a single longer term stays whole); every piece but the first starts with its sign."""
+    parts = re.split(r" ([+-]) ", s)
+    out = [parts[0]]
+    for k in range(1, len(parts), 2):
+        term = f"{parts[k]} {parts[k + 1]}"
+        if len(out[-1]) + len(term) + 1 > width:
+            out.append(term)
+        else:
+            out[-1] += " " + term
+    return out
+
+
+def _continued(piece: str) -> str:
+    """A piece as LaTeX; one that goes on from the row above keeps its sign, indented."""
+    if piece[:2] in ("+ ", "- "):
+        return r"\quad " + piece[0] + " " + formula(piece[2:])
+    return formula(piece)
+
+
+def _long_step(target: str, s, note: str) -> list[tuple[str, str, str]]:
+    """A step too wide for one row: the formula, then the numbers, each cut at its
+    + and - into rows that fit a portrait page; the value ends the last row."""
+    rows = []
+    if s.formula != s.target:
+        for k, piece in enumerate(_chunks(s.formula)):
+            rows.append(("" if k else target, ("= " if not k else "") + _continued(piece), note if not k else ""))
+    else:
+        rows.append((target, "", note))
+    pieces = _chunks(s.numeric)
+    for k, piece in enumerate(pieces):
+        rows.append(("", ("= " if not k else "") + _continued(piece), ""))
+    val = f"= {number(s.value)}"
+    if len(pieces[-1]) + len(val) > LONG_STEP and len(pieces) > 1:
+        rows.append(("", val, ""))
+    else:
+        rows[-1] = (rows[-1][0], rows[-1][1] + " " + val, rows[-1][2])
     return rows
 
 
