@@ -1,10 +1,10 @@
 """Reverse mode: adjoints from the output back to the inputs, one loop over the tape."""
 from __future__ import annotations
 
-import gc
 from math import isfinite
 
 from calccli.engine.evaluate import depends
+from calccli.engine.expr import paused_gc
 from calccli.engine.ops import FLOAT
 
 
@@ -61,16 +61,8 @@ def _reverse_program(tape, wrt: list[int]):
     key = ("reverse", tuple(wrt))
     prog = tape.cache.get(key)
     if prog is None:
-        # The rows are acyclic tuples: pause the cyclic collector while making
-        # them, or on a large tape it rescans the heap several times over.
-        paused = gc.isenabled() and len(tape.rows) > 5000
-        if paused:
-            gc.disable()
-        try:
+        with paused_gc(len(tape.rows) > 5000):
             prog = tape.cache[key] = _build_reverse_program(tape, wrt)
-        finally:
-            if paused:
-                gc.enable()
     return prog
 
 
@@ -130,8 +122,13 @@ def _float_program(tape, wrt: list[int]):
     on the tape, e.g. x^3), _RULE1/2/N (the table's rule, payload (rule, a, b) or
     (rule, args)). Rows with an array rule have no float program (None)."""
     key = ("reverse-float", tuple(wrt))
-    if key in tape.cache:
-        return tape.cache[key]
+    if key not in tape.cache:
+        with paused_gc(len(tape.rows) > 5000):
+            tape.cache[key] = _build_float_program(tape, wrt)
+    return tape.cache[key]
+
+
+def _build_float_program(tape, wrt: list[int]):
     need, prog = _reverse_program(tape, wrt)
     nodes, prims = tape.nodes, tape.prims
     flat = []
@@ -158,7 +155,6 @@ def _float_program(tape, wrt: list[int]):
                 flat.append((i, j, _RULE1, (rule, a)))
             else:
                 flat.append((i, j, _RULEN, (rule, a)))
-    tape.cache[key] = flat
     return flat
 
 
