@@ -5,7 +5,8 @@ import math
 from operator import itemgetter
 
 from calccli.errors import UsageError
-from calccli.engine.expr import CONSTANTS, paused_gc
+from calccli.engine.expr import CONSTANTS
+from calccli.engine.gcpause import collector_paused
 from calccli.engine.ops import FLOAT
 
 
@@ -27,7 +28,7 @@ def _eval_program(tape, ops):
     key = ("eval-fast", id(ops))
     prog = tape.cache.get(key)
     if prog is None:
-        with paused_gc(len(tape.rows) > 5000):
+        with collector_paused(len(tape.rows) > 5000):
             prog = _build_eval_program(tape, ops)
         tape.cache[key] = prog
     return prog

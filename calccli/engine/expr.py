@@ -12,7 +12,6 @@ the operands; ``index`` keeps its 1-based indices in ``value``).
 """
 from __future__ import annotations
 
-import gc
 import math
 from typing import Any
 
@@ -61,23 +60,6 @@ class Node:
 
 _table: dict[tuple, Node] = {}
 
-
-class paused_gc:
-    """``with paused_gc(big):`` pauses the cyclic collector while a large acyclic
-    structure (nodes, a tape, a program) is made, where each collection would
-    rescan everything made so far; ``big`` False does nothing."""
-    __slots__ = ("on",)
-
-    def __init__(self, big: bool):
-        self.on = big and gc.isenabled()
-
-    def __enter__(self):
-        if self.on:
-            gc.disable()
-
-    def __exit__(self, *exc):
-        if self.on:
-            gc.enable()
 
 
 def make(op: str, args: tuple[Node, ...] = (), value: Any = None) -> Node:

@@ -4,7 +4,7 @@ from __future__ import annotations
 from math import isfinite
 
 from calccli.engine.evaluate import depends
-from calccli.engine.expr import paused_gc
+from calccli.engine.gcpause import collector_paused
 from calccli.engine.ops import FLOAT
 
 
@@ -61,7 +61,9 @@ def _reverse_program(tape, wrt: list[int]):
     key = ("reverse", tuple(wrt))
     prog = tape.cache.get(key)
     if prog is None:
-        with paused_gc(len(tape.rows) > 5000):
+        # The rows are acyclic tuples: pause the cyclic collector while making
+        # them, or on a large tape it rescans the heap several times over.
+        with collector_paused(len(tape.rows) > 5000):
             prog = tape.cache[key] = _build_reverse_program(tape, wrt)
     return prog
 
@@ -123,7 +125,7 @@ def _float_program(tape, wrt: list[int]):
     (rule, args)). Rows with an array rule have no float program (None)."""
     key = ("reverse-float", tuple(wrt))
     if key not in tape.cache:
-        with paused_gc(len(tape.rows) > 5000):
+        with collector_paused(len(tape.rows) > 5000):
             tape.cache[key] = _build_float_program(tape, wrt)
     return tape.cache[key]
 

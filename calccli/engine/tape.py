@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from itertools import chain, count
 from string import ascii_lowercase
 
-from calccli.engine.expr import Node, paused_gc
+from calccli.engine.expr import Node
+from calccli.engine.gcpause import collector_paused
 from calccli.engine.primitives import PRIMS, Prim
 
 
@@ -87,7 +88,7 @@ class Tape:
 
 def build_tape(root: Node) -> Tape:
     nodes = topo_order(root)
-    with paused_gc(len(nodes) > 5000):
+    with collector_paused(len(nodes) > 5000):
         return _tape_of(root, nodes)
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 from calccli.engine import expr
 from calccli.errors import CalcError, ParseError, ShapeError
 from calccli.engine.expr import Node
+from calccli.engine.gcpause import collector_paused
 from calccli.engine.primitives import ALIASES, BY_ARITY, FILLED, PRIMS
 
 MAX_INPUT = 1_000_000  # characters; longer input is refused before parsing
@@ -54,7 +55,7 @@ def _run(p, builder, text: str):
             _driver = Driver(p)
         except Exception:  # noqa: BLE001 - a Lark whose internals moved: use Lark alone
             _driver = False
-    with expr.paused_gc(len(text) > 20_000):
+    with collector_paused(len(text) > 20_000):
         if _driver:
             try:
                 return _driver.parse(text)
