@@ -61,7 +61,6 @@ class Node:
 _table: dict[tuple, Node] = {}
 
 
-
 def make(op: str, args: tuple[Node, ...] = (), value: Any = None) -> Node:
     key = (op, args, value)
     node = _table.get(key)
