@@ -56,7 +56,13 @@ EXPAND = 16            # a product of sums is multiplied out inside a sum up to 
 WORK_PER_NODE = 100    # a simplification doing more work than this per input node (plus WORK_BASE)
 WORK_BASE = 100_000    # gives up: the input is returned as it is (bounded time on towers x^x^…^x)
 E = expr.const("e")
+UNDEFINED = make("div", (expr.ONE, expr.ZERO))   # 1/0: a part with no value anywhere (absorbs the rest)
 _MAX_BITS = 2000       # larger exact numbers are rounded to floats
+# per interned node, shared by all simplifications (nodes are immutable, so these never go stale):
+_COST: dict = {}       # estimated printed length
+_LENGTHS: dict = {}    # printed length
+_TEXTS: dict = {}      # printed text and precedence (printer.printed's memo)
+_CACHE_MAX = 200_000   # entries; then the caches start again
 _ODD = frozenset({"sin", "tan", "asin", "atan", "sinh", "tanh"})
 _EVEN = frozenset({"cos", "cosh", "abs"})
 
@@ -194,10 +200,13 @@ class Simplifier:
         self.sum_of: dict[Node, tuple] = {}
         self.prod_of: dict[Node, tuple] = {}
         self.by_content: dict[tuple, Node] = {}
-        self.cost: dict[Node, int] = {}
-        self.lengths: dict[Node, int] = {}
-        self.texts: dict[Node, tuple] = {}   # printed parts (printer.printed's memo)
+        if len(_TEXTS) > _CACHE_MAX or len(_COST) > _CACHE_MAX:
+            _TEXTS.clear()
+            _COST.clear()
+            _LENGTHS.clear()
+        self.cost, self.lengths, self.texts = _COST, _LENGTHS, _TEXTS
         self.overs: dict[Node, object] = {}  # sum node → its common-denominator form (over_of)
+        self.expanding = False                # inside _multiplied_out
         self.work = 0     # terms and factors handled (the budget of simplify())
         self.numbers: dict[Node, Node] = {}   # stand-in variable → the number it holds
 
@@ -522,7 +531,7 @@ class Simplifier:
                 cn = _qpow(c, n)
                 if cn is None:
                     if c == 0:
-                        return None
+                        return UNDEFINED
                     if fac:   # a large number to a power: keep it as a factor
                         return self.mul(Prod(1, {self.materialize(_number(c)): bq}),
                                         Prod(1, {k: self.exp_scale(e, bq) for k, e in fac.items()}))
@@ -581,6 +590,8 @@ class Simplifier:
                 return _number(v)
             if op == "abs":
                 return _number(abs(q))
+            if op == "log" and q == 0:
+                return UNDEFINED
         if op == "log":
             c, fac = self.as_prod(a)
             if c == 1 and len(fac) == 1 and E in fac:
@@ -727,12 +738,48 @@ class Simplifier:
         node = _chain("mul", top)
         if bottom:
             node = make("div", (node, _chain("mul", bottom)))
-        alt = self._cleared(coef, factors) if clear else None
-        if alt is not None and self._length(alt) < self._length(node):
-            node = alt
+        if clear:
+            for alt in (self._cleared(coef, factors), self._multiplied_out(coef, factors),
+                        self._secant(coef, factors)):
+                if alt is not None and self._length(alt) < self._length(node):
+                    node = alt
         self.by_content[key] = node
         self.prod_of.setdefault(node, (coef, dict(factors)))
         return node
+
+    def _secant(self, coef, factors) -> Node | None:
+        """tan(u)^2 + 1 as a factor written 1/cos(u)^2: 3x^2/cos(x^3)^2."""
+        new = None
+        for base, e in factors.items():
+            got = self.sum_of.get(base)
+            if got is None or got[0] != 1 or len(got[1]) != 1 or not _is_q(e):
+                continue
+            (t, c), = got[1].items()
+            if c == 1 and t.op == "pow" and t.args[0].op == "tan" and t.args[1] is expr.TWO:
+                new = dict(factors) if new is None else new
+                del new[base]
+                cos = make("cos", t.args[0].args)
+                new[cos] = new.get(cos, 0) - 2 * e
+                if new[cos] == 0:
+                    del new[cos]
+        return None if new is None else self.materialize(self.fold(Prod(coef, new)))
+
+    def _multiplied_out(self, coef, factors) -> Node | None:
+        """A product of sums multiplied out, 2x(x - 2)(x + 2) = 2x^3 - 8x (up to EXPAND terms;
+        not inside another multiplying out; one sum only when terms cancel)."""
+        if self.expanding:
+            return None
+        out = self._expand(coef, factors)
+        if out is None:
+            return None
+        sums = [(b, e) for b, e in factors.items() if _is_q(e) and e >= 1 and e.denominator == 1 and b in self.sum_of]
+        if len(sums) == 1 and sums[0][1] == 1 and len(out[1]) + (out[0] != 0) >= self._terms(sums[0][0]):
+            return None   # one sum times the rest stays so unless terms cancel: sigmoid(x)(1 - sigmoid(x))
+        self.expanding = True
+        try:
+            return self._sum_node(*out)
+        finally:
+            self.expanding = False
 
     def _cleared(self, coef, factors) -> Node | None:
         """The product with a fraction cleared from a denominator, 1/(A/D + B) = D/(A + B D)
@@ -769,10 +816,14 @@ class Simplifier:
         plain = best = self._plain_sum(const, terms)
         fact = None
         if depth < MAX_DEPTH:
-            fact = self._factored(const, terms, depth)
-            cands = [fact, self._collected(const, terms, depth), self._together(const, terms, depth)]
-            if raw is not None and raw[1] != terms:   # factors of the terms as written: x^3(5 - x)(10 - 3x)
-                cands += [self._factored(raw[0], raw[1], depth), self._plain_sum(raw[0], raw[1])]
+            expanding, self.expanding = self.expanding, True   # the candidates are not multiplied out again
+            try:
+                fact = self._factored(const, terms, depth)
+                cands = [fact, self._collected(const, terms, depth), self._together(const, terms, depth)]
+                if raw is not None and raw[1] != terms:   # factors of the terms as written: x^3(5 - x)(10 - 3x)
+                    cands += [self._factored(raw[0], raw[1], depth), self._plain_sum(raw[0], raw[1])]
+            finally:
+                self.expanding = expanding
             for cand in cands:
                 if cand is not None and self._length(cand) < self._length(best):
                     best = cand
@@ -786,6 +837,10 @@ class Simplifier:
     def _length(self, node: Node) -> int:
         """Printed length (exact when small, an estimate otherwise)."""
         got = self.lengths.get(node)
+        texts = self.texts
+        if got is None and node.args and all(a in texts for a in node.args) and \
+                sum(len(texts[a][0]) for a in node.args) <= 4000:   # its parts are printed already
+            got = self.lengths[node] = len(printed(node, texts))
         if got is None:
             c = self.node_cost(node)
             if c <= 4000:
@@ -985,6 +1040,11 @@ class Simplifier:
     def step(self, n: Node, args: list, reuse: bool = False):
         """The form of ``n`` from its arguments' forms (``reuse``: args[0] is needed no more)."""
         op = n.op
+        if any(a is UNDEFINED for a in args):   # calc evaluates every argument: x·(1/0) has no value either
+            zero = [self.number_of(a) == 0 for a in args]
+            if op == "mul" and any(zero) or op == "div" and zero[0]:
+                return _number(0)   # but a zero factor wins, as it does for 0·x: d/dx sqrt(x - x) = 0
+            return UNDEFINED
         if op == "num":
             return _number(to_q(n.value))
         if op == "var":
@@ -1002,7 +1062,7 @@ class Simplifier:
             return self.mul(args[0], args[1], reuse=reuse)
         if op == "div":
             r = self.mul(args[0], args[1], inverse=True, reuse=reuse)
-            return r if r is not None else make("div", tuple(self.materialize(a) for a in args))
+            return r if r is not None else UNDEFINED
         if op == "pow":
             r = self.power(args[0], args[1])
             return r if r is not None else make("pow", tuple(self.materialize(a) for a in args))
