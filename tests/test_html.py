@@ -127,6 +127,14 @@ def test_grad_steps_and_hessian_keep_their_steps_and_eigenvalues(cli):
     assert code == 0 and "<mtable>" in page and "<mi>λ</mi>" in page and "positive definite" in page
 
 
+def test_pages_keep_the_views_data_tables_and_pictures(results):
+    fit = render_text(results["fit"], "html")
+    assert "<h2>Progress per epoch</h2>" in fit and fit.count("<tr>") == 1 + 6 and "<pre>" in fit
+    assert "<h2>Iterations</h2>" in render_text(results["minimize"], "html")
+    plot = render_text(results["plot"], "html")
+    assert "<pre>" in plot and plot.count("<math") == len(paragraphs(results["plot"]))
+
+
 # ---------------------------------------------------------------- graph: inline SVG with values and adjoints
 
 def _graph(*args):
