@@ -9,11 +9,15 @@ from html import escape, unescape
 from xml.dom.minidom import parseString
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from calccli.render import render_text
 from calccli.render.html import paragraphs
+from calccli.render.latex import latex_of
 from calccli.render.mathml import mathml
 from conftest import SEED
+from symgen import exprs, node_of
 from test_render import one_of_each
 
 ANNOTATION = re.compile(r'<annotation encoding="application/x-tex">(.*?)</annotation>', re.S)
@@ -70,6 +74,20 @@ def test_the_translator_builds_the_structure_of_each_construct():
     assert _dom(r"-\sin\left(c\right)").getElementsByTagName("mo")[0].getAttribute("form") == "prefix"
     assert _dom(r"a - b").getElementsByTagName("mo")[0].getAttribute("form") == ""   # binary minus
     assert "merror" in _tags(r"\undefinedmacro x")          # never silently dropped
+
+
+@settings(max_examples=1, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
+@given(st.lists(exprs(("x", "y", "θ")), min_size=200, max_size=200))
+def test_random_expressions_translate_construct_for_construct(batch):
+    """Every fraction, root and power of the LaTeX is one MathML element; no error, well-formed."""
+    for src in batch:
+        tex = latex_of(node_of(src))
+        out = mathml(tex)
+        parseString(out)
+        assert "<merror" not in out, (src, tex)
+        assert out.count("<mfrac>") == tex.count(r"\frac{"), (src, tex)
+        assert out.count("<msqrt>") == tex.count(r"\sqrt{"), (src, tex)
+        assert out.count("<msup>") + out.count("<msubsup>") == tex.count("^{"), (src, tex)
 
 
 def test_deep_formulas_need_no_recursion():
