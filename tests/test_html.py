@@ -194,6 +194,12 @@ def test_the_graph_page_without_graphviz(cli, monkeypatch):
     assert len(dom.getElementsByTagName("rect")) == 7 and "∂f/∂x = 5.98308" in svg
 
 
+def test_a_wide_graph_is_drawn_at_once(cli):
+    """400 terms: Graphviz would take minutes; the layered layout draws it."""
+    code, page, _ = cli("graph", "+".join(f"sin({i}*x)" for i in range(1, 400)), "--at", "1", "--format", "html")
+    assert code == 0 and page.count("<rect") == 1 + 399 + 399 + 398   # x, the products, the sines, the sums
+
+
 def test_the_graph_of_matrix_lets(cli):
     code, page, err = cli("graph", "x^T A x", "--let", "A=[[1,2],[3,4]]", "--at", "x=[1,2]", "--format", "html")
     assert code == 0, err
