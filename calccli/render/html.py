@@ -114,22 +114,24 @@ def derivation_html(result, page: Page, trace, steps, title_tex: str | None = No
     """The notes' board: the title formula, the intermediate-variable table (formulas in
     its cells), the chain-rule steps aligned on '=' with their notes, then the results."""
     from calccli.render.doc import Lines, Table
-    from calccli.render.latex import step_rows, steps_latex, trace_cells, trace_latex
+    from calccli.render.latex import step_rows, trace_cells
     from calccli.render.views import to_doc
     doc = to_doc(result)
     table = next((b for b in doc.blocks if isinstance(b, Table)), None)
     lines = next((b for b in doc.blocks if isinstance(b, Lines)), None)
-    tex_trace = trace_latex(trace)
-    tex_steps = steps_latex(steps) if steps else None
     paras = paragraphs(result)
+    # the LaTeX's aligned paragraphs, in order: the table, then the steps (if any)
+    aligned = [k for k, p in enumerate(paras) if p.startswith("\\begin{aligned}")]
+    k_trace = aligned[0] if aligned else -1
+    k_steps = aligned[1] if steps and len(aligned) > 1 else -1
     out = [f"<h1>{page.math(title_tex, display=True)}</h1>"] if title_tex else []
     for k, p in enumerate(paras):
-        if p == tex_trace:
+        if k == k_trace:
             out.append(f"<h2>{page.text(table.title if table else 'Intermediate variables')}</h2>")
             rows = [[page.math(c) if c else "" for c in row] for row in trace_cells(trace)]
             cols = table.columns if table else ["var", "definition", "value", "local derivative"]
             out.append(table_html(cols, rows, "trace"))
-        elif p == tex_steps:
+        elif k == k_steps:
             out.append(f"<h2>{page.text(lines.title if lines else 'Chain rule')}</h2>")
             rows = "".join(f'<tr><td class="lhs">{page.math(lhs) if lhs else ""}</td><td>{page.math(rhs)}'
                            + (f' <span class="note">({page.text(note)})</span>' if note else "") + "</td></tr>"
