@@ -20,7 +20,12 @@ factors; (x^a)^b → x^(ab) for integer b (or a non-integer number a, where x �
 is already required); exp(log(u)) → u and log(exp(u)) → u; sqrt(u)·sqrt(u) → u;
 signs pulled out of products and of odd/even functions (sin(-u) → -sin(u),
 cos(-u) → cos(u)); a common factor of every term of a sum taken out when that
-prints shorter (x^x + x^x log(x) → x^x (log(x) + 1)). Nothing is expanded, so
+prints shorter (x^x + x^x log(x) → x^x (log(x) + 1)), also of the terms as
+written before products of sums were multiplied out (x^6 (x - 2)^3 (11x - 14));
+and, each only when it prints shorter: a fraction cleared from a denominator
+(1/(9/x^2 + 1) → x^2/(x^2 + 9)), a product of sums multiplied out,
+tan(u)^2 + 1 as a factor → 1/cos(u)^2. A part with no value anywhere (1/0,
+log(0)) absorbs what it is in, except a zero factor. Nothing is expanded, so
 the work per node is bounded by the sizes of its arguments' forms: the whole
 pass terminates on every input, and running it again changes nothing.
 """
@@ -854,6 +859,17 @@ class Simplifier:
         the factor that saves the most characters first (bounded: each round
         removes at least one term)."""
         if not 2 <= len(terms) <= MAX_COLLECT:
+            return None
+        seen, shared = set(), False
+        for m in terms:
+            for base in self.as_prod(m)[1]:
+                if base in seen:
+                    shared = True
+                    break
+                seen.add(base)
+            if shared:
+                break
+        if not shared:   # no factor in two terms: nothing to group
             return None
         items = []
         for m, c in terms.items():
