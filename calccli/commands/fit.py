@@ -234,6 +234,8 @@ def train(loss, theta0: list, mode: str, order: str, batch_size: int, epochs: in
         where = f"in epoch {d.epoch}" if d.epoch is not None else "over the run"
         run.reason = (f"diverged {where}: {d} — "
                       f"the learning rate {fmt_number(lr)} is too large; try a smaller --lr")
+    except KeyboardInterrupt:
+        raise KeyboardInterrupt(f"{label}in epoch {len(run.history) + 1} of {epochs}") from None
     except DomainError as e:
         ep = len(run.history) + 1
         if e.kind == "overflow":
@@ -401,8 +403,16 @@ def infer_param_shapes(node, params: list[str], env0: dict, fixed: dict, lengths
 def fit_model(model, data, target, mode="batch", batch_size=16, order="fixed", epochs=100, lr=0.05,
               seed=None, init=None, loss=None, compare=False, features=None):
     """``calc fit``: read the data, build the loss, run gradient descent (each mode with --compare)."""
-    job = prepare(model, data, target, mode, batch_size, order, epochs, lr, seed, init, loss, compare, features)
-    return job.run()
+    try:
+        job = prepare(model, data, target, mode, batch_size, order, epochs, lr, seed, init, loss, compare, features)
+    except KeyboardInterrupt:
+        say(f"interrupted while reading --data {data}")
+        raise
+    try:
+        return job.run()
+    except KeyboardInterrupt as stop:
+        say(f"interrupted{' ' + str(stop) if str(stop) else ''}: no result")
+        raise
 
 
 @dataclass
