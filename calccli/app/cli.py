@@ -178,8 +178,10 @@ def main(argv: list[str] | None = None) -> None:
     import gc
     gc.set_threshold(50_000, 20, 100)
     args = list(sys.argv[1:] if argv is None else argv)
-    try:
-        app(args=args, prog_name="calc", standalone_mode=True)
-    except KeyboardInterrupt:
-        sys.stderr.write("interrupted\n")
-        raise SystemExit(130)
+    from calccli.app.streams import guarded_streams
+    with guarded_streams():            # closed, full or broken stdin/stdout: status 74 or SIGPIPE
+        try:
+            app(args=args, prog_name="calc", standalone_mode=True)
+        except KeyboardInterrupt:
+            sys.stderr.write("interrupted\n")
+            raise SystemExit(130)

@@ -15,7 +15,8 @@ from calccli.render import FORMATS
 
 
 def default_format() -> str:
-    return "rich" if sys.stdout.isatty() else "plain"
+    from calccli.app.streams import is_terminal
+    return "rich" if is_terminal(sys.stdout) else "plain"
 
 
 def check_format(fmt: str | None) -> str:
@@ -104,10 +105,11 @@ def error_text(err: CalcError) -> str:
 
 def report_error(err: CalcError, fmt: str | None) -> int:
     """Show ``err`` (caret message on stderr; JSON object on stdout in json mode)."""
+    from calccli.app.streams import is_terminal
     if fmt == "json":
         import json
         write(json.dumps(err.to_json(), ensure_ascii=False) + "\n", json_mode=True)
-    if sys.stderr.isatty() and not os.environ.get("NO_COLOR"):
+    if is_terminal(sys.stderr) and not os.environ.get("NO_COLOR"):
         from rich.text import Text
         c = _console(stderr=True)
         text = error_text(err).split("\n")
@@ -158,8 +160,19 @@ def stdin_lines():
     them instead of the read failing. A line longer than calc accepts is not
     held in memory: it is skipped as it is read and comes back as a ParseError.
     """
+    from calccli.app.streams import read_fault
+    try:
+        yield from _stdin_lines()
+    except OSError as e:           # unreadable (a directory, EIO): calc's I/O failure, status 74
+        raise read_fault(e) from None
+
+
+def _stdin_lines():
     from calccli.language.parse import MAX_INPUT
     from calccli.errors import ParseError
+    if sys.stdin is None:          # closed (<&-)
+        from calccli.app.streams import read_fault
+        raise read_fault()
     buf = getattr(sys.stdin, "buffer", None)
     if buf is None:  # a text stream without bytes underneath (tests, embedding)
         yield from enumerate(sys.stdin, 1)

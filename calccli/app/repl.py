@@ -75,7 +75,8 @@ def run_script(lines, session: Session | None = None, default_fmt: str = "plain"
 
 
 def start_repl() -> int:
-    if sys.stdin.isatty() and sys.stdout.isatty():
+    from calccli.app.streams import is_terminal
+    if is_terminal(sys.stdin) and is_terminal(sys.stdout):
         return interactive()
     from calccli.app.output import stdin_lines   # bytes that do not decode become parse errors
     return run_script(line for _, line in stdin_lines())
