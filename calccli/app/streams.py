@@ -59,6 +59,8 @@ class _Guarded:
             return self._failed(None) if self._fatal else len(text)
         try:
             return self._raw.write(text)
+        except UnicodeError:                # the caller's business (output.write escapes)
+            raise
         except (OSError, ValueError) as e:  # ValueError: the file was closed under us
             return self._failed(e if isinstance(e, OSError) else None)
 
