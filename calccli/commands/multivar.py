@@ -446,8 +446,9 @@ def classify(eigenvalues: list[float]) -> str:
 
 
 def hessian_at(text: str, at, let=None, wrt=None) -> HessianResult:
-    """Value, gradient and Hessian by forward-over-reverse AD (one dual pass per
-    variable component), its symmetry, eigenvalues and the kind of point."""
+    """Value, gradient and Hessian by forward-over-reverse AD (one dual pass with
+    vector tangents; with arrays, one pass per variable component), its symmetry,
+    eigenvalues and the kind of point."""
     import numpy as np
     s = _setup(text, at, let, wrt, "hessian")
     _need_scalar(s, "hessian", "jacobian")

@@ -2,8 +2,8 @@
 
 The seam between the AD engine and everything that iterates (minimize, fit,
 Hessians, benchmarks): ``value``, ``value_and_grad`` (one reverse pass) and
-``hessian`` (forward-over-reverse: one forward+reverse pass on dual numbers per
-variable, no finite differences).
+``hessian`` (forward-over-reverse: one forward+reverse pass on dual numbers whose
+tangents are vectors, one entry per variable; no finite differences).
 
 Variables may be vectors or matrices (bound to arrays in ``env``): θ then
 lists their components row-major, named by ``names`` (``x[1]``, ``A[1,2]``);
@@ -87,28 +87,32 @@ class Objective:
         return vals[-1], grad
 
     def hessian(self, theta) -> tuple[float, list[float], list[list[float]]]:
-        """Value, gradient and Hessian; column j from one dual pass seeded at θ_j."""
+        """Value, gradient and Hessian from one forward-over-reverse pass whose
+        tangents are vectors: variable j is seeded with the unit vector e_j, so
+        the tangent part of variable k's adjoint is row k of the Hessian."""
+        value, grad = self.value_and_grad(theta)
+        if self.ops is not FLOAT:  # array values: their tangents would need a tangent axis
+            return value, grad, self._array_hessian(theta)
+        import numpy as np
         n = len(self.wrt)
         dual = dual_over(self.ops)
-        value, grad = self.value_and_grad(theta)
-        if not self.scalar_vars:
-            return value, grad, self._array_hessian(theta)
-        H = [[0.0] * n for _ in range(n)]
-        base_env = self._env(theta)
-        for j, ij in enumerate(self.idx):
-            if ij is None:
-                continue
-            env = dict(base_env)
-            env[self.wrt[j]] = Dual(base_env[self.wrt[j]], 1.0, dual)
+        env = self._env(theta)
+        eye = np.eye(n)
+        for j, (w, ij) in enumerate(zip(self.wrt, self.idx)):
+            if ij is not None:
+                env[w] = Dual(env[w], eye[j], dual)
+        with np.errstate(all="ignore"):  # an inf or NaN entry is reported by the caller
             vals = evaluate(self.tape, env, dual)
             adj = reverse(self.tape, vals, self._wrt_idx, dual)
-            for k, ik in enumerate(self.idx):
-                a = None if ik is None else adj[ik]
-                H[k][j] = float(a.t) if isinstance(a, Dual) else 0.0
+        H = []
+        for ik in self.idx:
+            a = None if ik is None else adj[ik]
+            H.append([float(x) for x in a.t] if isinstance(a, Dual) else [0.0] * n)
         return value, grad, H
 
     def _array_hessian(self, theta) -> list[list[float]]:
-        """Column j from one dual pass whose tangent is the j-th component's unit seed."""
+        """Array values (``ops`` is not FLOAT): column j from one dual pass whose
+        tangent is the j-th component's unit seed."""
         import numpy as np
         dual = dual_over(self.ops)
         base_env = self._env(theta)

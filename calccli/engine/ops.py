@@ -114,6 +114,8 @@ def _dual_rule(prim, base, o):
     partials = prim.partials
     jvp = prim.array.get("jvp")
     fit = getattr(base, "fit", None)  # arrays: a broadcast tangent takes the output's shape
+    if jvp is None and fit is None and prim.arity in (1, 2) and len(partials) == prim.arity:
+        return (_dual_unary if prim.arity == 1 else _dual_binary)(f, partials, base, o)
 
     def apply(*args):
         vals = [a.v if isinstance(a, Dual) else a for a in args]
@@ -131,6 +133,50 @@ def _dual_rule(prim, base, o):
                     c = fit(c, out)
                 t = c if t is None else t + c
         return Dual(out, t, o) if t is not None else out
+    return apply
+
+
+def _scaled(d, t):
+    """d·t, skipping the multiplication where d is ±1 (exact either way): with
+    vector tangents (Hessians) each skipped product is a numpy operation saved."""
+    if d == 1:
+        return t
+    if d == -1:
+        return -t
+    return d * t
+
+
+def _dual_unary(f, partials, base, o):
+    """``_dual_rule`` unrolled for one argument over scalar values."""
+    (p0,) = partials
+
+    def apply(x):
+        if type(x) is not Dual:
+            return f(x)
+        xv = x.v
+        out = f(xv)
+        return Dual(out, _scaled(p0(base, xv, out), x.t), o)
+    return apply
+
+
+def _dual_binary(f, partials, base, o):
+    """``_dual_rule`` unrolled for two arguments over scalar values."""
+    p0, p1 = partials
+
+    def apply(x, y):
+        xd, yd = type(x) is Dual, type(y) is Dual
+        xv = x.v if xd else x
+        yv = y.v if yd else y
+        out = f(xv, yv)
+        if xd:
+            t = _scaled(p0(base, xv, yv, out), x.t)
+            if yd:
+                t = t + _scaled(p1(base, xv, yv, out), y.t)
+        elif yd:
+            t = _scaled(p1(base, xv, yv, out), y.t)
+        else:
+            return out
+        return Dual(out, t, o)
     return apply
 
 
