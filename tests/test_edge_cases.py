@@ -38,13 +38,15 @@ def _cells(line: str) -> list[str]:
 
 def doc_rows():
     rows = []
-    for n, line in enumerate(DOC.read_text(encoding="utf-8").splitlines(), 1):
-        if not line.startswith("| `calc "):
-            continue
-        cells = _cells(line)
-        command = re.match(r"`(calc [^`]*)`", cells[0]).group(1)
-        fragments = re.findall(r"`([^`]+)`", cells[1])
-        rows.append(pytest.param(command, fragments, int(cells[2]), id=f"line{n}:{command[:60]}"))
+    for page in (DOC, ROOT / "README.md"):      # the README's numerical-honesty table too
+        for n, line in enumerate(page.read_text(encoding="utf-8").splitlines(), 1):
+            if not line.startswith("| `calc "):
+                continue
+            cells = _cells(line)
+            command = re.match(r"`(calc [^`]*)`", cells[0]).group(1)
+            fragments = re.findall(r"`([^`]+)`", cells[1])
+            rows.append(pytest.param(command, fragments, int(cells[2]),
+                                     id=f"{page.stem}:{n}:{command[:60]}"))
     return rows
 
 

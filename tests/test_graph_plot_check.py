@@ -57,12 +57,32 @@ def test_graph_json_and_tree_cli(cli):
     assert code == 2
 
 
+from calccli.render.graph import MAX_INDENT  # noqa: E402
+
+
 def test_graph_of_a_deep_expression():
     text = "x"
     for _ in range(3000):
         text = f"sin({text})"
     g = graph_of(text, None, "tree")
-    assert len(tree_lines(g)) == 3001
+    lines = tree_lines(g)
+    drawn = [ln for ln in lines if "=" in ln or "(input)" in ln]
+    assert len(drawn) == 3001                       # every node once
+    continued = [ln for ln in lines if ln.endswith("↓ continued below")]
+    assert len(continued) == -(-3000 // (MAX_INDENT + 1)) - 1   # 3,000 sin nodes, MAX_INDENT + 1 a chunk
+    # indentation restarts at the margin: width bounded, size linear (not 3000² characters)
+    assert max(len(ln) for ln in lines) <= 4 * MAX_INDENT + 40
+    starts = [ln for ln in lines if ln.startswith(tuple("abcdefghijklmnopqrstuvwxyz"))]
+    assert len(starts) == len(continued) + 1
+
+
+def test_graph_tree_of_a_deep_expression_continues_where_it_stopped():
+    from calccli.render.graph import tree_rows
+    g = graph_of("sin(" * 60 + "x" + ")" * 60, None, "tree")
+    rows = tree_rows(g)
+    cut = [line.split()[-4] for line, _ in rows if line.endswith("continued below")]
+    heads = [line.split(" = ")[0] for line, n in rows if n is not None and not line.startswith((" ", "└", "├"))]
+    assert heads[1:] == cut                          # each cut subtree is drawn next, from the margin
 
 
 # ---------------------------------------------------------------- plot
@@ -143,3 +163,24 @@ def test_check_errors(cli):
     assert code == 2
     code, _, _ = cli("check", "x^2", "--at", "1", "--tol", "-1")
     assert code == 2
+
+
+def test_plot_of_a_tall_tower_is_bounded_and_its_slopes_match_taylor_mode():
+    import gc
+    from calccli.commands.plot import LEGEND_INPUT, _values
+    from calccli.engine.tape import build_tape
+    from calccli.engine.taylor import derivatives_at
+    from calccli.language.parse import parse
+    tower = "^".join(["x"] * 3000)
+    assert len(tower) > LEGEND_INPUT
+    r = plot_of(tower, "1", "1.1", 1, None, None, None, 40, 10)
+    assert r.derivative_expressions == {}                              # no symbolic legend for a huge input
+    assert all(v is not None for v in r.ys["f"]) and all(v is not None for v in r.ys["f'"])
+    assert gc.isenabled()                             # the Taylor sweeps give the collector back
+    for text, x in (("x^x^x", 1.3), ("sin(x)/x", 0.01), ("log(1+exp(x))*tanh(x)", -2.0), (tower, 1.05)):
+        tape = build_tape(parse(text).node)
+        fast = _values(tape, {"x": x}, "x", 1, derivatives_at)
+        slow = derivatives_at(tape, {"x": x}, "x", 1)
+        assert fast[0] == slow[0]
+        # sin(x)/x near 0 cancels: both are exact AD, rounded differently (3e-12 relative)
+        assert math.isclose(fast[1], slow[1], rel_tol=1e-10)

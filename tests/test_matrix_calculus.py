@@ -297,3 +297,17 @@ def test_elementwise_matrix_product():
 def test_unsupported_is_a_clear_refusal_not_a_traceback(cli):
     code, out, err = cli("grad", "mean(A x - b)", "--wrt", "x", "-f", "plain")
     assert code == 1 and "--at" in out + err and "Traceback" not in out + err
+
+
+def test_scalar_symbolic_hessians_of_odd_inputs_are_answers_or_clean_refusals():
+    # found by the fuzz run: --wrt a name the expression lacks, and a negated vector literal
+    from calccli.commands.matrix import symbolic_derivative
+    from calccli.errors import ShapeError
+    r = symbolic_derivative("hessian", "0", None, "x", None, False)
+    assert r.whole == "[[0]]"
+    r = symbolic_derivative("hessian", "y", None, "x,y", None, False)
+    assert r.whole == "[[0, 0], [0, 0]]"
+    for text in ("-[_]", "-[x, y]", "[x] + [y]"):
+        for command in ("hessian", "jacobian"):
+            with pytest.raises(ShapeError):
+                symbolic_derivative(command, text, None, None, None, False)

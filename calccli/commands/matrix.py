@@ -110,7 +110,7 @@ def symbolic_derivative(command: str, text: str, let=None, wrt=None, shape_opts=
 
 def scalar_matrix(command: str, text: str, let=None, wrt=None) -> MatrixDerivative:
     """The Jacobian or Hessian of scalar variables: a matrix literal of simplified partials."""
-    from calccli.symbolic.differentiate import choose_variables, gradient_nodes, substitute_lets
+    from calccli.symbolic.differentiate import _check_scalar, choose_variables, gradient_nodes, substitute_lets
     node, values = substitute_lets(parse(text).node, let)
     comps = list(node.args) if node.op == "vector" else [node]
     if any(c.op == "vector" for c in comps):
@@ -121,6 +121,8 @@ def scalar_matrix(command: str, text: str, let=None, wrt=None) -> MatrixDerivati
         raise UsageError("the expression has no variable to differentiate: name one with --wrt")
     if command == "hessian" and node.op == "vector":
         raise ShapeError(f"hessian needs a scalar expression; {text} is a vector: use jacobian")
+    for c in comps:     # -[x], [x] + [y]: arrays that are not a literal
+        _check_scalar(c)
     if command == "grad":
         rows = [gradient_nodes(node, names)]
     elif command == "jacobian":
@@ -333,7 +335,9 @@ def _numeric_grad(node, env, name):
     t = build_tape(node)
     ops = ops_for(t, env)
     vals = evaluate(t, env, ops)
-    xi = t.variables[name]
+    xi = t.variables.get(name)
+    if xi is None:       # --wrt a name the expression does not have
+        return np.zeros(np.shape(env[name])) if np.ndim(env[name]) else 0.0
     adj = reverse(t, vals, [xi], ops)
     if xi == len(t.nodes) - 1:
         return np.ones(np.shape(env[name])) if np.ndim(env[name]) else 1.0

@@ -19,10 +19,15 @@ from calccli.errors import CalcError, ShapeError, UsageError
 from calccli.engine.evaluate import evaluate, ops_for
 from calccli.numfmt import fmt_number
 from calccli.engine.ops import FLOAT
+from calccli.engine.reverse import reverse
 from calccli.language.parse import parse
 from calccli.language.points import constant_value, resolve
 from calccli.engine.tape import build_tape
 
+# The legend shows f', f'', … as formulas when they print in ≤ 200 characters; an
+# input longer than this has no such derivative in practice, and simplifying its
+# derivative would cost more than the whole plot.
+LEGEND_INPUT = 400
 MARKERS = ("*", "+", "o", "x", "#", "%", "@", "&")
 TANGENT = "."
 
@@ -166,7 +171,7 @@ def plot_of(text: str, lo, hi, order: int = 1, at=None, let=None, wrt=None,
     except Exception as exc:  # noqa: BLE001 - a drawing failure must not lose the numbers
         lines = [f"(the plot could not be drawn: {type(exc).__name__}: {exc})"]
     exprs = {}
-    if order >= 1:
+    if order >= 1 and len(text) <= LEGEND_INPUT:
         try:
             from calccli.symbolic.differentiate import checked_text, derivative
             ds = derivative(node if not prob.env else _bound(node, prob.env, var), var, order)
@@ -210,7 +215,20 @@ def _bound(node, env, var):
 
 
 def _values(tape, env, var, order, derivatives_at):
-    """[f, f', …] at one point (None entries where a derivative does not exist)."""
+    """[f, f', …] at one point (None entries where a derivative does not exist).
+    f' alone comes from one reverse pass (the compiled tape programs: several
+    times cheaper than Taylor series on a large expression); higher orders
+    from Taylor mode."""
+    if order == 1:
+        try:
+            vals = evaluate(tape, env, FLOAT)
+            xi = tape.variables.get(var)
+            d = reverse(tape, vals, [xi])[xi] if xi is not None else None
+            d = 0.0 if d is None else d
+            if math.isfinite(d):
+                return [vals[-1], d]
+        except CalcError:
+            pass
     try:
         return derivatives_at(tape, env, var, order)
     except CalcError:

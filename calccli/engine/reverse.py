@@ -1,10 +1,10 @@
 """Reverse mode: adjoints from the output back to the inputs, one loop over the tape."""
 from __future__ import annotations
 
-import gc
 from math import isfinite
 
 from calccli.engine.evaluate import depends
+from calccli.engine.gcpause import collector_paused
 from calccli.engine.ops import FLOAT
 
 
@@ -63,14 +63,8 @@ def _reverse_program(tape, wrt: list[int]):
     if prog is None:
         # The rows are acyclic tuples: pause the cyclic collector while making
         # them, or on a large tape it rescans the heap several times over.
-        paused = gc.isenabled() and len(tape.rows) > 5000
-        if paused:
-            gc.disable()
-        try:
+        with collector_paused(len(tape.rows) > 5000):
             prog = tape.cache[key] = _build_reverse_program(tape, wrt)
-        finally:
-            if paused:
-                gc.enable()
     return prog
 
 

@@ -22,6 +22,7 @@ import math
 
 from calccli.errors import CalcError, NotDifferentiable, UsageError
 from calccli.engine.evaluate import evaluate
+from calccli.engine.gcpause import collector_paused
 from calccli.numfmt import fmt_number
 from calccli.engine.ops import FLOAT, Dual, dual_ops
 from calccli.engine.reverse import reverse
@@ -249,6 +250,7 @@ def _taylor_ops(mp=None):
 TAYLOR = None
 
 
+@collector_paused()   # series and their rules form cycles: collected after the sweep
 def derivatives_at(tape, env: dict, var: str, order: int, mode: str = "forward", mp=None) -> list:
     """[f(x₀), f'(x₀), …, f⁽ᴺ⁾(x₀)] for ``var`` (other variables fixed), by Taylor-mode AD.
 

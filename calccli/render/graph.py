@@ -64,19 +64,33 @@ def _label(n: GraphNode) -> str:
     return n.name + kind
 
 
+# A deep expression's tree would be indented as far as it is deep (a 20,000-deep
+# input: 20,000 lines of up to 80,000 characters); below this many levels the
+# subtree starts again at the margin, so the drawing grows linearly.
+MAX_INDENT = 24
+
+
 def tree_rows(g) -> list[tuple[str, GraphNode | None]]:
     """(line, node whose values go on it, or None for a reference to a drawn node):
     the output at the root, arguments below; a node drawn before is named, not redrawn."""
     by_name = {n.name: n for n in g.nodes}
     lines: list[tuple[str, GraphNode | None]] = []
     drawn: set[str] = set()
+    later: list[str] = []       # subtrees deeper than MAX_INDENT, drawn again from the margin
     # stack of (name, prefix for this line, prefix for children, connector)
     stack = [(g.output, "", "", "")]
-    while stack:
+    while stack or later:
+        if not stack:
+            stack.append((later.pop(0), "", "", ""))
+            lines.append(("", None))
         nm, pre, child_pre, conn = stack.pop()
         n = by_name[nm]
         if nm in drawn:
             lines.append((f"{pre}{conn}{nm}  ↑ shared, drawn above", None))
+            continue
+        if len(pre) >= 4 * MAX_INDENT and n.args:
+            lines.append((f"{pre}{conn}{nm}  ↓ continued below", None))
+            later.append(nm)
             continue
         drawn.add(nm)
         lines.append((f"{pre}{conn}{_label(n)}", n))

