@@ -88,7 +88,8 @@ def test_seed_table_and_steps():
     tex = to_latex(diff_at(SEED, ["1.0"]))
     structural(tex)
     parts = formulas(tex)
-    assert parts[0].startswith(r"f(x) = \sqrt{x^{2} + e^{x^{2}}} + \cos\left(x^{2} + e^{x^{2}}\right)")
+    assert parts[0].startswith(r"f(x) = \sqrt{x^{2} + \exp\left(x^{2}\right)} + \cos\left(x^{2} + \exp\left(x^{2}\right)\right)")
+    assert "e^{" not in tex   # exp is \exp everywhere: e is also the intermediate variable e = cos(c)
     table = parts[1]
     assert table.startswith(r"\begin{aligned}") and table.endswith(r"\end{aligned}")
     rows = table.splitlines()[1:-1]
@@ -120,7 +121,8 @@ def test_expressions():
         "-x^2": r"-x^{2}",
         "2*3": r"2 \cdot 3",
         "θ_1 + alpha + w0 + rate": r"\theta_{1} + \alpha + w_{0} + \mathrm{rate}",
-        "exp(-x^2/4)": r"e^{\frac{-x^{2}}{4}}",
+        "exp(-x^2/4)": r"\exp\left(\frac{-x^{2}}{4}\right)",
+        "exp(x)^2": r"\exp\left(x\right)^{2}",
         "x - (y - z)": r"x - \left(y - z\right)",
         "[[1, 2], [3, 4]]": r"\begin{bmatrix} 1 & 2 \\ 3 & 4 \end{bmatrix}",
         "1e-5 x": r"1 \times 10^{-5} x",
@@ -205,3 +207,26 @@ def test_random_expressions_render_with_katex(st_batch):
 def test_eval_result_latex():
     tex = to_latex(eval_expr("x^2 + 1", ["x=3"]))
     assert tex.strip() == r"x^{2} + 1 = 10 \quad \text{at }x = 3"
+
+
+MANY = "sin(x)*x+cos(x)*x+exp(x)*x+sqrt(x)*x+log(x)*x+tan(x)*x"   # x feeds twelve nodes
+
+
+def test_a_step_with_many_contributions_is_cut_into_rows_that_fit_a_portrait_page(tmp_path):
+    r = diff_at(MANY, ["1.3"])
+    tex = to_latex(r)
+    structural(tex)
+    last = r.steps[-1]
+    rows = formulas(tex)[2].split(" \\\\\n")
+    rows = rows[next(k for k, row in enumerate(rows) if row.startswith(r"\frac{\partial q}{\partial x}")):]
+    rows[-1] = rows[-1].removesuffix("\n\\end{aligned}")
+    assert len(rows) >= 6 and all(row.startswith((r"\frac", r" &\quad + ", " &= ")) for row in rows)
+    numbers = re.findall(r"-?\d+\.\d+|\d+", " ".join(row for row in rows if "partial" not in row))
+    assert numbers == re.findall(r"-?\d+\.\d+|\d+", last.numeric) + [repr(last.value)]   # nothing lost
+    assert max(sum(map(len, re.findall(r"-?\d+\.\d+|\d+", row))) for row in rows) <= 72   # digits a row
+    if shutil.which("pdflatex"):
+        from calccli.render import render_text
+        (tmp_path / "many.tex").write_text(render_text(r, "latex", standalone=True), encoding="utf-8")
+        p = subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "many.tex"], cwd=tmp_path,
+                           capture_output=True, text=True, timeout=120)
+        assert p.returncode == 0 and "Overfull \\hbox" not in (tmp_path / "many.log").read_text(errors="replace")

@@ -2,7 +2,9 @@
 example with the Python API and shows it: the displayed HTML has the
 intermediate-variable table, the LaTeX the derivative, to the last digit.
 """
+import html as h
 import os
+import re
 
 import pytest
 
@@ -13,7 +15,7 @@ nbclient = pytest.importorskip("nbclient", reason="the notebook test needs nbcli
 pytest.importorskip("ipykernel", reason="the notebook test needs ipykernel (pip install .[test])")
 
 VALUE, DERIVATIVE = "1.0900122119747424", "5.983082595908695"
-DEFINITIONS = ["x^2", "exp(a)", "a + b", "sqrt(c)", "cos(c)", "d + e"]
+DEFINITIONS = ["x^{2}", r"\exp\left(a\right)", "a + b", r"\sqrt{c}", r"\cos\left(c\right)", "d + e"]   # LaTeX
 
 
 @pytest.fixture(scope="module")
@@ -61,10 +63,12 @@ def test_the_seed_example_displays_as_html_with_the_table(executed):
     data = _data(executed.cells[1])
     assert "text/html" in data, f"no HTML display (outputs: {sorted(data)})"
     html = data["text/html"]
-    assert "<table" in html
+    assert "<table" in html and "<merror" not in html
+    rows = re.findall(r"<tr><td><math><semantics><mi>(\w)</mi>.*?</tr>", html)
+    assert rows == list("abcdef")
+    for definition in DEFINITIONS:   # each definition a formula in MathML (its TeX kept as the annotation)
+        assert f'<annotation encoding="application/x-tex">{h.escape(definition)}</annotation>' in html, definition
     text = " ".join(_html_text(html).split())
-    for name, definition in zip("abcdef", DEFINITIONS):
-        assert definition in text, definition
     assert VALUE in text and DERIVATIVE in text
 
 

@@ -155,62 +155,14 @@ def test_results_display_themselves_in_notebooks_and_rich(results):
                                                                   if p.strip()])
     assert r"\frac{\partial f}{\partial d}" in tex
     html = r._repr_html_()
-    assert html.startswith('<div class="calc">') and html.count("<tbody><tr>") == 1
+    assert html.startswith('<div class="calc">') and html.count("<tbody><tr>") == 2   # the table, the steps
+    assert html.count("<mfrac>") > 20 and "<merror" not in html                          # formulas as MathML
     c = Console(record=True, width=100, file=io.StringIO())
     c.print(r)
     shown = c.export_text()
     assert "f'(1) = 5.983082595908695" in shown and "Intermediate variables (forward pass)" in shown
     for label, res in results.items():   # every result type has the three
         assert res._repr_html_() and res._repr_latex_().startswith("$$"), label
-
-
-# ---------------------------------------------------------------- --format html
-
-def _seed_page(cli, *args):
-    code, out, err = cli("diff", SEED, "--at", "1", *args, "--format", "html")
-    assert code == 0, err
-    return out
-
-
-def test_html_is_one_self_contained_page(cli):
-    import re
-    page = _seed_page(cli)
-    assert page.startswith("<!DOCTYPE html>") and page.rstrip().endswith("</html>")
-    assert "<style>" in page and "<script" not in page and not re.search(r"(src|href)=", page)
-    assert "<title>f(x) = sqrt(x^2+exp(x^2))+cos(x^2+exp(x^2))    at x = 1</title>" in page
-    rows = re.findall(r"<tr><td>(\w)</td>", page)
-    assert rows == ["a", "b", "c", "d", "e", "f"]
-    assert "∂f/∂c = ∂f/∂d·∂d/∂c + ∂f/∂e·∂e/∂c" in page and "5.983082595908695" in page
-
-
-def test_html_graph_has_an_svg_picture(cli):
-    import re
-    from xml.dom.minidom import parseString
-    code, out, err = cli("graph", SEED, "--format", "html")
-    assert code == 0, err
-    svg = re.search(r"<svg.*?</svg>", out, re.S).group()
-    dom = parseString(svg)                                     # well-formed
-    assert len(dom.getElementsByTagName("rect")) == 7          # x and a … f
-    assert len(dom.getElementsByTagName("line")) == 8          # one per argument use (a twice into c… once each)
-
-
-def test_html_in_a_real_browser(cli, tmp_path):
-    """Headless Chromium loads the page and takes a screenshot; the DOM it built has the six rows."""
-    import re
-    import shutil
-    import subprocess
-    browser = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
-    if not browser:
-        pytest.skip("no headless Chromium here (Debian: apt-get install -y chromium)")
-    page = tmp_path / "seed.html"
-    page.write_text(_seed_page(cli), encoding="utf-8")
-    flags = [browser, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"]
-    shot = tmp_path / "seed.png"
-    subprocess.run(flags + [f"--screenshot={shot}", "--window-size=1200,1400", page.as_uri()],
-                   capture_output=True, timeout=120)
-    assert shot.is_file() and shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 10000
-    dom = subprocess.run(flags + ["--dump-dom", page.as_uri()], capture_output=True, text=True, timeout=120).stdout
-    assert re.findall(r"<tr><td>(\w)</td>", dom) == ["a", "b", "c", "d", "e", "f"]
 
 
 # ---------------------------------------------------------------- LaTeX that compiles as written

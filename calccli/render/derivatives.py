@@ -5,6 +5,7 @@ from __future__ import annotations
 from calccli.explain.records import DiffResult, EvalResult
 from calccli.numfmt import fmt_number
 from calccli.render.doc import Block, Doc, Lines, Table
+from calccli.render.html import derivation_html, to_html
 from calccli.render.json import flat_point, json_obj, steps_obj, trace_obj
 from calccli.render.latex import (_point, bmatrix, expr_latex, name, number, steps_latex, text, to_latex,
                                   trace_latex)
@@ -81,6 +82,11 @@ def diff_latex(r) -> str:
     parts = [f"f({args}) = {expr_latex(r.expression)} \\quad {text('at ')}{_point(r.point)}",
              trace_latex(r.trace)]
     if r.steps:
-        parts.append(steps_latex(r.steps, any(t.name == "e" for t in r.trace)))
+        parts.append(steps_latex(r.steps))
     parts.append(f"f({at}) = {number(r.value)}, \\quad f{d}({at}) = {number(r.derivative)}")
     return "\n\n".join(parts) + "\n"
+
+
+@to_html.register(DiffResult)
+def diff_html(r, page) -> str:
+    return derivation_html(r, page, r.trace, r.steps)

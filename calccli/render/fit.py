@@ -8,6 +8,7 @@ from calccli.commands.fit import CompareResult, FitResult, Run, flat
 from calccli.commands.optimize import shown_rows
 from calccli.numfmt import fmt_number
 from calccli.render.doc import Block, Doc, Lines, Table as DocTable
+from calccli.render.html import formulas_html, to_html
 from calccli.render.json import json_obj
 from calccli.render.latex import expr_latex, name, number, text, to_latex
 from calccli.render.views import to_doc
@@ -225,3 +226,9 @@ def compare_obj(res) -> dict:
             "mode": "compare", "best": b.mode, "order": b.order, "epochs": b.epochs, "lr": b.lr,
             "seed": b.seed, "target": s.target, "data": s.path, "rows": s.nrows,
             "loss_expression": s.loss_text, "runs": runs}
+
+
+@to_html.register(FitResult)
+def fitresult_html(r, page) -> str:
+    """The formulas, then the table of the run."""
+    return formulas_html(r, page, ("Progress per epoch",))

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from calccli.commands.graph import GraphNode, GraphResult
 from calccli.render.doc import Block, Doc, Table
+from calccli.render.html import table_html, to_html
 from calccli.render.json import flat_point, json_obj
-from calccli.render.latex import expr_latex, name, to_latex
+from calccli.render.latex import expr_latex, name, number, to_latex
 from calccli.render.views import fmt, fmt_point, to_doc
 
 
@@ -202,3 +203,35 @@ def graph_latex(g) -> str:
     rows = [f"{name(n.name)} &= {expr_latex(n.definition)}" for n in g.nodes if n.kind == "intermediate"]
     head = f"f = {expr_latex(g.expression)}"
     return head + "\n\n" + "\\begin{aligned}\n" + " \\\\\n".join(rows) + "\n\\end{aligned}\n" if rows else head + "\n"
+
+
+@to_html.register(GraphResult)
+def graph_html(g, page) -> str:
+    """The expression, the picture (inline SVG, values and adjoints on the nodes with --at)
+    and the intermediate variables with their definitions, values and derivatives."""
+    from calccli.render.graph_svg import graph_svg
+    doc = graph_doc(g)
+    out = [f"<h1>{page.math('f = ' + expr_latex(g.expression), display=True)}</h1>"]
+    if g.has_values:
+        out.append(f"<p>at {page.math(', '.join(f'{name(k)} = {number(v)}' for k, v in g.point.items()))}</p>")
+    out.append(f"<h2>{page.text(doc.blocks[0].title)}</h2>")
+    out.append(f'<div class="picture">{graph_svg(g, page.text_raw)}</div>')
+    table = next((b for b in doc.blocks if isinstance(b, Table)), None)
+    if table is not None:
+        rows = []
+        for n in (n for n in g.nodes if n.kind == "intermediate"):
+            row = [page.math(name(n.name)), page.math(expr_latex(n.definition)),
+                   page.text(", ".join(dict.fromkeys(n.args)) or "—"), str(n.users)]
+            if g.has_values:
+                d = g.derivative(n)
+                row.append(page.math(number(n.value)))
+                if g.mode:
+                    row.append(page.math(number(d)) if d is not None else "—")
+            rows.append(row)
+        out.append(f"<h2>{page.text(table.title)}</h2>")
+        out.append(table_html(table.columns, rows))
+    if g.note:
+        out.append(f"<p>{page.text(g.note)}</p>")
+    out.append('<p class="summary">' + " &nbsp; ".join(f"{page.text(a)} = {page.text(v)}"
+                                                      for a, v in doc.summary) + "</p>")
+    return "\n".join(out)

@@ -1,109 +1,152 @@
 """Results → HTML (``--format html``): one self-contained page, nothing fetched.
 
-The page shows what rich and plain show (the same :class:`doc.Doc`: title,
-the intermediate-variable table, the chain-rule steps, matrices) with inline
-CSS; ``calc graph`` adds the computational graph as inline SVG drawn by a
-small layered layout here (inputs at the bottom, the output at the top).
-:func:`fragment` is the same without the page around it (notebooks).
+Every formula is MathML (render/mathml.py) made from the very LaTeX that
+``--format latex`` writes, so the page and the handout say the same thing; the
+browser draws it (no script, no font, no network). A derivation (diff, grad
+--steps) shows the intermediate-variable table and the chain-rule steps as
+tables of formulas; ``calc graph`` adds the computational graph as inline SVG
+(render/graph_svg.py). :func:`fragment` is the page's body (notebooks).
 """
 from __future__ import annotations
 
+from functools import singledispatch
 from html import escape
 
-from calccli.render.doc import Block, Doc, Lines, Table
+from calccli.render import load_renderers
 
 PAGE_CSS = """body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 2em auto;
-       max-width: 60em; padding: 0 1em; color: #222; }"""
+       max-width: 62em; padding: 0 1em; color: #222; }"""
 CSS = """
-.calc h1 { font-size: 1.25em; font-family: ui-monospace, Menlo, Consolas, monospace; }
-.calc h2 { font-size: 1em; color: #07698a; margin-top: 1.5em; }
-.calc table { border-collapse: collapse; font-family: ui-monospace, Menlo, Consolas, monospace; }
-.calc th, .calc td { padding: 0.2em 0.8em; text-align: left; border-bottom: 1px solid #ddd; }
-.calc th { border-bottom: 2px solid #999; }
-.calc td:first-child { color: #a0307a; }
+.calc math { font-family: "Latin Modern Math", "STIX Two Math", "Cambria Math", math; font-size: 1.15em; }
+.calc h1 { font-size: 1.3em; font-weight: normal; margin: 0.5em 0 1em; }
+.calc h2 { font-size: 1em; color: #07698a; margin-top: 1.6em; }
+.calc table { border-collapse: collapse; }
+.calc th, .calc td { padding: 0.3em 0.8em; text-align: left; border-bottom: 1px solid #ddd; }
+.calc th { border-bottom: 2px solid #999; font-weight: 600; }
+.calc table.steps td { border: none; padding: 0.25em 0.2em; }
+.calc table.steps td.lhs { text-align: right; }
+.calc table.steps .note { color: #666; font-style: italic; margin-left: 2em; white-space: nowrap; }
+.calc .formula { margin: 0.9em 0; overflow-x: auto; }
+.calc .summary { margin-top: 1.5em; padding: 0.4em 0.8em; border-left: 4px solid #1a7f37; background: #f3faf4; }
 .calc pre { font-family: ui-monospace, Menlo, Consolas, monospace; background: #f6f8fa; padding: 0.6em;
             overflow-x: auto; }
-.calc .summary { font-family: ui-monospace, Menlo, Consolas, monospace; font-weight: bold; }
-.calc .summary span { color: #1a7f37; }
-.calc svg text { font-family: ui-monospace, Menlo, Consolas, monospace; font-size: 12px; }
+.calc .picture { overflow-x: auto; }
+.calc .picture svg text { font-family: ui-monospace, Menlo, Consolas, monospace; font-size: 12px; }
 """
 
 
-def doc_html(doc: Doc) -> str:
-    out = [f"<h1>{escape(doc.title)}</h1>"] if doc.title else []
-    for b in doc.blocks:
-        if b.title:
-            out.append(f"<h2>{escape(b.title)}</h2>")
-        if isinstance(b, Table):
-            head = "".join(f"<th>{escape(c)}</th>" for c in b.columns)
-            rows = "".join("<tr>" + "".join(f"<td>{escape(c)}</td>" for c in r) + "</tr>" for r in b.rows)
-            out.append(f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>")
-        elif isinstance(b, (Lines, Block)):
-            out.append("<pre>" + "\n".join(escape(line) for line in b.lines) + "</pre>")
-    if doc.summary:
-        out.append('<p class="summary">' + " &nbsp; ".join(
-            f"{escape(label)} = <span>{escape(value)}</span>" for label, value in doc.summary) + "</p>")
+class Page:
+    """How the page writes numbers: ``digits`` rounds what is shown (like every format)."""
+
+    def __init__(self, digits: int | None = None):
+        self.digits = digits
+
+    def tex(self, tex: str) -> str:
+        if self.digits:
+            from calccli.render import round_numbers
+            tex = round_numbers(tex, self.digits, latex=True)
+        return tex
+
+    def math(self, tex: str, display: bool = False) -> str:
+        from calccli.render.mathml import mathml
+        return mathml(self.tex(tex), display)
+
+    def text_raw(self, s: str) -> str:
+        if self.digits:
+            from calccli.render import round_numbers
+            s = round_numbers(s, self.digits)
+        return s
+
+    def text(self, s: str) -> str:
+        return escape(self.text_raw(s))
+
+    def formula(self, tex: str, cls: str = "formula") -> str:
+        return f'<div class="{cls}">{self.math(tex, display=True)}</div>'
+
+
+@singledispatch
+def to_html(result, page: Page) -> str:
+    """The body of a result's page; one ``@to_html.register`` per result type that
+    shows more than its formulas (render/<command>.py); the rest show their LaTeX."""
+    if load_renderers(type(result)):
+        return to_html(result, page)
+    return formulas_html(result, page)
+
+
+def paragraphs(result) -> list[str]:
+    from calccli.render.latex import to_latex
+    return [p.strip() for p in to_latex(result).split("\n\n") if p.strip()]
+
+
+def table_html(columns: list[str], rows: list[list[str]], cls: str = "") -> str:
+    """A table whose cells are HTML already (formulas or escaped text)."""
+    head = "".join(f"<th>{escape(c)}</th>" for c in columns)
+    body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in r) + "</tr>" for r in rows)
+    c = f' class="{cls}"' if cls else ""
+    return f"<table{c}><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def doc_tables(result, page: Page, titles: tuple[str, ...]) -> list[str]:
+    """The view's text tables named ``titles`` (data the formulas leave out: iterations, epochs)."""
+    from calccli.render.doc import Table
+    from calccli.render.views import to_doc
+    out = []
+    for b in to_doc(result).blocks:
+        if isinstance(b, Table) and b.title.startswith(titles):
+            out.append(f"<h2>{page.text(b.title)}</h2>")
+            out.append(table_html(b.columns, [[page.text(c) for c in r] for r in b.rows]))
+    return out
+
+
+def formulas_html(result, page: Page, tables: tuple[str, ...] = ()) -> str:
+    """The LaTeX output's formulas, the first as the heading, then the view's ``tables``."""
+    paras = paragraphs(result)
+    out = [f"<h1>{page.math(paras[0], display=True)}</h1>"] if paras else []
+    out += [page.formula(p) for p in paras[1:]]
+    return "\n".join(out + doc_tables(result, page, tables))
+
+
+def derivation_html(result, page: Page, trace, steps, title_tex: str | None = None) -> str:
+    """The notes' board: the title formula, the intermediate-variable table (formulas in
+    its cells), the chain-rule steps aligned on '=' with their notes, then the results."""
+    from calccli.render.doc import Lines, Table
+    from calccli.render.latex import step_rows, steps_latex, trace_cells, trace_latex
+    from calccli.render.views import to_doc
+    doc = to_doc(result)
+    table = next((b for b in doc.blocks if isinstance(b, Table)), None)
+    lines = next((b for b in doc.blocks if isinstance(b, Lines)), None)
+    tex_trace = trace_latex(trace)
+    tex_steps = steps_latex(steps) if steps else None
+    paras = paragraphs(result)
+    out = [f"<h1>{page.math(title_tex, display=True)}</h1>"] if title_tex else []
+    for k, p in enumerate(paras):
+        if p == tex_trace:
+            out.append(f"<h2>{page.text(table.title if table else 'Intermediate variables')}</h2>")
+            rows = [[page.math(c) if c else "" for c in row] for row in trace_cells(trace)]
+            cols = table.columns if table else ["var", "definition", "value", "local derivative"]
+            out.append(table_html(cols, rows, "trace"))
+        elif p == tex_steps:
+            out.append(f"<h2>{page.text(lines.title if lines else 'Chain rule')}</h2>")
+            rows = "".join(f'<tr><td class="lhs">{page.math(lhs) if lhs else ""}</td><td>{page.math(rhs)}'
+                           + (f' <span class="note">({page.text(note)})</span>' if note else "") + "</td></tr>"
+                           for lhs, rhs, note in step_rows(steps))
+            out.append(f'<table class="steps"><tbody>{rows}</tbody></table>')
+        elif k == 0 and not title_tex:
+            out.append(f"<h1>{page.math(p, display=True)}</h1>")
+        else:
+            out.append(page.formula(p, "formula summary" if k == len(paras) - 1 else "formula"))
     return "\n".join(out)
-
-
-def graph_svg(g) -> str:
-    """The graph as SVG: each node on the layer of its longest path from an input."""
-    by = {n.name: n for n in g.nodes}
-    layer: dict[str, int] = {}
-    for n in g.nodes:                      # nodes come in tape order: arguments first
-        layer[n.name] = 1 + max((layer[a] for a in n.args if a in layer), default=-1)
-    depth = max(layer.values(), default=0)
-    rows: dict[int, list[str]] = {}
-    for nm, k in layer.items():
-        rows.setdefault(k, []).append(nm)
-    box_w, box_h, gap_x, gap_y = 150, 34, 24, 60
-    width = max(len(r) for r in rows.values()) * (box_w + gap_x) + gap_x
-    height = (depth + 1) * (box_h + gap_y) + gap_y
-    pos = {}
-    for k, names in rows.items():
-        span = len(names) * (box_w + gap_x) - gap_x
-        x0 = (width - span) / 2
-        for i, nm in enumerate(names):
-            pos[nm] = (x0 + i * (box_w + gap_x), height - gap_y - (k + 1) * (box_h + gap_y) + gap_y)
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width:.0f}" height="{height:.0f}" '
-             f'viewBox="0 0 {width:.0f} {height:.0f}" role="img" aria-label="computational graph">',
-             '<defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" markerHeight="7" '
-             'orient="auto"><path d="M0,0 L10,5 L0,10 z" fill="#555"/></marker></defs>']
-    for n in g.nodes:
-        for a in dict.fromkeys(n.args):
-            if a in pos:
-                (x1, y1), (x2, y2) = pos[a], pos[n.name]
-                parts.append(f'<line x1="{x1 + box_w / 2:.0f}" y1="{y1:.0f}" x2="{x2 + box_w / 2:.0f}" '
-                             f'y2="{y2 + box_h:.0f}" stroke="#555" marker-end="url(#arrow)"/>')
-    for nm, (x, y) in pos.items():
-        n = by[nm]
-        label = nm if n.kind != "intermediate" else f"{nm} = {n.definition}"
-        if len(label) > 20:
-            label = label[:19] + "…"
-        rx = 6 if n.kind != "intermediate" else 17
-        stroke = "#a0307a" if nm == g.output else "#07698a"
-        parts.append(f'<rect x="{x:.0f}" y="{y:.0f}" width="{box_w}" height="{box_h}" rx="{rx}" '
-                     f'fill="#fff" stroke="{stroke}" stroke-width="{2 if nm == g.output else 1}"/>')
-        parts.append(f'<text x="{x + box_w / 2:.0f}" y="{y + box_h / 2 + 4:.0f}" text-anchor="middle">'
-                     f'{escape(label)}</text>')
-    parts.append("</svg>")
-    return "\n".join(parts)
 
 
 def fragment(result, digits: int | None = None) -> str:
     """The result as an HTML fragment (a <div>), for notebooks and pages."""
     from calccli.render.views import to_doc
     doc = to_doc(result)
-    if digits:
-        from calccli.render import rounded_doc
-        doc = rounded_doc(doc, digits)
-    if doc.raw is not None:
-        body = f"<pre>{escape(doc.raw)}</pre>"
+    page = Page(digits)
+    if doc.raw is not None and not doc.blocks:   # a message (graph --output wrote a file)
+        body = f"<pre>{page.text(doc.raw)}</pre>"
     else:
-        body = doc_html(doc)
-    from calccli.commands.graph import GraphResult
-    if isinstance(result, GraphResult) and doc.raw is None:
-        body = body.replace("<h2>", "<h2>Picture</h2>\n" + graph_svg(result) + "\n<h2>", 1)
+        body = to_html(result, page)
     return f'<div class="calc">\n<style>{CSS}</style>\n{body}\n</div>\n'
 
 

@@ -132,10 +132,8 @@ def _render(n, sub: list[tuple[str, float]]) -> tuple[str, float]:
         if n.args[0].op in ("var", "const") or (n.args[0].op == "num" and not sub[0][0].startswith("-")):
             base = sub[0][0]
         return base + "^{" + sub[1][0] + "}", PREC_POW
-    if op == "exp":
-        if _exp_as_function:   # beside an intermediate variable named e: \exp, never e^{…}
-            return r"\exp\left(" + sub[0][0] + r"\right)", ATOM
-        return "e^{" + sub[0][0] + "}", PREC_POW
+    if op == "exp":   # always \exp: e may be an intermediate variable's name (the notes' e = cos(c))
+        return r"\exp\left(" + sub[0][0] + r"\right)", ATOM
     if op == "vector":
         if n.args and all(a.op == "vector" for a in n.args):
             return _bmatrix([[_latex_cache[c] for c in row.args] for row in n.args]), ATOM
@@ -155,14 +153,6 @@ def _render(n, sub: list[tuple[str, float]]) -> tuple[str, float]:
 
 
 _latex_cache: dict = {}
-_exp_as_function = False
-
-
-def exp_as_function(on: bool) -> bool:
-    """Write exp(u) as \\exp(u) from now on (where a name e is in sight); returns the old setting."""
-    global _exp_as_function
-    old, _exp_as_function = _exp_as_function, on
-    return old
 
 
 def latex_of(root, names: dict | None = None, raw: dict | None = None) -> str:
@@ -264,21 +254,11 @@ def _prime(k: int) -> str:
     return {1: "'", 2: "''", 3: "'''"}.get(k) or f"^{{({k})}}"
 
 
-def trace_latex(trace) -> str:
-    """The intermediate-variable table as an aligned environment (the notes' table);
-    with a variable named e among the rows, exp is written \\exp (not e^{…})."""
-    was = exp_as_function(_exp_as_function or any(t.name == "e" for t in trace))
-    try:
-        return _trace_rows(trace)
-    finally:
-        exp_as_function(was)
-
-
-def _trace_rows(trace) -> str:
+def trace_cells(trace) -> list[list[str]]:
+    """Each intermediate variable as LaTeX cells: name, definition, value, local derivatives."""
     rows = []
     for t in trace:
         val = number(t.value) if isinstance(t.value, float | int) else bmatrix(t.value)
-        cells = [f"{name(t.name)} &= {expr_latex(t.definition)}", f"&= {val}"]
         locs = []
         for p in getattr(t, "partials", []) or []:
             d = r"\frac{\partial " + name(t.name) + r"}{\partial " + name(p.wrt) + "}"
@@ -288,37 +268,80 @@ def _trace_rows(trace) -> str:
                 continue
             v = number(p.value)
             locs.append(f"{d} = {e}" + ("" if e == v else f" = {v}"))
-        cells.append("& " + r",\ ".join(locs))
-        rows.append(" & ".join(cells))
+        rows.append([name(t.name), expr_latex(t.definition), val, r",\ ".join(locs)])
+    return rows
+
+
+def trace_latex(trace) -> str:
+    """The intermediate-variable table as an aligned environment (the notes' table)."""
+    rows = [f"{v} &= {d} & &= {val} & & {locs}" for v, d, val, locs in trace_cells(trace)]
     return "\\begin{aligned}\n" + " \\\\\n".join(rows) + "\n\\end{aligned}"
 
 
-def steps_latex(steps, exp_function: bool = False) -> str:
-    was = exp_as_function(exp_function or _exp_as_function)
-    try:
-        return _step_rows(steps)
-    finally:
-        exp_as_function(was)
-
-
-def _step_rows(steps) -> str:
+def step_rows(steps) -> list[tuple[str, str, str]]:
+    """Chain-rule steps as (left, right, note) rows: the target, '= formula = numbers = value'
+    and the plain note; a step too wide for a portrait page continues on a row of its own."""
     rows = []
     for s in steps:   # the same lines as the rich/plain view (render/views.py)
         val = fmt_number(s.value) if isinstance(s.value, float | int) else str(s.value)
         target = formula(s.target)
-        if s.formula == s.target:
-            head = f"{target} &"
-        else:
-            head = f"{target} &= {formula(s.formula)}"
+        head = "" if s.formula == s.target else f"= {formula(s.formula)}"
+        note = getattr(s, "note", "") or ""
         if s.formula in (val, "1") and s.numeric in (val, "1"):
-            line = head if s.formula != s.target else f"{target} &= {number(s.value)}"
+            rows.append((target, head or f"= {number(s.value)}", note))
         elif s.numeric in (val, s.formula):
-            line = f"{head} = {number(s.value)}"
+            rows.append((target, f"{head} = {number(s.value)}".lstrip(), note))
         elif len(s.formula) + len(s.numeric) + len(val) > LONG_STEP:   # too wide for a portrait page
-            line = f"{head} \\\\\n &= {formula(s.numeric)} = {number(s.value)}"
+            rows += _long_step(target, s, note)
         else:
-            line = f"{head} = {formula(s.numeric)} = {number(s.value)}"
-        rows.append(line.replace("& =", "&="))
+            rows.append((target, f"{head} = {formula(s.numeric)} = {number(s.value)}".lstrip(), note))
+    return rows
+
+
+def _chunks(s: str, width: int = LONG_STEP) -> list[str]:
+    """``s`` cut before a ' + ' or ' - ' into pieces of at most ``width`` characters
+    (a single longer term stays whole); every piece but the first starts with its sign."""
+    parts = re.split(r" ([+-]) ", s)
+    out = [parts[0]]
+    for k in range(1, len(parts), 2):
+        term = f"{parts[k]} {parts[k + 1]}"
+        if len(out[-1]) + len(term) + 1 > width:
+            out.append(term)
+        else:
+            out[-1] += " " + term
+    return out
+
+
+def _continued(piece: str) -> str:
+    """A piece as LaTeX; one that goes on from the row above keeps its sign, indented."""
+    if piece[:2] in ("+ ", "- "):
+        return r"\quad " + piece[0] + " " + formula(piece[2:])
+    return formula(piece)
+
+
+def _long_step(target: str, s, note: str) -> list[tuple[str, str, str]]:
+    """A step too wide for one row: the formula, then the numbers, each cut at its
+    + and - into rows that fit a portrait page; the value ends the last row."""
+    rows = []
+    if s.formula != s.target:
+        for k, piece in enumerate(_chunks(s.formula)):
+            rows.append(("" if k else target, ("= " if not k else "") + _continued(piece), note if not k else ""))
+    else:
+        rows.append((target, "", note))
+    pieces = _chunks(s.numeric)
+    for k, piece in enumerate(pieces):
+        rows.append(("", ("= " if not k else "") + _continued(piece), ""))
+    val = f"= {number(s.value)}"
+    if len(pieces[-1]) + len(val) > LONG_STEP and len(pieces) > 1:
+        rows.append(("", val, ""))
+    else:
+        rows[-1] = (rows[-1][0], rows[-1][1] + " " + val, rows[-1][2])
+    return rows
+
+
+def steps_latex(steps) -> str:
+    """Chain-rule steps as an aligned environment, long ones on two rows."""
+    rows = [f"{left} &{right}" for left, right, _ in step_rows(steps)]
     return "\\begin{aligned}\n" + " \\\\\n".join(rows) + "\n\\end{aligned}"
 
 

@@ -7,8 +7,9 @@ from calccli.commands.multivar import (ArrayDiffResult, GradResult, HessianResul
                                        _short_inline, inline, num)
 from calccli.numfmt import fmt_number
 from calccli.render.doc import Block, Doc, Lines, Table, matrix_lines
+from calccli.render.html import derivation_html, formulas_html, to_html
 from calccli.render.json import flat_point, json_obj, steps_obj, trace_obj
-from calccli.render.latex import steps_latex, text, to_latex, trace_latex
+from calccli.render.latex import _point, expr_latex, name as tex_name, steps_latex, text, to_latex, trace_latex
 from calccli.render.views import step_lines, to_doc
 
 
@@ -68,17 +69,30 @@ def grad_doc(r) -> Doc:
 @to_latex.register(GradResult)
 def grad_latex(r) -> str:
     """The gradient; with --steps first the intermediate variables and the chain rule."""
-    parts = []
+    parts = [grad_title(r)]
     if r.trace is not None:
         parts.append(trace_latex(r.trace))
         if r.steps:
-            parts.append(steps_latex(r.steps, any(t.name == "e" for t in r.trace)))
+            parts.append(steps_latex(r.steps))
     if len(r.parts) == 1 and r.parts[0][1] != () and len(r.parts[0][1]) == 2:
         name, shape, g = r.parts[0]
         parts.append(f"\\nabla_{{{_tex_var(name)}}} f = {bmatrix(g.tolist())}")
     else:
         parts.append(f"\\nabla f = {bmatrix([[x] for x in r.gradient])}")
     return "\n\n".join(parts) + "\n"
+
+
+def grad_title(r) -> str:
+    """f(x, y) = … at the point: the first formula of grad, jacobian and hessian."""
+    return (f"f({', '.join(tex_name(v) for v in r.point)}) = {expr_latex(r.expression)} \\quad "
+            f"{text('at ')}{_point(r.point)}")
+
+
+@to_html.register(GradResult)
+def grad_html(r, page) -> str:
+    if r.trace is None:
+        return formulas_html(r, page)
+    return derivation_html(r, page, r.trace, r.steps)
 
 
 def _shaped_lines(g, left: str, labels: list[str]) -> list[str]:
@@ -164,7 +178,7 @@ def jacobian_doc(r) -> Doc:
 
 @to_latex.register(JacobianResult)
 def jacobian_latex(r) -> str:
-    return f"J = {bmatrix(r.jacobian)}\n"
+    return f"{grad_title(r)}\n\nJ = {bmatrix(r.jacobian)}\n"
 
 
 def inline_list(values: list[float]) -> str:
@@ -219,7 +233,7 @@ def hessian_doc(r) -> Doc:
 def hessian_latex(r) -> str:
     """H, its eigenvalues and what they say about the point."""
     ev = ", \\; ".join(f"\\lambda_{{{k}}} = {_tex_num(x)}" for k, x in enumerate(r.eigenvalues, 1))
-    return (f"H = {bmatrix(r.hessian)}\n\n{ev} \\quad \\Rightarrow \\quad "
+    return (f"{grad_title(r)}\n\nH = {bmatrix(r.hessian)}\n\n{ev} \\quad \\Rightarrow \\quad "
             f"{text(kind_text(r))}\n")
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from calccli.commands.optimize import DESCRIPTION, FIRST_ORDER, KIND_TEXT, MinimizeResult, shown_rows
 from calccli.numfmt import fmt_number
 from calccli.render.doc import Doc, Lines, Table
+from calccli.render.html import formulas_html, to_html
 from calccli.render.json import json_obj
 from calccli.render.latex import expr_latex, name, number, text, to_latex
 from calccli.render.views import to_doc
@@ -120,3 +121,9 @@ def minimize_obj(r) -> dict:
                      "J": r.history[i].J, "gradient_norm": r.history[i].gnorm,
                      "step": r.history[i].step, "alpha": r.history[i].alpha} for i in idx],
     }
+
+
+@to_html.register(MinimizeResult)
+def minimizeresult_html(r, page) -> str:
+    """The formulas, then the table of the run."""
+    return formulas_html(r, page, ("Iterations",))
