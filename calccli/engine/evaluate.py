@@ -6,6 +6,7 @@ from operator import itemgetter
 
 from calccli.errors import UsageError
 from calccli.engine.expr import CONSTANTS
+from calccli.engine.gcpause import collector_paused
 from calccli.engine.ops import FLOAT
 
 
@@ -27,12 +28,18 @@ def _eval_program(tape, ops):
     key = ("eval-fast", id(ops))
     prog = tape.cache.get(key)
     if prog is None:
-        prog = []
-        for i in tape.rows:
-            f, a = getattr(ops, tape.prims[i].name), tape.args[i]
-            prog.append((i, f, a[0], a[1]) if len(a) == 2 else
-                        (i, f, a[0], -1) if len(a) == 1 else (i, f, a, -2))
+        with collector_paused(len(tape.rows) > 5000):
+            prog = _build_eval_program(tape, ops)
         tape.cache[key] = prog
+    return prog
+
+
+def _build_eval_program(tape, ops):
+    prog = []
+    for i in tape.rows:
+        f, a = getattr(ops, tape.prims[i].name), tape.args[i]
+        prog.append((i, f, a[0], a[1]) if len(a) == 2 else
+                    (i, f, a[0], -1) if len(a) == 1 else (i, f, a, -2))
     return prog
 
 

@@ -36,6 +36,10 @@ class Prim:
     hidden: bool = False            # internal (vector, index, matmul): not callable by name
     spelled: str | None = None      # the name as written, when it differs (vmax is written max)
     teacher: str | None = None      # how the step-by-step views write it, {0} the operand: 1[{0} > 0]
+    # Optional, for the float reverse pass: float_partial(k, consts) -> ∂out/∂args[k] as a
+    # float function of args[k] alone (or a number), given the arguments that are numbers on
+    # the tape (consts[m], None where not); None: use partials[k]. Same values as partials[k].
+    float_partial: Callable | None = None
 
     @property
     def is_function(self) -> bool:
@@ -54,6 +58,25 @@ def _pow_dx(o, x, y, out):
     if isinstance(y, (int, float)) and y == 0:
         return 0
     return y * o.pow(x, y - 1)
+
+
+def _pow_dx_float(k: int, consts: tuple):
+    """∂(x^c)/∂x for an exponent c that is a number on the tape, as a function of
+    x alone: the values of ``_pow_dx`` without its dispatch (x^1 is x, exactly)."""
+    c = consts[1] if k == 0 else None
+    if c is None:
+        return None
+    if c == 0:
+        return 0
+    e = c - 1
+    if e == 0:
+        return c
+    if e == 1:
+        return lambda x: c * x
+    if e < 0:  # 0^e fails as _pow does
+        return lambda x: c * _pow(x, e)
+    pw = math.pow
+    return lambda x: c * pw(x, e)
 
 
 def _sigmoid(x: float) -> float:
@@ -95,7 +118,7 @@ _TABLE = [
     Prim("pow", 2, _pow,
          (_pow_dx, lambda o, x, y, out: out * o.log(x)),
          np="power", infix="^", prec=PREC_POW, latex="{0}^{{{1}}}",
-         domain="a base ≥ 0 unless the exponent is an integer"),
+         domain="a base ≥ 0 unless the exponent is an integer", float_partial=_pow_dx_float),
     # elementary functions
     Prim("sin", 1, math.sin, (lambda o, x, out: o.cos(x),), np="sin", latex=r"\sin\left({0}\right)"),
     Prim("cos", 1, math.cos, (lambda o, x, out: -o.sin(x),), np="cos", latex=r"\cos\left({0}\right)"),

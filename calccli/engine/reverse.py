@@ -112,6 +112,84 @@ def _build_reverse_program(tape, wrt: list[int]):
     return need, rows
 
 
+_ONE, _SCALE, _FN, _RULE1, _RULE2, _RULEN = 3, 4, 5, 6, 7, 8
+
+
+def _float_program(tape, wrt: list[int]):
+    """The reverse program flattened for floats, cached per tape and ``wrt``: one
+    (i, j, kind, payload) per contribution adj[j] += adj[i]·∂i/∂j, rows last
+    first. Kinds: _PICK (payload: the index of the value that is the partial),
+    _ONE (the partial is 1), _SCALE (a number), _FN (a float function of
+    vals[j]: the table's ``float_partial`` where the other arguments are numbers
+    on the tape, e.g. x^3), _RULE1/2/N (the table's rule, payload (rule, a, b) or
+    (rule, args)). Rows with an array rule have no float program (None)."""
+    key = ("reverse-float", tuple(wrt))
+    if key not in tape.cache:
+        with collector_paused(len(tape.rows) > 5000):
+            tape.cache[key] = _build_float_program(tape, wrt)
+    return tape.cache[key]
+
+
+def _build_float_program(tape, wrt: list[int]):
+    need, prog = _reverse_program(tape, wrt)
+    nodes, prims = tape.nodes, tape.prims
+    flat = []
+    for i, a, b, uses, vjp in prog:
+        if vjp is not None:
+            flat = None
+            break
+        spec = prims[i].float_partial
+        consts = None
+        if spec is not None:
+            args = (a, b) if b >= 0 else (a,) if b == -1 else a
+            consts = tuple(nodes[m].value if nodes[m].op == "num" else None for m in args)
+        for k, j, kind, rule in uses:
+            fn = spec(k, consts) if consts is not None else None
+            if fn is not None:
+                kind, rule = (_FN, fn) if callable(fn) else (_CONST, fn)
+            if kind == _CONST:
+                flat.append((i, j, _ONE, None) if rule == 1 else (i, j, _SCALE, rule))
+            elif kind == _PICK or kind == _FN:
+                flat.append((i, j, kind, rule))
+            elif b >= 0:
+                flat.append((i, j, _RULE2, (rule, a, b)))
+            elif b == -1:
+                flat.append((i, j, _RULE1, (rule, a)))
+            else:
+                flat.append((i, j, _RULEN, (rule, a)))
+    return flat
+
+
+def _float_pass(tape, vals, prog) -> list:
+    """The reverse pass on floats without a record: the program of
+    ``_float_program``, no per-contribution checks (``reverse`` checks the result
+    once, and repeats a failing or non-finite pass with ``_pass`` to name the row)."""
+    adj = [None] * len(tape.nodes)
+    adj[-1] = 1.0
+    o = FLOAT
+    for i, j, kind, p in prog:
+        g = adj[i]
+        if g is None:
+            continue
+        if kind == _PICK:
+            c = g * vals[p]
+        elif kind == _ONE:
+            c = g
+        elif kind == _FN:
+            c = g * p(vals[j])
+        elif kind == _RULE1:
+            c = g * p[0](o, vals[p[1]], vals[i])
+        elif kind == _RULE2:
+            c = g * p[0](o, vals[p[1]], vals[p[2]], vals[i])
+        elif kind == _SCALE:
+            c = g * p
+        else:
+            c = g * p[0](o, *[vals[m] for m in p[1]], vals[i])
+        aj = adj[j]
+        adj[j] = c if aj is None else aj + c
+    return adj
+
+
 def reverse(tape, vals, wrt: list[int], ops=FLOAT, seed=None, record: list | None = None) -> list:
     """Adjoint ∂out/∂node of every node that depends on a node in ``wrt``.
 
@@ -126,8 +204,19 @@ def reverse(tape, vals, wrt: list[int], ops=FLOAT, seed=None, record: list | Non
         return [None] * len(tape.nodes)
     floats = ops is FLOAT
     # On floats an overflow shows in the result (inf·0 is nan, inf + x is inf: a non-finite
-    # contribution reaches an input's adjoint), so the pass runs unchecked and is repeated
-    # with a check per contribution only to find the row to blame.
+    # contribution reaches an input's adjoint), so the pass runs unchecked, its result is
+    # checked once, and it is repeated with a check per contribution only to find the row
+    # to blame (or the row whose partial failed).
+    if floats and record is None and seed is None:
+        fprog = _float_program(tape, wrt)
+        if fprog is not None:
+            try:
+                adj = _float_pass(tape, vals, fprog)
+                if all(isfinite(adj[w]) for w in wrt if adj[w] is not None):
+                    return adj
+            except (ArithmeticError, ValueError):
+                pass
+            return _pass(tape, vals, ops, seed, record, prog, check=True)
     adj = _pass(tape, vals, ops, seed, record, prog, check=floats and record is not None)
     if floats and record is None and not all(isfinite(adj[w]) for w in wrt if adj[w] is not None):
         adj = _pass(tape, vals, ops, seed, record, prog, check=True)

@@ -13,35 +13,36 @@ from itertools import chain, count
 from string import ascii_lowercase
 
 from calccli.engine.expr import Node
+from calccli.engine.gcpause import collector_paused
 from calccli.engine.primitives import PRIMS, Prim
 
 
 def topo_order(root: Node, stop=None) -> list[Node]:
     """Nodes reachable from ``root``, each once, children first, left to right.
 
-    Nodes in ``stop`` are emitted but not descended into.
+    Nodes in ``stop`` are emitted but not descended into. A node stays on the
+    stack until its children are done: it is looked at once to push them
+    (rightmost first, so the leftmost is done first) and once more to emit it.
     """
     order: list[Node] = []
-    seen: set[int] = set()
-    stack = [(root, 0)]
+    seen: set[Node] = set()   # nodes hash by identity
+    stack = [root]
+    push, pop, emit, done = stack.append, stack.pop, order.append, seen.add
     while stack:
-        node, i = stack.pop()
-        if i == 0:
-            if id(node) in seen:
-                continue
-            if stop is not None and node in stop:
-                seen.add(id(node))
-                order.append(node)
-                continue
-        args = node.args
-        if i < len(args):
-            stack.append((node, i + 1))
-            child = args[i]
-            if id(child) not in seen:
-                stack.append((child, 0))
-        else:
-            seen.add(id(node))
-            order.append(node)
+        node = stack[-1]
+        if node in seen:
+            pop()
+            continue
+        pending = False
+        if stop is None or node not in stop:
+            for child in reversed(node.args):
+                if child not in seen:
+                    push(child)
+                    pending = True
+        if not pending:
+            pop()
+            done(node)
+            emit(node)
     return order
 
 
@@ -87,15 +88,23 @@ class Tape:
 
 def build_tape(root: Node) -> Tape:
     nodes = topo_order(root)
+    with collector_paused(len(nodes) > 5000):
+        return _tape_of(root, nodes)
+
+
+def _tape_of(root: Node, nodes: list[Node]) -> Tape:
     index = {n: i for i, n in enumerate(nodes)}
+    at = index.__getitem__
     args, prims, rows, variables = [], [], [], {}
+    leaves = ("num", "const", "var")
     for i, n in enumerate(nodes):
-        args.append(tuple(index[a] for a in n.args))
-        if n.op in ("num", "const", "var"):
+        op = n.op
+        args.append(tuple(map(at, n.args)))
+        if op in leaves:
             prims.append(None)
-            if n.op == "var":
+            if op == "var":
                 variables[n.value] = i
         else:
-            prims.append(PRIMS[n.op])
+            prims.append(PRIMS[op])
             rows.append(i)
     return Tape(root, nodes, index, args, prims, rows, variables)

@@ -1,8 +1,9 @@
 """Text → interned expression DAG, with positions for error carets.
 
 The Lark LALR parser is built once per process from grammar/calc.lark (its
-tables cached on disk as JSON, see parser_cache) and runs our transformer *during* parsing, so no parse
-tree is built and nothing recurses on the depth of the input.
+tables cached on disk as JSON, see parser_cache); a lean driver (lalr.py) runs
+its tables and our transformer *during* parsing, so no parse tree is built and
+nothing recurses on the depth of the input.
 """
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from pathlib import Path
 from calccli.engine import expr
 from calccli.errors import CalcError, ParseError, ShapeError
 from calccli.engine.expr import Node
+from calccli.engine.gcpause import collector_paused
 from calccli.engine.primitives import ALIASES, BY_ARITY, FILLED, PRIMS
 
 MAX_INPUT = 1_000_000  # characters; longer input is refused before parsing
@@ -21,6 +23,7 @@ MAX_INPUT = 1_000_000  # characters; longer input is refused before parsing
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f]")
 
 _parser = None
+_driver = None
 
 
 def grammar_path() -> Path:
@@ -38,6 +41,27 @@ def _cache_path(grammar: Path) -> str | None:
     """The cache file for ``grammar`` in a directory only this user can write, or None."""
     from calccli.language.parser_cache import cache_file
     return cache_file(grammar.read_text(encoding="utf-8"), _OPTIONS)
+
+
+def _run(p, builder, text: str):
+    """The lean driver over Lark's tables (:mod:`calccli.language.lalr`); Lark's own
+    parser where it steps aside, so errors are reported exactly as Lark finds them.
+    The collector is paused on long inputs: the nodes are acyclic, and each
+    collection would rescan every node made so far."""
+    global _driver
+    from calccli.language.lalr import Driver, Fallback
+    if _driver is None:
+        try:
+            _driver = Driver(p)
+        except Exception:  # noqa: BLE001 - a Lark whose internals moved: use Lark alone
+            _driver = False
+    with collector_paused(len(text) > 20_000):
+        if _driver:
+            try:
+                return _driver.parse(text)
+            except Fallback:
+                builder.spans = {}
+        return p.parse(text)
 
 
 def _get_parser():
@@ -345,7 +369,7 @@ def parse(text: str, functions=None) -> Parsed:
     builder.text = text
     builder.functions = functions
     try:
-        node, _, _ = p.parse(text)
+        node, _, _ = _run(p, builder, text)
     except CalcError as e:
         raise e.at(text, e.pos, e.end)
     except VisitError as e:  # an error raised inside a rule, wrapped by Lark

@@ -38,8 +38,8 @@ def _params_text(names, theta, short=False) -> str:
 
 
 def _epoch_table(run: Run):
-    rows_all = [(0, run.init, run.initial_loss)] + [(k + 1, th, J) for k, (th, J) in
-                                                    enumerate(zip(run.snapshots, run.history))]
+    rows_all = [(0, run.init, run.initial_loss)] + [(e, th, run.history[e - 1])
+                                                    for e, th in sorted(run.snapshots.items())]
     idx = shown_rows(len(rows_all), False, target=10)
     rows = [[str(rows_all[i][0])] + [f"{v:.6g}" for v in flat(run.params, rows_all[i][1])[1]]
             + [f"{rows_all[i][2]:.6g}"] for i in idx]
@@ -230,5 +230,11 @@ def compare_obj(res) -> dict:
 
 @to_html.register(FitResult)
 def fitresult_html(r, page) -> str:
-    """The formulas, then the table of the run."""
-    return formulas_html(r, page, ("Progress per epoch",))
+    """The formulas, then the table of the run and its loss curve."""
+    return formulas_html(r, page, ("Progress per epoch",), pictures=True)
+
+
+@to_html.register(CompareResult)
+def compare_html(r, page) -> str:
+    """The table of final losses (a formula), then the curves."""
+    return formulas_html(r, page, pictures=True)
