@@ -223,7 +223,7 @@ COMMANDS: dict[str, Command] = {c.name: c for c in (
                  default="reverse", short="-m", choices=("reverse", "forward")),
              Opt("output", TEXT, "Render the picture to FILE.svg, .png or .pdf (Graphviz).", short="-o"),
              Opt("format", CHOICE, "tree | dot | json | plain", default="tree", short="-f",
-                      choices=("tree", "dot", "json", "plain", "rich", "html"), what="graph format"), COLOR),
+                      choices=("tree", "dot", "json", "plain", "rich", "html"), what="graph format"), DIGITS, COLOR),
             own_format=True),
     Command("plot", "plot_compute",
             'f and its derivatives drawn in the terminal.\n\nExample: calc plot "sin(x) exp(-x^2/4)" --from -4 --to 4',
