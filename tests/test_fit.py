@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from calccli.commands.fit import SampleLoss, fit_model, read_table, substitute
+from calccli.commands.fit import fit_model, read_table, substitute
+from calccli.commands.fit_loss import Data, SampleLoss
 
 ROOT = Path(__file__).resolve().parent.parent
 LINE = str(ROOT / "examples" / "line.csv")
@@ -70,7 +71,7 @@ def test_batch_mode_reaches_the_least_squares_solution():
 def test_batch_history_is_the_mean_loss():
     r = fit(LINE, epochs=3)
     t = read_table(LINE)
-    w, b = r.run.snapshots[1]
+    w, b = r.run.snapshots[2]                 # θ after epoch 2, whose J is history[1]
     J = math.fsum((w * float(x) + b - float(y)) ** 2 for x, y in t.cells) / len(t.cells)
     assert r.run.history[1] == pytest.approx(J, rel=1e-14)
 
@@ -210,8 +211,7 @@ def test_substitute_and_one_tape():
     from calccli.language.parse import parse
     node = substitute(parse("(yhat - y)^2 + yhat").node, {var("yhat"): parse("w*x + b").node})
     assert node is parse("(w*x + b - y)^2 + (w*x + b)").node     # shared model node, hash-consed
-    rows = [{"x": 2.0, "y": 1.0}]
-    loss = SampleLoss(node, ["w", "b"], rows, [2])
+    loss = SampleLoss(node, ["w", "b"], Data({"x": [2.0], "y": [1.0]}, [2]))
     v, g = loss.value_and_grad([1.0, 1.0], 0)
     assert v == 4 + 3 and g == [2 * 2 * 2 + 2, 2 * 2 + 1]
 

@@ -47,12 +47,12 @@ class Table:
     cells: list[list[str]]      # data rows as text (header excluded)
     lines: list[int]            # the file line of each data row (1-based)
 
-    def numeric(self, names: list[str]) -> list[dict]:
-        """The named columns as floats, one dict per row; a bad cell names its line and column."""
+    def numeric(self, names: list[str]) -> dict:
+        """The named columns as floats (array('d') each); a bad cell names its line and column."""
+        from array import array
         pos = {c: self.columns.index(c) for c in names}
-        out = []
+        out = {c: array("d") for c in names}
         for row, line in zip(self.cells, self.lines):
-            rec = {}
             for c, k in pos.items():
                 text = row[k].strip()
                 if not text:
@@ -63,8 +63,7 @@ class Table:
                     raise DataError(f"--data {self.path}, line {line}, column '{c}': '{_clip(text)}' is not a number") from None
                 if not math.isfinite(v):
                     raise DataError(f"--data {self.path}, line {line}, column '{c}': '{_clip(text)}' is not a finite number")
-                rec[c] = v
-            out.append(rec)
+                out[c].append(v)
         return out
 
 
@@ -168,69 +167,6 @@ def substitute(root, mapping: dict):
     return new[root]
 
 
-class SampleLoss:
-    """The per-sample loss on one tape: its value and gradient for one row of data.
-
-    ``theta0`` gives each parameter's starting value, and so its shape (a
-    number, or an array for a vector parameter such as w in w^T x)."""
-
-    def __init__(self, node, params: list[str], rows: list[dict], lines: list[int], theta0=None):
-        from calccli.engine.evaluate import ops_for
-        from calccli.engine.tape import build_tape
-        self.tape = build_tape(node)
-        self.params = params
-        self.rows, self.lines = rows, lines
-        env = dict(rows[0])
-        env.update(zip(params, theta0 if theta0 is not None else [0.0] * len(params)))
-        self.ops = ops_for(self.tape, env)
-        shapes = self.tape.cache.get("shapes")
-        if shapes and shapes[-1] != ():
-            from calccli.engine.primitives import shape_words
-            raise ShapeError(f"the per-sample loss must be a number; here it is {shape_words(shapes[-1])} "
-                             "(for a vector model, reduce it: sum(…), or w^T x for a product)")
-        self.idx = [self.tape.variables.get(p) for p in params]
-        self.wrt = [i for i in self.idx if i is not None]
-
-    def _env(self, theta, i):
-        env = dict(self.rows[i])
-        env.update(zip(self.params, theta))
-        return env
-
-    def _where(self, e: CalcError, i: int) -> CalcError:
-        e.message = f"{e.message} (data line {self.lines[i]})"
-        e.args = (e.message,)
-        return e
-
-    def value(self, theta, i) -> float:
-        from calccli.engine.evaluate import evaluate
-        try:
-            return evaluate(self.tape, self._env(theta, i), self.ops)[-1]
-        except DomainError as e:
-            raise self._where(e, i) from None
-
-    def value_and_grad(self, theta, i):
-        from calccli.engine.evaluate import evaluate
-        from calccli.engine.reverse import reverse
-        try:
-            vals = evaluate(self.tape, self._env(theta, i), self.ops)
-            adj = reverse(self.tape, vals, self.wrt, self.ops)
-        except DomainError as e:
-            raise self._where(e, i) from None
-        return float(vals[-1]), [_zero_like(t) if j is None or adj[j] is None else _as_value(adj[j])
-                                 for j, t in zip(self.idx, theta)]
-
-    def mean(self, theta) -> float:
-        return math.fsum(self.value(theta, i) for i in range(len(self.rows))) / len(self.rows)
-
-
-def _zero_like(t):
-    return 0.0 if isinstance(t, float | int) else t * 0.0
-
-
-def _as_value(v):
-    return float(v) if isinstance(v, float | int) else v.copy()
-
-
 def _finite(theta) -> bool:
     for t in theta:
         if isinstance(t, float | int):
@@ -259,6 +195,10 @@ def flat(names: list[str], values: list) -> tuple[list[str], list[float]]:
 
 # --------------------------------------------------------------------------- training
 
+SNAPSHOTS = 1000     # θ is kept for at most this many epochs (thinned: every 1st, 2nd, 10th, 20th, 100th, …)
+VECTOR_MIN = 8       # a mini-batch of at least this many samples is evaluated as one vectorised pass
+
+
 @dataclass
 class Run:
     mode: str
@@ -272,14 +212,28 @@ class Run:
     theta: list[float]
     initial_loss: float
     history: list[float]                     # J after each epoch
-    snapshots: list[list[float]]             # θ after each epoch
+    snapshots: dict[int, list]               # θ after some epochs (all when few; see keep)
     updates: int
     reason: str = ""                         # why it stopped early ("" = ran every epoch)
     diverged: bool = False
+    stride: int = 1                          # snapshots holds the epochs that are multiples of stride
 
     @property
     def loss(self) -> float:
         return self.history[-1] if self.history else self.initial_loss
+
+    def keep(self, epoch: int, theta: list) -> None:
+        """Record θ after ``epoch``: every epoch while there are few, then a thinned
+        set (multiples of a growing stride, 1, 2, 10, 20, 100, …, and the last)."""
+        self.theta = list(theta)
+        last = max(self.snapshots, default=0)
+        if last % self.stride:
+            del self.snapshots[last]             # the previous "last" is not on the grid
+        self.snapshots[epoch] = list(theta)
+        if len(self.snapshots) > SNAPSHOTS:
+            self.stride *= 5 if str(self.stride).startswith("2") else 2
+            for e in [e for e in self.snapshots if e % self.stride and e != epoch]:
+                del self.snapshots[e]
 
 
 def _epoch_order(n: int, order: str, rng) -> list[int]:
@@ -292,39 +246,68 @@ def _epoch_order(n: int, order: str, rng) -> list[int]:
     return [rng.randrange(n) for _ in range(n)]
 
 
-def train(loss: SampleLoss, theta0: list[float], mode: str, order: str, batch_size: int, epochs: int,
+class Evaluator:
+    """Sums of the per-sample loss and gradient over groups of samples: the
+    vectorised pass (BatchLoss) when the loss is one of numbers and the group is
+    large enough, else the per-sample reference (SampleLoss)."""
+
+    def __init__(self, sample):
+        from calccli.commands.fit_loss import BatchLoss
+        self.sample = sample
+        self.batch = BatchLoss(sample) if BatchLoss.fits(sample) else None
+        self.n = sample.n
+
+    def grad_sum(self, theta, rows):
+        if self.batch is not None and len(rows) >= VECTOR_MIN:
+            _, g, err = self.batch.sums(theta, rows)
+            if err is not None:
+                raise err
+            return g
+        return self.sample.grad_sum(theta, rows)
+
+    def mean(self, theta, grad: bool = False):
+        """(J(θ), Σ gradient over every sample in file order or None, its deferred error)."""
+        if self.batch is not None:
+            J, g, err = self.batch.sums(theta, range(self.n), grad)
+            return J / self.n, g, err
+        return self.sample.mean(theta), None, None
+
+
+def train(loss, theta0: list, mode: str, order: str, batch_size: int, epochs: int,
           lr: float, seed: int | None, bar=None, label: str = "") -> Run:
-    n = len(loss.rows)
+    """Gradient descent as the notes define it. In batch mode with the samples in
+    file order or shuffled (a permutation does not change the batch's sum) the
+    gradient at θ comes out of the same pass as J(θ) at the end of the epoch before."""
+    ev = Evaluator(loss)
+    n = ev.n
     rng = random.Random(seed)
     theta = list(theta0)
-    J0 = loss.mean(theta)        # a failure at the starting point is an error, not a result
-    p = len(theta)
+    whole = mode == "batch" and order != "sample" and ev.batch is not None   # each batch: all the samples
+    J0, pending, perr = ev.mean(theta, grad=whole)        # a failure at the start is an error, not a result
     run = Run(mode, order, batch_size if mode == "minibatch" else None, epochs, lr, seed, list(loss.params),
-              list(theta0), list(theta0), J0, [], [], 0)
+              list(theta0), list(theta0), J0, [], {}, 0)
     try:
         for epoch in range(1, epochs + 1):
-            idx = _epoch_order(n, order, rng)
-            if mode == "batch":
-                groups = [idx]
-            elif mode == "online":
-                groups = [[i] for i in idx]
+            if whole:
+                if perr is not None:
+                    raise perr
+                groups = [(None, n)]
             else:
-                groups = [idx[k:k + batch_size] for k in range(0, n, batch_size)]
-            for grp in groups:
-                g = [0.0] * p
-                for i in grp:
-                    _, gi = loss.value_and_grad(theta, i)
-                    for k in range(p):
-                        g[k] += gi[k]
-                scale = lr / len(grp)
+                idx = range(n) if order == "fixed" else _epoch_order(n, order, rng)
+                size = n if mode == "batch" else 1 if mode == "online" else batch_size
+                groups = [(idx[k:k + size], None) for k in range(0, n, size)]
+            for u, (grp, m) in enumerate(groups, 1):
+                g = pending if grp is None else ev.grad_sum(theta, grp)
+                scale = lr / (m if grp is None else len(grp))
                 theta = [t - scale * gk for t, gk in zip(theta, g)]
                 run.updates += 1
                 if not _finite(theta):
                     raise _Diverged("the parameters overflowed float64", epoch)
-            J = loss.mean(theta)
+                if bar is not None and not u & 255:          # progress within a long epoch
+                    bar.update(epoch - 1 + u / len(groups), f"{label}epoch {epoch}: {u:,} of {len(groups):,} updates")
+            J, pending, perr = ev.mean(theta, grad=whole and epoch < epochs)
             run.history.append(J)
-            run.snapshots.append(list(theta))
-            run.theta = list(theta)
+            run.keep(epoch, theta)
             if J > J0 + DIVERGED * max(1.0, abs(J0)):
                 raise _Diverged(f"J grew from {J0:.6g} to {J:.6g}", epoch)
             if bar is not None:
@@ -502,6 +485,45 @@ def infer_param_shapes(node, params: list[str], env0: dict, fixed: dict, lengths
 
 def fit_model(model, data, target, mode="batch", batch_size=16, order="fixed", epochs=100, lr=0.05,
               seed=None, init=None, loss=None, compare=False, features=None):
+    """``calc fit``: read the data, build the loss, run gradient descent (each mode with --compare)."""
+    job = prepare(model, data, target, mode, batch_size, order, epochs, lr, seed, init, loss, compare, features)
+    return job.run()
+
+
+@dataclass
+class Job:
+    """A fit ready to run: the data read, the per-sample loss on its tape, the start."""
+    setup: FitSetup
+    loss: object                 # fit_loss.SampleLoss
+    theta0: list
+    modes: tuple
+    order: str
+    batch_size: int
+    epochs: int
+    lr: float
+    seed: int | None
+
+    def run(self):
+        from calccli.commands.optimize import ProgressBar
+        compare = len(self.modes) > 1
+        with ProgressBar(self.epochs * len(self.modes), "fit") as bar:
+            runs = []
+            for k, m in enumerate(self.modes):
+                offset = k * self.epochs
+
+                class _Shift:  # one bar across the compared runs
+                    @staticmethod
+                    def update(done, info=""):
+                        bar.update(offset + done, info)
+                runs.append(train(self.loss, self.theta0, m, self.order, self.batch_size, self.epochs, self.lr,
+                                  self.seed, _Shift, f"{m}: " if compare else ""))
+        if compare:
+            return CompareResult(self.setup, runs)
+        return FitResult(self.setup, runs[0])
+
+
+def prepare(model, data, target, mode="batch", batch_size=16, order="fixed", epochs=100, lr=0.05,
+            seed=None, init=None, loss=None, compare=False, features=None) -> Job:
     from calccli.engine.expr import free_vars, num, power, sub, var
     from calccli.language.parse import parse
     mode = (mode or "batch").strip().lower()
@@ -538,19 +560,21 @@ def fit_model(model, data, target, mode="batch", batch_size=16, order="fixed", e
     used_groups = {g: c for g, c in groups.items() if g in names}
     data_cols = [c for c in table.columns if c in names]
     feature_cols = [c for g in used_groups.values() for c in g if c not in data_cols]
-    rows = table.numeric(data_cols + list(dict.fromkeys(feature_cols)))
+    columns = table.numeric(data_cols + list(dict.fromkeys(feature_cols)))
+    vectors = {}
     if used_groups:
         import numpy as np
-        rows = [{**{c: r[c] for c in data_cols}, **{g: np.array([r[c] for c in gc]) for g, gc in used_groups.items()}}
-                for r in rows]
-    n = len(rows)
+        vectors = {g: np.column_stack([np.asarray(columns[c]) for c in gc]) for g, gc in used_groups.items()}
+    from calccli.commands.fit_loss import Data, SampleLoss
+    dataset = Data({c: columns[c] for c in data_cols}, table.lines, vectors, len(table.lines))
+    n = dataset.n
     if (mode == "minibatch" or compare) and batch_size > n:
         raise UsageError(f"--batch-size {batch_size} is larger than the data ({n} rows)")
     given = _initial(init, params)
     fixed = {p: v for p, v in given.items() if not isinstance(v, float | int)}
     shapes = {p: () for p in params}
     if used_groups or fixed:
-        shapes.update(infer_param_shapes(per_sample, params, rows[0], fixed,
+        shapes.update(infer_param_shapes(per_sample, params, dataset.row(0), fixed,
                                          [len(c) for c in used_groups.values()]))
     theta0 = []
     for p in params:
@@ -562,26 +586,11 @@ def fit_model(model, data, target, mode="batch", batch_size=16, order="fixed", e
             theta0.append(np.full(shapes[p], float(v)))
         else:
             theta0.append(float(v))
-    sample_loss = SampleLoss(per_sample, params, rows, table.lines, theta0)
+    sample_loss = SampleLoss(per_sample, params, dataset, theta0)
     seed_note = ""
     if order != "fixed" and seed is None:
         seed = random.SystemRandom().randrange(2 ** 31)
         seed_note = f"seed {seed} was chosen at random: add --seed {seed} to repeat this run"
     shown_cols = data_cols + [f"{g} = [{', '.join(c)}]" for g, c in used_groups.items()]
     setup = FitSetup(model.strip(), loss_text, data, target, n, shown_cols, params, seed_note)
-    from calccli.commands.optimize import ProgressBar
-    modes = MODES if compare else (mode,)
-    with ProgressBar(epochs * len(modes), "fit") as bar:
-        runs = []
-        for k, m in enumerate(modes):
-            offset = k * epochs
-
-            class _Shift:  # one bar across the compared runs
-                @staticmethod
-                def update(done, info=""):
-                    bar.update(offset + done, info)
-            runs.append(train(sample_loss, theta0, m, order, batch_size, epochs, lr, seed, _Shift,
-                              f"{m}: " if compare else ""))
-    if compare:
-        return CompareResult(setup, runs)
-    return FitResult(setup, runs[0])
+    return Job(setup, sample_loss, theta0, MODES if compare else (mode,), order, batch_size, epochs, lr, seed)

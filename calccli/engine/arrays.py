@@ -68,6 +68,8 @@ def _check_div(x, y):
 
 
 def _check_pow(x, y):
+    if isinstance(y, float | int) and y >= 0 and y == int(y):
+        return                                   # a whole power ≥ 0 is defined for every base
     x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
     if np.any((x == 0) & (y < 0)):
         raise ZeroDivisionError("0 to a negative power")

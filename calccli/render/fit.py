@@ -38,8 +38,8 @@ def _params_text(names, theta, short=False) -> str:
 
 
 def _epoch_table(run: Run):
-    rows_all = [(0, run.init, run.initial_loss)] + [(k + 1, th, J) for k, (th, J) in
-                                                    enumerate(zip(run.snapshots, run.history))]
+    rows_all = [(0, run.init, run.initial_loss)] + [(e, th, run.history[e - 1])
+                                                    for e, th in sorted(run.snapshots.items())]
     idx = shown_rows(len(rows_all), False, target=10)
     rows = [[str(rows_all[i][0])] + [f"{v:.6g}" for v in flat(run.params, rows_all[i][1])[1]]
             + [f"{rows_all[i][2]:.6g}"] for i in idx]

@@ -1,0 +1,201 @@
+"""The per-sample loss of ``calc fit`` on one tape: per sample (the reference,
+:class:`SampleLoss`), or a chunk of samples per pass on numpy columns
+(:class:`BatchLoss`: the same tape through the engine's evaluate and reverse
+on the ARRAY namespace; the adjoint of a scalar parameter sums the samples)."""
+from __future__ import annotations
+
+import math
+
+from calccli.errors import CalcError, DomainError, ShapeError
+
+CHUNK = 1 << 14      # samples per vectorised pass: the tape's values stay in the CPU cache
+
+
+class Data:
+    """The data columns: floats per column (any sequence: array('d'), list), feature
+    vectors as an n×d numpy matrix per group, and the file line of each row."""
+
+    def __init__(self, columns: dict, lines, groups: dict | None = None, n: int | None = None):
+        self.columns = columns
+        self.groups = groups or {}
+        self.n = n if n is not None else len(next(iter(columns.values()), None) or next(iter(self.groups.values())))
+        self.lines = lines          # a sequence, or a function of the row index
+        self._arrays = None
+
+    def line(self, i: int) -> int:
+        return self.lines(i) if callable(self.lines) else self.lines[i]
+
+    def row(self, i: int) -> dict:
+        env = {c: col[i] for c, col in self.columns.items()}
+        for g, m in self.groups.items():
+            env[g] = m[i]
+        return env
+
+    def arrays(self) -> dict:
+        """The scalar columns as float64 numpy arrays (views of the data where possible)."""
+        if self._arrays is None:
+            import numpy as np
+            self._arrays = {c: np.asarray(col, dtype=float) for c, col in self.columns.items()}
+        return self._arrays
+
+
+class SampleLoss:
+    """The per-sample loss on one tape: its value and gradient for one row of data.
+
+    ``theta0`` gives each parameter's starting value, and so its shape (a
+    number, or an array for a vector parameter such as w in w^T x)."""
+
+    def __init__(self, node, params: list[str], data: Data, theta0=None):
+        from calccli.engine.evaluate import ops_for
+        from calccli.engine.tape import build_tape
+        self.tape = build_tape(node)
+        self.params = params
+        self.data = data
+        env = data.row(0)
+        env.update(zip(params, theta0 if theta0 is not None else [0.0] * len(params)))
+        self.ops = ops_for(self.tape, env)
+        shapes = self.tape.cache.get("shapes")
+        if shapes and shapes[-1] != ():
+            from calccli.engine.primitives import shape_words
+            raise ShapeError(f"the per-sample loss must be a number; here it is {shape_words(shapes[-1])} "
+                             "(for a vector model, reduce it: sum(…), or w^T x for a product)")
+        self.idx = [self.tape.variables.get(p) for p in params]
+        self.wrt = [i for i in self.idx if i is not None]
+
+    @property
+    def n(self) -> int:
+        return self.data.n
+
+    def _env(self, theta, i):
+        env = self.data.row(i)
+        env.update(zip(self.params, theta))
+        return env
+
+    def _where(self, e: CalcError, i: int) -> CalcError:
+        e.message = f"{e.message} (data line {self.data.line(i)})"
+        e.args = (e.message,)
+        return e
+
+    def value(self, theta, i) -> float:
+        from calccli.engine.evaluate import evaluate
+        try:
+            return evaluate(self.tape, self._env(theta, i), self.ops)[-1]
+        except DomainError as e:
+            raise self._where(e, i) from None
+
+    def value_and_grad(self, theta, i):
+        from calccli.engine.evaluate import evaluate
+        from calccli.engine.reverse import reverse
+        try:
+            vals = evaluate(self.tape, self._env(theta, i), self.ops)
+            adj = reverse(self.tape, vals, self.wrt, self.ops)
+        except DomainError as e:
+            raise self._where(e, i) from None
+        return float(vals[-1]), [_zero_like(t) if j is None or adj[j] is None else _as_value(adj[j])
+                                 for j, t in zip(self.idx, theta)]
+
+    def grad_sum(self, theta, rows) -> list:
+        """Σ over ``rows`` of the per-sample gradients, added in order."""
+        p = len(theta)
+        g = [0.0] * p
+        for i in rows:
+            _, gi = self.value_and_grad(theta, i)
+            for k in range(p):
+                g[k] += gi[k]
+        return g
+
+    def total(self, theta, rows) -> float:
+        return math.fsum(self.value(theta, i) for i in rows)
+
+    def mean(self, theta) -> float:
+        return self.total(theta, range(self.n)) / self.n
+
+
+def _zero_like(t):
+    return 0.0 if isinstance(t, float | int) else t * 0.0
+
+
+def _as_value(v):
+    return float(v) if isinstance(v, float | int) else v.copy()
+
+
+class BatchLoss:
+    """The same tape evaluated on column arrays, :data:`CHUNK` samples per pass.
+
+    Only for a per-sample loss of numbers (no vectors in the model): then every
+    primitive works entry by entry, and the reverse pass's ``fit`` sums a
+    contribution to a scalar parameter over the samples, which is the sum of
+    the per-sample gradients. A chunk that fails (a domain error, a value that
+    is not finite) is redone by the per-sample reference, which names the data
+    line exactly as the per-sample path does."""
+
+    def __init__(self, sample: SampleLoss):
+        self.sample = sample
+        self.tape = sample.tape
+        self.params = sample.params
+        self.cols = sample.data.arrays()
+        self.idx, self.wrt = sample.idx, sample.wrt
+
+    @staticmethod
+    def fits(sample: SampleLoss) -> bool:
+        from calccli.engine.ops import FLOAT
+        return sample.ops is FLOAT and not sample.data.groups
+
+    def _chunks(self, rows):
+        """(selection, the same rows as a range or list) per chunk of ``rows``."""
+        if isinstance(rows, range) and rows.step == 1:
+            for s in range(rows.start, rows.stop, CHUNK):
+                e = min(s + CHUNK, rows.stop)
+                yield slice(s, e), range(s, e)
+        else:
+            import numpy as np
+            for s in range(0, len(rows), CHUNK):
+                part = rows[s:s + CHUNK]
+                yield np.asarray(part, dtype=np.intp), part
+
+    def _pass(self, theta, sel, m: int, grad: bool):
+        """(Σ loss, [Σ gradient] or None) over one chunk of m samples."""
+        import numpy as np
+        from calccli.engine.arrays import ARRAY
+        from calccli.engine.evaluate import evaluate
+        from calccli.engine.reverse import reverse
+        env = {c: a[sel] for c, a in self.cols.items()}
+        env.update(zip(self.params, theta))
+        vals = evaluate(self.tape, env, ARRAY)
+        root = vals[-1]
+        scale = 1 if np.ndim(root) else m      # a loss that uses no column is the same for every sample
+        J = float(np.sum(root)) * scale
+        if not grad:
+            return J, None
+        # seeded with one per sample, so that a term without data (a penalty on θ) counts once per sample
+        adj = reverse(self.tape, vals, self.wrt, ARRAY, seed=np.ones(m) if scale == 1 else None)
+        return J, [0.0 if j is None or adj[j] is None else float(adj[j]) * scale for j in self.idx]
+
+    def sums(self, theta, rows, grad: bool = True):
+        """(Σ loss, Σ gradient, error) over ``rows``; ``error`` is the CalcError the
+        gradient raised (the sum of losses is still complete), to be raised when
+        the gradient is used."""
+        J, g, err = 0.0, [0.0] * len(theta), None
+        for sel, part in self._chunks(rows):
+            try:
+                Jc, gc = self._pass(theta, sel, len(part), grad and err is None)
+            except CalcError:
+                Jc, gc = self._reference(theta, part, grad and err is None)
+            except FloatingPointError:     # pragma: no cover - the engine reports these as CalcErrors
+                Jc, gc = self._reference(theta, part, grad and err is None)
+            J += Jc
+            if isinstance(gc, CalcError):
+                err, gc = gc, None
+            if gc is not None:
+                g = [a + b for a, b in zip(g, gc)]
+        return J, (None if err is not None or not grad else g), err
+
+    def _reference(self, theta, part, grad: bool):
+        """One chunk by the per-sample path: its exact values, or its exact error."""
+        J = self.sample.total(theta, part)          # raises the per-sample error of the loss itself
+        if not grad:
+            return J, None
+        try:
+            return J, self.sample.grad_sum(theta, part)
+        except CalcError as e:
+            return J, e

@@ -1,0 +1,151 @@
+"""calc fit's vectorised pass (the tape on numpy columns, a chunk of samples at a time)
+gives the per-sample reference's parameters and losses, and numpy's own descent."""
+import math
+
+import numpy as np
+import pytest
+
+from calccli.commands import fit as fitmod
+from calccli.commands import fit_loss
+from calccli.commands.fit import fit_model
+
+LOGLOSS = "-(label*log(yhat) + (1-label)*log(1-yhat))"
+
+
+@pytest.fixture
+def data(tmp_path):
+    """300 rows: y = 2 x1 - 3 x2 + 1 + noise, and a label drawn from sigmoid(1.5 x1 - 0.5)."""
+    rng = np.random.default_rng(42)
+    n = 300
+    x1, x2 = rng.normal(size=n), rng.normal(size=n)
+    y = 2 * x1 - 3 * x2 + 1 + 0.1 * rng.normal(size=n)
+    label = (rng.random(n) < 1 / (1 + np.exp(-(1.5 * x1 - 0.5)))).astype(float)
+    p = tmp_path / "gen.csv"
+    p.write_text("x1,x2,y,label\n" + "".join(f"{a!r},{b!r},{c!r},{d!r}\n" for a, b, c, d in
+                                              zip(x1.tolist(), x2.tolist(), y.tolist(), label.tolist())))
+    return str(p), x1, x2, y, label
+
+
+@pytest.fixture
+def small_chunks(monkeypatch):
+    monkeypatch.setattr(fit_loss, "CHUNK", 64)        # 300 rows: 5 chunks, the last one short
+
+
+def run(path, model, target, reference=False, monkeypatch=None, **kw):
+    if reference:
+        monkeypatch.setattr(fit_loss.BatchLoss, "fits", staticmethod(lambda sample: False))
+    try:
+        return fit_model(model, path, target, **kw).run
+    finally:
+        if reference:
+            monkeypatch.undo()
+
+
+def close(a, b, rel=1e-9):
+    return all(abs(x - y) <= rel * max(abs(x), abs(y), 1e-300) for x, y in zip(a, b))
+
+
+CASES = [("w1*x1 + w2*x2 + b", "y", None, 0.1), ("sigmoid(w*x1 + b)", "label", LOGLOSS, 0.5),
+         ("w1*x1 + w2*x2 + b", "y", "(yhat - y)^2 + 0.1*(w1^2 + w2^2)", 0.1),     # a term without data
+         ("a*exp(-c*x1^2) + d", "y", None, 0.05)]
+
+
+@pytest.mark.parametrize("model,target,loss,lr", CASES)
+@pytest.mark.parametrize("mode,order", [("batch", "fixed"), ("batch", "shuffle"), ("batch", "sample"),
+                                        ("minibatch", "fixed"), ("minibatch", "shuffle"), ("minibatch", "sample")])
+def test_vectorised_equals_the_per_sample_reference(data, small_chunks, monkeypatch, model, target, loss, lr,
+                                                    mode, order):
+    path = data[0]
+    kw = dict(mode=mode, order=order, epochs=15, lr=lr, seed=5, loss=loss, batch_size=40)
+    fast = run(path, model, target, **kw)
+    ref = run(path, model, target, reference=True, monkeypatch=monkeypatch, **kw)
+    assert not fast.reason and not ref.reason
+    assert close(fast.theta, ref.theta) and close(fast.history, ref.history)
+    assert close([fast.initial_loss], [ref.initial_loss]) and fast.updates == ref.updates
+
+
+def test_batch_linear_regression_equals_a_numpy_loop(data, small_chunks):
+    path, x1, x2, y, _ = data
+    r = run(path, "w1*x1 + w2*x2 + b", "y", epochs=40, lr=0.1)
+    w1 = w2 = b = 0.0
+    hist = []
+    for _ in range(40):
+        res = w1 * x1 + w2 * x2 + b - y
+        w1, w2, b = w1 - 0.1 * 2 * np.mean(res * x1), w2 - 0.1 * 2 * np.mean(res * x2), b - 0.1 * 2 * np.mean(res)
+        hist.append(np.mean((w1 * x1 + w2 * x2 + b - y) ** 2))
+    assert close(r.theta, [w1, w2, b]) and close(r.history, hist)
+
+
+def test_batch_logistic_regression_equals_a_numpy_loop(data, small_chunks):
+    path, x1, _, _, label = data
+    r = run(path, "sigmoid(w*x1 + b)", "label", loss=LOGLOSS, epochs=30, lr=0.5)
+    w = b = 0.0
+    for _ in range(30):
+        p = 1 / (1 + np.exp(-(w * x1 + b)))
+        w, b = w - 0.5 * np.mean((p - label) * x1), b - 0.5 * np.mean(p - label)
+    p = 1 / (1 + np.exp(-(w * x1 + b)))
+    J = -np.mean(label * np.log(p) + (1 - label) * np.log(1 - p))
+    assert close(r.theta, [w, b]) and close([r.loss], [J])
+
+
+def test_online_is_unchanged_per_sample(data, monkeypatch):
+    """online mode is the per-sample path: the same numbers with or without the vectorised pass."""
+    kw = dict(mode="online", order="shuffle", epochs=2, lr=0.01, seed=1)
+    fast = run(data[0], "w1*x1 + w2*x2 + b", "y", **kw)
+    ref = run(data[0], "w1*x1 + w2*x2 + b", "y", reference=True, monkeypatch=monkeypatch, **kw)
+    assert fast.theta == ref.theta and close(fast.history, ref.history)
+
+
+def test_a_failing_chunk_names_the_data_line_as_the_reference_does(tmp_path, small_chunks, monkeypatch):
+    # log(x) is defined for every row but row 200 (file line 202), which holds x = -1
+    xs = [1 + i / 100 for i in range(300)]
+    xs[200] = -1.0
+    p = tmp_path / "neg.csv"
+    p.write_text("x,y\n" + "".join(f"{x},{2 * x}\n" for x in xs))
+    from calccli.errors import DomainError
+    with pytest.raises(DomainError) as fast:
+        run(str(p), "w*log(x)", "y", epochs=3)
+    with pytest.raises(DomainError) as ref:
+        run(str(p), "w*log(x)", "y", reference=True, monkeypatch=monkeypatch, epochs=3)
+    assert "data line 202" in fast.value.message and fast.value.message == ref.value.message
+
+
+def test_a_domain_error_mid_run_is_the_reference_one(tmp_path, small_chunks, monkeypatch):
+    # separable data: sigmoid reaches 1.0 and log(1 - yhat) fails; the same epoch and message either way
+    p = tmp_path / "sep.csv"
+    p.write_text("x,label\n" + "".join(f"{x},{int(x > 0)}\n" for x in [-1 - i / 50 for i in range(100)]
+                                       + [1 + i / 50 for i in range(100)]))
+    kw = dict(loss=LOGLOSS, lr=100, epochs=100)
+    fast = run(str(p), "sigmoid(w*x + b)", "label", **kw)
+    ref = run(str(p), "sigmoid(w*x + b)", "label", reference=True, monkeypatch=monkeypatch, **kw)
+    assert fast.reason and fast.reason == ref.reason and "data line" in fast.reason
+    assert close(fast.history, ref.history)
+
+
+def test_snapshots_are_thinned(tmp_path, monkeypatch):
+    monkeypatch.setattr(fitmod, "SNAPSHOTS", 20)
+    p = tmp_path / "line.csv"
+    p.write_text("x,y\n" + "".join(f"{i / 10},{2 * i / 10 + 1}\n" for i in range(20)))
+    r = run(str(p), "w*x + b", "y", epochs=537, lr=0.05)
+    assert len(r.history) == 537                           # J after every epoch, as the contract says
+    assert len(r.snapshots) <= 21 and 537 in r.snapshots and r.snapshots[537] == r.theta
+    assert all(e % r.stride == 0 for e in r.snapshots if e != 537) and r.stride == 100
+    from calccli.render import render_text
+    out = render_text(fit_model("w*x + b", str(p), "y", epochs=537, lr=0.05), "plain")
+    assert "\n  537  " in out and "Progress per epoch" in out
+
+
+def test_math_of_the_merged_pass(data, small_chunks):
+    """J after epoch k and the gradient at θ_k come from one pass: J is still the plain mean."""
+    path, x1, x2, y, _ = data
+    r = run(path, "w1*x1 + w2*x2 + b", "y", epochs=3, lr=0.1)
+    w1, w2, b = r.snapshots[2]
+    J = math.fsum(((w1 * x1 + w2 * x2 + b - y) ** 2).tolist()) / len(y)
+    assert r.history[1] == pytest.approx(J, rel=1e-13)
+
+
+def test_a_loss_without_data_counts_once_per_sample(data, small_chunks, monkeypatch):
+    kw = dict(loss="(yhat - 3)^2", epochs=5, lr=0.1)
+    fast = run(data[0], "w", "y", **kw)
+    ref = run(data[0], "w", "y", reference=True, monkeypatch=monkeypatch, **kw)
+    assert close(fast.theta, ref.theta) and fast.theta[0] == pytest.approx(3 * (1 - 0.8 ** 5))
