@@ -195,7 +195,7 @@ class Table:
         """The rows of other benchmarks where they exist: fit, symbolic length, matrix calculus."""
         fit = HERE / "bench_fit.py"
         if fit.exists():
-            p = subprocess.run([PY, str(fit)] + (["--quick"] if quick and "--quick" in fit.read_text() else []),
+            p = subprocess.run([PY, str(fit)] + (["--rounds", "3"] if quick else []),
                                capture_output=True, text=True, env=ENV, timeout=3600)
             lines = [s for s in (p.stdout + p.stderr).strip().splitlines() if s.strip()]
             self.row("P", "fit at 1e4/1e5/1e6 rows vs a hand-written numpy loop (bench_fit.py)",
