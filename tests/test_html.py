@@ -9,11 +9,15 @@ from html import escape, unescape
 from xml.dom.minidom import parseString
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from calccli.render import render_text
 from calccli.render.html import paragraphs
+from calccli.render.latex import latex_of
 from calccli.render.mathml import mathml
 from conftest import SEED
+from symgen import exprs, node_of
 from test_render import one_of_each
 
 ANNOTATION = re.compile(r'<annotation encoding="application/x-tex">(.*?)</annotation>', re.S)
@@ -72,6 +76,20 @@ def test_the_translator_builds_the_structure_of_each_construct():
     assert "merror" in _tags(r"\undefinedmacro x")          # never silently dropped
 
 
+@settings(max_examples=1, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
+@given(st.lists(exprs(("x", "y", "θ")), min_size=200, max_size=200))
+def test_random_expressions_translate_construct_for_construct(batch):
+    """Every fraction, root and power of the LaTeX is one MathML element; no error, well-formed."""
+    for src in batch:
+        tex = latex_of(node_of(src))
+        out = mathml(tex)
+        parseString(out)
+        assert "<merror" not in out, (src, tex)
+        assert out.count("<mfrac>") == tex.count(r"\frac{"), (src, tex)
+        assert out.count("<msqrt>") == tex.count(r"\sqrt{"), (src, tex)
+        assert out.count("<msup>") + out.count("<msubsup>") == tex.count("^{"), (src, tex)
+
+
 def test_deep_formulas_need_no_recursion():
     deep = r"\left(" * 3000 + "x" + r"\right)" * 3000
     out = mathml(r"\sqrt{" * 2000 + deep + "}" * 2000)
@@ -127,6 +145,14 @@ def test_grad_steps_and_hessian_keep_their_steps_and_eigenvalues(cli):
     assert code == 0 and "<mtable>" in page and "<mi>λ</mi>" in page and "positive definite" in page
 
 
+def test_pages_keep_the_views_data_tables_and_pictures(results):
+    fit = render_text(results["fit"], "html")
+    assert "<h2>Progress per epoch</h2>" in fit and fit.count("<tr>") == 1 + 6 and "<pre>" in fit
+    assert "<h2>Iterations</h2>" in render_text(results["minimize"], "html")
+    plot = render_text(results["plot"], "html")
+    assert "<pre>" in plot and plot.count("<math") == len(paragraphs(results["plot"]))
+
+
 # ---------------------------------------------------------------- graph: inline SVG with values and adjoints
 
 def _graph(*args):
@@ -166,6 +192,12 @@ def test_the_graph_page_without_graphviz(cli, monkeypatch):
     svg = re.search(r"<svg.*?</svg>", _seed_page(cli, command="graph"), re.S).group()
     dom = parseString(svg)
     assert len(dom.getElementsByTagName("rect")) == 7 and "∂f/∂x = 5.98308" in svg
+
+
+def test_a_wide_graph_is_drawn_at_once(cli):
+    """400 terms: Graphviz would take minutes; the layered layout draws it."""
+    code, page, _ = cli("graph", "+".join(f"sin({i}*x)" for i in range(1, 400)), "--at", "1", "--format", "html")
+    assert code == 0 and page.count("<rect") == 1 + 399 + 399 + 398   # x, the products, the sines, the sums
 
 
 def test_the_graph_of_matrix_lets(cli):

@@ -230,5 +230,11 @@ def compare_obj(res) -> dict:
 
 @to_html.register(FitResult)
 def fitresult_html(r, page) -> str:
-    """The formulas, then the table of the run."""
-    return formulas_html(r, page, ("Progress per epoch",))
+    """The formulas, then the table of the run and its loss curve."""
+    return formulas_html(r, page, ("Progress per epoch",), pictures=True)
+
+
+@to_html.register(CompareResult)
+def compare_html(r, page) -> str:
+    """The table of final losses (a formula), then the curves."""
+    return formulas_html(r, page, pictures=True)

@@ -3,7 +3,7 @@
 Graphviz draws the DOT of ``graph --format dot`` where its library is installed;
 otherwise a small layered layout here does (each node on the layer of its longest
 path from an input: inputs at the bottom, the output, outlined, at the top), so
-the page needs no Graphviz. Both label each node with its value and, in reverse
+the page needs no Graphviz (and large graphs are drawn at once). Both label each node with its value and, in reverse
 mode, its adjoint ∂f/∂node (or, forward, its tangent ∂node/∂x).
 """
 from __future__ import annotations
@@ -11,6 +11,7 @@ from __future__ import annotations
 from html import escape
 
 CHAR_W, LINE_H, PAD, GAP_X, GAP_Y = 7.3, 16, 10, 22, 56
+GRAPHVIZ_NODES = 150   # Graphviz's layout takes minutes on wide graphs of a thousand nodes; ours is linear
 
 
 def node_lines(g, n) -> list[str]:
@@ -79,8 +80,9 @@ def layered_svg(g, shorten=lambda s: s) -> str:
 
 
 def graph_svg(g, shorten=lambda s: s, graphviz: bool = True) -> str:
-    """Graphviz's SVG of the DOT where Graphviz is installed, else :func:`layered_svg`."""
-    if graphviz:
+    """Graphviz's SVG of the DOT where Graphviz is installed (and the graph is small
+    enough to lay out at once), else :func:`layered_svg`."""
+    if graphviz and len(g.nodes) <= GRAPHVIZ_NODES:
         from calccli.commands.graphviz import GraphvizError, libraries, render
         if libraries() is not None:
             from calccli.render.graph import dot_text

@@ -18,7 +18,7 @@ PAGE_CSS = """body { font-family: system-ui, -apple-system, "Segoe UI", sans-ser
        max-width: 62em; padding: 0 1em; color: #222; }"""
 CSS = """
 .calc math { font-family: "Latin Modern Math", "STIX Two Math", "Cambria Math", math; font-size: 1.15em; }
-.calc h1 { font-size: 1.3em; font-weight: normal; margin: 0.5em 0 1em; }
+.calc h1 { font-size: 1.15em; font-weight: normal; margin: 0.5em 0 1em; }
 .calc h2 { font-size: 1em; color: #07698a; margin-top: 1.6em; }
 .calc table { border-collapse: collapse; }
 .calc th, .calc td { padding: 0.3em 0.8em; text-align: left; border-bottom: 1px solid #ddd; }
@@ -86,46 +86,52 @@ def table_html(columns: list[str], rows: list[list[str]], cls: str = "") -> str:
     return f"<table{c}><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
-def doc_tables(result, page: Page, titles: tuple[str, ...]) -> list[str]:
-    """The view's text tables named ``titles`` (data the formulas leave out: iterations, epochs)."""
-    from calccli.render.doc import Table
+def doc_parts(result, page: Page, tables: tuple[str, ...], pictures: bool) -> list[str]:
+    """The view's text tables named ``tables`` (data the formulas leave out: iterations,
+    epochs) and, with ``pictures``, its drawings (a plot, a loss curve) as they are."""
+    from calccli.render.doc import Block, Table
     from calccli.render.views import to_doc
     out = []
     for b in to_doc(result).blocks:
-        if isinstance(b, Table) and b.title.startswith(titles):
+        if isinstance(b, Table) and tables and b.title.startswith(tables):
             out.append(f"<h2>{page.text(b.title)}</h2>")
             out.append(table_html(b.columns, [[page.text(c) for c in r] for r in b.rows]))
+        elif isinstance(b, Block) and pictures and not b.title:
+            out.append("<pre>" + "\n".join(page.text(line) for line in b.lines) + "</pre>")
     return out
 
 
-def formulas_html(result, page: Page, tables: tuple[str, ...] = ()) -> str:
-    """The LaTeX output's formulas, the first as the heading, then the view's ``tables``."""
+def formulas_html(result, page: Page, tables: tuple[str, ...] = (), pictures: bool = False) -> str:
+    """The LaTeX output's formulas, the first as the heading, then the view's ``tables``
+    (and its ``pictures``)."""
     paras = paragraphs(result)
     out = [f"<h1>{page.math(paras[0], display=True)}</h1>"] if paras else []
     out += [page.formula(p) for p in paras[1:]]
-    return "\n".join(out + doc_tables(result, page, tables))
+    return "\n".join(out + doc_parts(result, page, tables, pictures))
 
 
 def derivation_html(result, page: Page, trace, steps, title_tex: str | None = None) -> str:
     """The notes' board: the title formula, the intermediate-variable table (formulas in
     its cells), the chain-rule steps aligned on '=' with their notes, then the results."""
     from calccli.render.doc import Lines, Table
-    from calccli.render.latex import step_rows, steps_latex, trace_cells, trace_latex
+    from calccli.render.latex import step_rows, trace_cells
     from calccli.render.views import to_doc
     doc = to_doc(result)
     table = next((b for b in doc.blocks if isinstance(b, Table)), None)
     lines = next((b for b in doc.blocks if isinstance(b, Lines)), None)
-    tex_trace = trace_latex(trace)
-    tex_steps = steps_latex(steps) if steps else None
     paras = paragraphs(result)
+    # the LaTeX's aligned paragraphs, in order: the table, then the steps (if any)
+    aligned = [k for k, p in enumerate(paras) if p.startswith("\\begin{aligned}")]
+    k_trace = aligned[0] if aligned else -1
+    k_steps = aligned[1] if steps and len(aligned) > 1 else -1
     out = [f"<h1>{page.math(title_tex, display=True)}</h1>"] if title_tex else []
     for k, p in enumerate(paras):
-        if p == tex_trace:
+        if k == k_trace:
             out.append(f"<h2>{page.text(table.title if table else 'Intermediate variables')}</h2>")
             rows = [[page.math(c) if c else "" for c in row] for row in trace_cells(trace)]
             cols = table.columns if table else ["var", "definition", "value", "local derivative"]
             out.append(table_html(cols, rows, "trace"))
-        elif p == tex_steps:
+        elif k == k_steps:
             out.append(f"<h2>{page.text(lines.title if lines else 'Chain rule')}</h2>")
             rows = "".join(f'<tr><td class="lhs">{page.math(lhs) if lhs else ""}</td><td>{page.math(rhs)}'
                            + (f' <span class="note">({page.text(note)})</span>' if note else "") + "</td></tr>"

@@ -41,10 +41,11 @@ APPLY = "<mo>\u2061</mo>"   # FUNCTION APPLICATION: sin⁡(x)
 
 class _Item:
     """One atom of a row with its scripts; ``limits``: scripts go under/over (argmin, ∑)."""
-    __slots__ = ("base", "sub", "sup", "limits", "after")
+    __slots__ = ("base", "sub", "sup", "limits", "after", "tall")
 
-    def __init__(self, base: str, limits: bool = False, after: str = ""):
+    def __init__(self, base: str, limits: bool = False, after: str = "", tall: bool = False):
         self.base, self.sub, self.sup, self.limits, self.after = base, None, None, limits, after
+        self.tall = tall   # taller than a line (a fraction, a table, ∑ …): brackets around it stretch
 
     def xml(self) -> str:
         b, lo, hi = self.base, self.sub, self.sup
@@ -62,7 +63,7 @@ class _Item:
 
 def _row(items: list) -> str:
     xs = [i.xml() for i in items]
-    return xs[0] if len(xs) == 1 and not items[0].after else "<mrow>" + "".join(xs) + "</mrow>"
+    return xs[0] if len(xs) == 1 and not items[0].after else "".join(["<mrow>", *xs, "</mrow>"])
 
 
 class _Frame:
@@ -158,16 +159,16 @@ def _translate(tex: str) -> str:
     stack = [_Frame("top")]
     s, i, n = tex, 0, len(tex)
 
-    def put(xml: str, limits: bool = False, after: str = ""):
+    def put(xml: str, limits: bool = False, after: str = "", tall: bool = False):
         """Deliver an atom to the innermost frame (a script, a macro argument or a row item)."""
         while True:
             f = stack[-1]
             if f.kind == "args":
-                f.args.append(xml)
+                f.args.append((xml, tall))
                 if len(f.args) < f.need:
                     return
                 stack.pop()
-                xml, limits = _macro(f.name, f.args), False
+                (xml, tall), limits = _macro(f.name, f.args), False
                 continue
             if f.script is not None and f.items:
                 last = f.items[-1]
@@ -175,10 +176,11 @@ def _translate(tex: str) -> str:
                     last.sup = xml if last.sup is None else "<mrow>" + last.sup + xml + "</mrow>"
                 else:
                     last.sub = xml
+                last.tall = last.tall or tall or last.limits
                 f.script = None
                 return
             f.script = None
-            f.items.append(_Item(xml, limits, after))
+            f.items.append(_Item(xml, limits, after, tall))
             return
 
     def end_cell(f: _Frame):
@@ -209,7 +211,7 @@ def _translate(tex: str) -> str:
             f = stack[-1]
             if f.kind == "group":
                 stack.pop()
-                put(_row(f.items) if f.items else "<mrow></mrow>")
+                put(_row(f.items) if f.items else "<mrow></mrow>", tall=any(x.tall for x in f.items))
             i += 1
             continue
         if c in "^_":
@@ -267,7 +269,8 @@ def _translate(tex: str) -> str:
                 put(_mi(cmd), limits=cmd in ("max", "min", "lim"), after=APPLY)
             elif cmd in OPERATORS:
                 big = cmd in ("sum", "prod")
-                put(("<mo largeop=\"true\">" if big else "<mo>") + escape(OPERATORS[cmd]) + "</mo>", limits=big)
+                put(("<mo largeop=\"true\">" if big else "<mo>") + escape(OPERATORS[cmd]) + "</mo>", limits=big,
+                    tall=big)
             elif cmd in ("text", "textrm", "mbox"):
                 raw, i = _braced(s, i)
                 put(_text(raw))
@@ -295,8 +298,8 @@ def _translate(tex: str) -> str:
                     _close_to(stack, f, put)
                     stack.pop()
                     inner = "".join(x.xml() for x in f.items)
-                    tall = any(t in inner for t in ("<mfrac", "<mtable", "largeop", "<munder"))
-                    put("<mrow>" + _fence(f.left, tall) + inner + _fence(d, tall) + "</mrow>")
+                    tall = any(x.tall for x in f.items)
+                    put("".join(("<mrow>", _fence(f.left, tall), inner, _fence(d, tall), "</mrow>")), tall=tall)
             elif cmd == "begin":
                 env, i = _braced(s, i)
                 f = _Frame("env", env)
@@ -313,7 +316,7 @@ def _translate(tex: str) -> str:
                     if f.cells:
                         f.rows.append(f.cells)
                     stack.pop()
-                    put(_table(f))
+                    put(_table(f), tall=True)
             elif cmd == "hline":
                 f = _env_frame(stack)
                 if f is not None and f.rows:
@@ -386,12 +389,14 @@ def _close_to(stack: list, target: _Frame, put) -> None:
         stack[-1].items.extend(f.items)
 
 
-def _macro(name: str, args: list[str]) -> str:
+def _macro(name: str, args: list[tuple[str, bool]]) -> tuple[str, bool]:
+    """A macro's MathML from its arguments' (MathML, tall), and whether it is tall."""
+    (a, tall), *rest = args
     if name == "frac":
-        return f"<mfrac>{args[0]}{args[1]}</mfrac>"
+        return f"<mfrac>{a}{rest[0][0]}</mfrac>", True
     if name == "sqrt":
-        return f"<msqrt>{args[0]}</msqrt>"
-    return f'<mover accent="true">{args[0]}<mo>{ACCENTS[name]}</mo></mover>'
+        return f"<msqrt>{a}</msqrt>", tall
+    return f'<mover accent="true">{a}<mo>{ACCENTS[name]}</mo></mover>', tall
 
 
 def _table(f: _Frame) -> str:

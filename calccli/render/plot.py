@@ -5,6 +5,7 @@ from __future__ import annotations
 from calccli.commands.plot import MARKERS, TANGENT, PlotResult
 from calccli.numfmt import fmt_number
 from calccli.render.doc import Block, Doc, Lines
+from calccli.render.html import formulas_html, to_html
 from calccli.render.json import json_obj
 from calccli.render.latex import expr_latex, name, number, to_latex
 from calccli.render.views import to_doc
@@ -70,3 +71,9 @@ def plot_latex(p) -> str:
         t = p.tangent
         parts.append(f"y = {number(t['value'])} + {number(t['slope'])} \\left({x} - {number(t['at'])}\\right)")
     return "\n\n".join(parts) + "\n"
+
+
+@to_html.register(PlotResult)
+def plot_html(r, page) -> str:
+    """The formulas, then the picture."""
+    return formulas_html(r, page, pictures=True)
