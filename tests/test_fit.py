@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from calccli.commands.fit import fit_model, read_table, substitute
+from calccli.commands.fit import fit_model, substitute
 from calccli.commands.fit_loss import Data, SampleLoss
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -24,6 +24,13 @@ def exact(tmp_path):
     xs = [-1 + 2 * i / 39 for i in range(40)]
     p.write_text("x,y\n" + "".join(f"{x!r},{3 * x - 2!r}\n" for x in xs))
     return str(p)
+
+
+def cells(path):
+    """The data rows of a CSV file as text (the standard library's reader, independent of calc's)."""
+    import csv
+    with open(path, newline="") as f:
+        return list(csv.reader(f))[1:]
 
 
 def fit(path, model="w*x + b", target="y", mode="batch", batch_size=8, order="fixed", epochs=100, lr=0.05,
@@ -56,9 +63,9 @@ def test_update_counts(exact):
 
 def test_batch_mode_reaches_the_least_squares_solution():
     """On the noisy line the batch fit converges to the closed-form least-squares answer."""
-    t = read_table(LINE)
-    xs = [float(r[0]) for r in t.cells]
-    ys = [float(r[1]) for r in t.cells]
+    rows = cells(LINE)
+    xs = [float(r[0]) for r in rows]
+    ys = [float(r[1]) for r in rows]
     n = len(xs)
     mx, my = sum(xs) / n, sum(ys) / n
     w = sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / sum((x - mx) ** 2 for x in xs)
@@ -70,16 +77,16 @@ def test_batch_mode_reaches_the_least_squares_solution():
 
 def test_batch_history_is_the_mean_loss():
     r = fit(LINE, epochs=3)
-    t = read_table(LINE)
+    rows = cells(LINE)
     w, b = r.run.snapshots[2]                 # θ after epoch 2, whose J is history[1]
-    J = math.fsum((w * float(x) + b - float(y)) ** 2 for x, y in t.cells) / len(t.cells)
+    J = math.fsum((w * float(x) + b - float(y)) ** 2 for x, y in rows) / len(rows)
     assert r.run.history[1] == pytest.approx(J, rel=1e-14)
 
 
 def test_first_batch_step_is_minus_lr_times_mean_gradient():
-    t = read_table(LINE)
-    xs = [float(r[0]) for r in t.cells]
-    ys = [float(r[1]) for r in t.cells]
+    rows = cells(LINE)
+    xs = [float(r[0]) for r in rows]
+    ys = [float(r[1]) for r in rows]
     n = len(xs)
     gw = sum(2 * (0 - y) * x for x, y in zip(xs, ys)) / n
     gb = sum(2 * (0 - y) for y in ys) / n
@@ -95,9 +102,9 @@ def test_logistic_regression_with_logistic_loss():
     assert r.run.loss < r.run.initial_loss == pytest.approx(math.log(2))
     # at the optimum the gradient of the mean loss is (nearly) zero: compare with calc's minimize
     from calccli.commands.optimize import minimize_from
-    t = read_table(LOGISTIC)
-    terms = " + ".join(f"softplus(w*{x} + b) - {y}*(w*{x} + b)" for x, y in t.cells)
-    m = minimize_from(f"({terms})/{len(t.cells)}", ["w=0,b=0"], None, None, "auto", None, None, 1e-10, False)
+    rows = cells(LOGISTIC)
+    terms = " + ".join(f"softplus(w*{x} + b) - {y}*(w*{x} + b)" for x, y in rows)
+    m = minimize_from(f"({terms})/{len(rows)}", ["w=0,b=0"], None, None, "auto", None, None, 1e-10, False)
     assert r.run.theta == pytest.approx(list(m.argmin().values()), abs=1e-3)
     assert r.run.loss == pytest.approx(m.last.J, abs=1e-7)
 

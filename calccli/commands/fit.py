@@ -24,129 +24,44 @@ from dataclasses import dataclass, field
 
 from calccli.display import RichDisplay
 
+from calccli.commands.fit_data import DataError, _clip, open_table, say  # noqa: F401 - DataError: for importers
 from calccli.errors import CalcError, DomainError, ShapeError, UsageError
 from calccli.numfmt import fmt_number
 
 MODES = ("batch", "online", "minibatch")
 ORDERS = ("fixed", "shuffle", "sample")
 DIVERGED = 1e12
-MAX_FILE_BYTES = 200 * 1024 * 1024
 
 
-class DataError(UsageError):
-    """The data file cannot be used (missing, unreadable, not a CSV table of numbers)."""
-    kind = "data"
+def columns_over_constants(table, *nodes):
+    """A column named like a constant (e, pi) is the column in the model and the loss;
+    calc says so on standard error."""
+    from calccli.engine.expr import CONSTANTS, const, var
+    from calccli.engine.tape import topo_order
+    taken = {c for c in CONSTANTS if c in table.columns}
+    used = {n.value for node in nodes if node is not None for n in topo_order(node)
+            if n.op == "const" and n.value in taken}
+    if not used:
+        return nodes
+    for c in sorted(used):
+        say(f"note: '{c}' is the column {c} of {table.path} here, not the constant {c} = {CONSTANTS[c]:.6g}…")
+    mapping = {const(c): var(c) for c in used}
+    return tuple(None if node is None else substitute(node, mapping) for node in nodes)
 
 
-# --------------------------------------------------------------------------- CSV
-
-@dataclass
-class Table:
-    path: str
-    columns: list[str]
-    cells: list[list[str]]      # data rows as text (header excluded)
-    lines: list[int]            # the file line of each data row (1-based)
-
-    def numeric(self, names: list[str]) -> dict:
-        """The named columns as floats (array('d') each); a bad cell names its line and column."""
-        from array import array
-        pos = {c: self.columns.index(c) for c in names}
-        out = {c: array("d") for c in names}
-        for row, line in zip(self.cells, self.lines):
-            for c, k in pos.items():
-                text = row[k].strip()
-                if not text:
-                    raise DataError(f"--data {self.path}, line {line}, column '{c}': the cell is empty")
-                try:
-                    v = float(text)
-                except ValueError:
-                    raise DataError(f"--data {self.path}, line {line}, column '{c}': '{_clip(text)}' is not a number") from None
-                if not math.isfinite(v):
-                    raise DataError(f"--data {self.path}, line {line}, column '{c}': '{_clip(text)}' is not a finite number")
-                out[c].append(v)
-        return out
+def read_columns(table, names: list[str]):
+    """The named columns of the table, with a progress bar on a terminal for a large file."""
+    from calccli.commands.optimize import ProgressBar
+    size = table.size
+    with ProgressBar(round(size / 1e6) if size else None, f"reading {table.path} (MB)") as bar:
+        return table.read(names, lambda done, total: bar.update(done // 1_000_000, ""))
 
 
-def _clip(text: str, n: int = 40) -> str:
-    return text if len(text) <= n else text[:n] + "…"
-
-
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-        return True
-    except ValueError:
-        return False
-
-
-def read_table(path: str) -> Table:
-    """Read a CSV file with a header row; every problem is a DataError that names the file."""
-    import csv
-    import io
-    if not path or not path.strip():
-        raise DataError("--data needs a file name")
-    try:
-        if os.path.isdir(path):
-            raise DataError(f"--data {path}: is a directory, not a CSV file")
-        size = os.path.getsize(path)
-        if size > MAX_FILE_BYTES:
-            raise DataError(f"--data {path}: the file is {size:,} bytes; calc reads at most {MAX_FILE_BYTES:,}")
-        with open(path, "rb") as f:  # the stat size is 0 for a pipe or a device: read at most the limit + 1
-            chunks, total = [], 0
-            while total <= MAX_FILE_BYTES:
-                chunk = f.read(min(1 << 20, MAX_FILE_BYTES + 1 - total))
-                if not chunk:
-                    break
-                if b"\x00" in chunk:  # /dev/zero, or any binary file: no need to read on
-                    raise DataError(f"--data {path}: this is a binary file, not a CSV text file")
-                chunks.append(chunk)
-                total += len(chunk)
-            if total > MAX_FILE_BYTES:
-                raise DataError(f"--data {path}: more than {MAX_FILE_BYTES:,} bytes; calc reads at most "
-                                f"{MAX_FILE_BYTES:,}")
-            raw = b"".join(chunks)
-    except FileNotFoundError:
-        raise DataError(f"--data {path}: no such file") from None
-    except PermissionError:
-        raise DataError(f"--data {path}: permission denied (the file cannot be read)") from None
-    except IsADirectoryError:
-        raise DataError(f"--data {path}: is a directory, not a CSV file") from None
-    except OSError as e:
-        raise DataError(f"--data {path}: cannot be read ({e.strerror or e})") from None
-    if b"\x00" in raw:
-        raise DataError(f"--data {path}: this is a binary file, not a CSV text file")
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as e:
-        raise DataError(f"--data {path}: not a UTF-8 text file (undecodable byte at offset {e.start})") from None
-    if not text.strip():
-        raise DataError(f"--data {path}: the file is empty (expected a header row such as x,y and data rows)")
-    try:
-        rows = list(csv.reader(io.StringIO(text, newline="")))
-    except csv.Error as e:
-        raise DataError(f"--data {path}: not a valid CSV file ({e})") from None
-    numbered = [(k + 1, r) for k, r in enumerate(rows) if any(c.strip() for c in r)]
-    # csv.reader counts physical lines only without quoted newlines; good enough for messages
-    (hline, header), body = numbered[0], numbered[1:]
-    columns = [c.strip() for c in header]
-    if all(_is_number(c) for c in columns if c):
-        raise DataError(f"--data {path}: no header row: the first line ({_clip(','.join(header))}) holds numbers; "
-                        "the first line must name the columns, e.g. x,y")
-    for k, c in enumerate(columns):
-        if not c:
-            raise DataError(f"--data {path}: column {k + 1} of the header has no name")
-    seen = set()
-    for c in columns:
-        if c in seen:
-            raise DataError(f"--data {path}: the header names the column '{c}' twice")
-        seen.add(c)
-    if not body:
-        raise DataError(f"--data {path}: the file has a header ({', '.join(columns)}) but no data rows")
-    for line, r in body:
-        if len(r) != len(columns):
-            raise DataError(f"--data {path}, line {line}: {len(r)} value{'s' if len(r) != 1 else ''} "
-                            f"but the header has {len(columns)} columns")
-    return Table(path, columns, [r for _, r in body], [line for line, _ in body])
+def read_table(path: str):
+    """The whole CSV file at ``path``, every column (for tools and tests): (table, columns, lines, n)."""
+    table = open_table(path)
+    cols, lines, n = table.read(table.columns)
+    return table, cols, lines, n
 
 
 # --------------------------------------------------------------------------- the loss
@@ -319,6 +234,8 @@ def train(loss, theta0: list, mode: str, order: str, batch_size: int, epochs: in
         where = f"in epoch {d.epoch}" if d.epoch is not None else "over the run"
         run.reason = (f"diverged {where}: {d} — "
                       f"the learning rate {fmt_number(lr)} is too large; try a smaller --lr")
+    except KeyboardInterrupt:
+        raise KeyboardInterrupt(f"{label}in epoch {len(run.history) + 1} of {epochs}") from None
     except DomainError as e:
         ep = len(run.history) + 1
         if e.kind == "overflow":
@@ -486,8 +403,16 @@ def infer_param_shapes(node, params: list[str], env0: dict, fixed: dict, lengths
 def fit_model(model, data, target, mode="batch", batch_size=16, order="fixed", epochs=100, lr=0.05,
               seed=None, init=None, loss=None, compare=False, features=None):
     """``calc fit``: read the data, build the loss, run gradient descent (each mode with --compare)."""
-    job = prepare(model, data, target, mode, batch_size, order, epochs, lr, seed, init, loss, compare, features)
-    return job.run()
+    try:
+        job = prepare(model, data, target, mode, batch_size, order, epochs, lr, seed, init, loss, compare, features)
+    except KeyboardInterrupt:
+        say(f"interrupted while reading --data {data}")
+        raise
+    try:
+        return job.run()
+    except KeyboardInterrupt as stop:
+        say(f"interrupted{' ' + str(stop) if str(stop) else ''}: no result")
+        raise
 
 
 @dataclass
@@ -531,42 +456,47 @@ def prepare(model, data, target, mode="batch", batch_size=16, order="fixed", epo
     _check_options(mode, order, batch_size, epochs, lr)
     model_node = parse(model).node
     loss_node = parse(loss).node if loss is not None and loss.strip() else None
-    table = read_table(data)
-    cols = set(table.columns)
-    if target not in cols:
-        raise UsageError(f"--target {target}: no such column in {data} (the columns are {', '.join(table.columns)})")
-    groups = parse_features(features, table)
-    if target in {c for g in groups.values() for c in g}:
-        raise UsageError(f"--features uses the target column '{target}' as an input")
-    cols |= set(groups)          # a feature vector is data, like a column
-    model_vars = free_vars(model_node)
-    if target in model_vars:
-        raise UsageError(f"the model uses the target column '{target}' as an input")
-    yhat = var("yhat")
-    if loss_node is None:
-        per_sample = power(sub(model_node, var(target)), num(2))
-        loss_text = f"(yhat - {target})^2"
-    else:
-        per_sample = substitute(loss_node, {yhat: model_node})
-        loss_text = loss.strip()
-    names = free_vars(per_sample)
-    params = [v for v in model_vars if v not in cols] + [v for v in names if v not in cols and v not in model_vars]
-    if not params:
-        raise UsageError(f"the model has no parameters to fit: every name in it "
-                         f"({', '.join(model_vars) or 'none'}) is a column of {data}")
-    if loss_node is not None and not any(p in names for p in model_vars if p not in cols):
-        raise UsageError("--loss does not use the model: write yhat for the model's output, "
-                         f"e.g. --loss \"(yhat - {target})^2\"")
-    used_groups = {g: c for g, c in groups.items() if g in names}
-    data_cols = [c for c in table.columns if c in names]
-    feature_cols = [c for g in used_groups.values() for c in g if c not in data_cols]
-    columns = table.numeric(data_cols + list(dict.fromkeys(feature_cols)))
+    table = open_table(data)
+    try:
+        model_node, loss_node = columns_over_constants(table, model_node, loss_node)
+        cols = set(table.columns)
+        if target not in cols:
+            raise UsageError(f"--target {target}: no such column in {data} "
+                             f"(the columns are {', '.join(table.columns)})")
+        groups = parse_features(features, table)
+        if target in {c for g in groups.values() for c in g}:
+            raise UsageError(f"--features uses the target column '{target}' as an input")
+        cols |= set(groups)          # a feature vector is data, like a column
+        model_vars = free_vars(model_node)
+        if target in model_vars:
+            raise UsageError(f"the model uses the target column '{target}' as an input")
+        yhat = var("yhat")
+        if loss_node is None:
+            per_sample = power(sub(model_node, var(target)), num(2))
+            loss_text = f"(yhat - {target})^2"
+        else:
+            per_sample = substitute(loss_node, {yhat: model_node})
+            loss_text = loss.strip()
+        names = free_vars(per_sample)
+        params = [v for v in model_vars if v not in cols] + [v for v in names if v not in cols and v not in model_vars]
+        if not params:
+            raise UsageError(f"the model has no parameters to fit: every name in it "
+                             f"({', '.join(model_vars) or 'none'}) is a column of {data}")
+        if loss_node is not None and not any(p in names for p in model_vars if p not in cols):
+            raise UsageError("--loss does not use the model: write yhat for the model's output, "
+                             f"e.g. --loss \"(yhat - {target})^2\"")
+        used_groups = {g: c for g, c in groups.items() if g in names}
+        data_cols = [c for c in table.columns if c in names]
+        feature_cols = [c for g in used_groups.values() for c in g if c not in data_cols]
+        columns, lines, n = read_columns(table, data_cols + list(dict.fromkeys(feature_cols)))
+    finally:
+        table.close()
     vectors = {}
     if used_groups:
         import numpy as np
-        vectors = {g: np.column_stack([np.asarray(columns[c]) for c in gc]) for g, gc in used_groups.items()}
+        vectors = {g: np.column_stack([np.frombuffer(columns[c]) for c in gc]) for g, gc in used_groups.items()}
     from calccli.commands.fit_loss import Data, SampleLoss
-    dataset = Data({c: columns[c] for c in data_cols}, table.lines, vectors, len(table.lines))
+    dataset = Data({c: columns[c] for c in data_cols}, lines, vectors, n)
     n = dataset.n
     if (mode == "minibatch" or compare) and batch_size > n:
         raise UsageError(f"--batch-size {batch_size} is larger than the data ({n} rows)")

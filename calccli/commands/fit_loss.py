@@ -5,10 +5,11 @@ on the ARRAY namespace; the adjoint of a scalar parameter sums the samples)."""
 from __future__ import annotations
 
 import math
+from array import array
 
 from calccli.errors import CalcError, DomainError, ShapeError
 
-CHUNK = 1 << 14      # samples per vectorised pass: the tape's values stay in the CPU cache
+CHUNK = 1 << 16      # samples per vectorised pass: the tape's values stay in the CPU caches
 
 
 class Data:
@@ -35,7 +36,8 @@ class Data:
         """The scalar columns as float64 numpy arrays (views of the data where possible)."""
         if self._arrays is None:
             import numpy as np
-            self._arrays = {c: np.asarray(col, dtype=float) for c, col in self.columns.items()}
+            self._arrays = {c: np.frombuffer(col) if isinstance(col, array) else np.asarray(col, dtype=float)
+                            for c, col in self.columns.items()}
         return self._arrays
 
 
