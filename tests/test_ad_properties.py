@@ -42,12 +42,18 @@ def close(a, b, rel, abs_=1e-9):
 @given(seed=st.integers(0, 10**9), x=st.floats(-2, 2), y=st.floats(-2, 2))
 def test_forward_equals_reverse_equals_central_differences(seed, x, y):
     rng = random.Random(seed)
-    text, _ = random_expr(rng, ("x", "y"), depth=rng.randint(1, 5))
+    text, stext = random_expr(rng, ("x", "y"), depth=rng.randint(1, 5))
     env = {"x": x, "y": y}
     _, fwd, rev = ad_both(text, env, "x")
     assert close(fwd, rev, 1e-12)
     fd = central(text, env, "x")
-    assert close(fwd, fd, 1e-5, 1e-6), (text, fwd, fd)
+    if not close(fwd, fd, 1e-5, 1e-6):
+        # a fast oscillation (1/(2+sin((3x^2)^3-1)) at x = 2) defeats the fixed step of the
+        # central difference; SymPy's derivative in 30 digits settles which one is wrong
+        sympy = pytest.importorskip("sympy")
+        X, Y = sympy.symbols("x y")
+        exact = float(sympy.diff(sympy.sympify(stext, locals={"x": X, "y": Y}), X).subs({X: x, Y: y}).evalf(30))
+        assert close(fwd, exact, 1e-9, 1e-9), (text, fwd, fd, exact)
 
 
 def test_sympy_oracle_on_random_expressions():

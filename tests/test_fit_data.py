@@ -187,7 +187,7 @@ def test_a_large_csv_is_read_in_bounded_memory(tmp_path):
     """1.3 million rows, 12 MB: the columns take 8 bytes a number; the old reader needed ~25× the file."""
     p = tmp_path / "big.csv"
     p.write_bytes(b"x,y\n" + b"0.5,2.0\n-1,-1.0\n" * 650_000)
-    r = calc("fit", "w*x + b", "--data", str(p), "--target", "y", "--epochs", "300", "--lr", "0.5",
+    r = calc("fit", "w*x + b", "--data", str(p), "--target", "y", "--epochs", "40", "--lr", "0.5",
              "--format", "json", limit_mb=baseline_mb() + 150)
     assert r.returncode == 0, r.stderr
     d = json.loads(r.stdout)

@@ -348,8 +348,8 @@ def non_finite(obj) -> list:
     bad, stack = [], [obj]
     while stack:
         o = stack.pop()
-        if isinstance(o, dict):
-            stack.extend(o.values())
+        if isinstance(o, dict):   # names are not values: a variable may be called nan or inf
+            stack.extend(v for k, v in o.items() if k not in ("variables", "variable", "expression", "wrt"))
         elif isinstance(o, list):
             stack.extend(o)
         elif o in ("inf", "-inf", "nan") or isinstance(o, float) and not math.isfinite(o):

@@ -170,3 +170,16 @@ def test_output_without_graphviz_says_how_to_install_it(cli, tmp_path, monkeypat
 def test_output_needs_a_picture_suffix(cli, tmp_path):
     code, _, err = cli("graph", "x^2", "--output", str(tmp_path / "g.txt"))
     assert code == 2 and "must end in .svg, .png or .pdf" in err
+
+
+def test_graph_digits_rounds_the_tree_and_keeps_its_columns(cli):
+    code, out, _ = cli("graph", "x^2 sin(x)", "--at", "x=1", "--digits", "4", "--format", "plain")
+    assert code == 0
+    rows = [ln for ln in out.splitlines() if "=" in ln and ("a b" in ln or "x^2" in ln or "sin(x)" in ln)][1:]
+    assert len(rows) == 3
+    assert "0.8415" in rows[0] and "0.8414709848" not in out
+    # the value column starts at the same place on every row, the adjoint column too
+    columns = [[m.start() for m in re.finditer(r"(?<=   )[-\d]", ln)] for ln in rows]
+    assert len({tuple(c) for c in columns}) == 1 and len(columns[0]) == 2, rows
+    code, out, _ = cli("graph", "x^2 sin(x)", "--at", "x=1", "--digits", "4", "--format", "json")
+    assert json.loads(out)["nodes"][0]["adjoint"] == 2.2232442754839328      # JSON keeps every digit

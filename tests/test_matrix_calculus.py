@@ -311,3 +311,12 @@ def test_scalar_symbolic_hessians_of_odd_inputs_are_answers_or_clean_refusals():
         for command in ("hessian", "jacobian"):
             with pytest.raises(ShapeError):
                 symbolic_derivative(command, text, None, None, None, False)
+
+
+def test_a_function_of_a_zero_vector_is_refused_not_miscounted():
+    # hypothesis found exp(b - b): a vector of ones, whose sum is b's length, not 1
+    from calccli.symbolic.matrix_simplify import NoClosedForm
+    with pytest.raises(NoClosedForm, match="needs its size"):
+        symbolic_derivative("grad", "(b^T x) sum(exp(b - b))", None, "x", None, False)
+    r = symbolic_derivative("grad", "b^T x + sum(b - b)", None, "x", None, False)
+    assert r.answers["x"] == "b"                     # a sum of zeros is 0, writable

@@ -423,6 +423,11 @@ def test_nested_compositions_stay_a_small_dag():
     note = ok(s, "n(x) = m(m(x))").note          # written out: tens of billions of characters
     assert note.startswith("n(x) = … (about ") and "distinct nodes" in note
     assert value(s, "m(0.1)") == 7047.491051431962
-    e = err(s, "diff m(m(x)) at x=0.1")
+    e = err(s, "diff m(m(x))")                    # a formula that long cannot be written
     assert e.kind == "size" and e.exit_code == 1 and "characters" in e.message
+    e = err(s, "diff m(m(x)) at x=0.1")           # at a point it is computed, on the DAG: it overflows
+    assert e.kind == "overflow" and e.exit_code == 1
+    d = ok(s, "diff m(x) at x=0.1").result.derivative
+    central = (value(s, "m(0.1 + 1e-7)") - value(s, "m(0.1 - 1e-7)")) / 2e-7
+    assert d == pytest.approx(central, rel=1e-5)
     assert ok(s, "diff k(x) at x=0.1").result.value == value(s, "k(0.1)")

@@ -81,17 +81,6 @@ def _version(value: bool):
         raise typer.Exit(0)
 
 
-@app.callback(invoke_without_command=True)
-def _root(ctx: typer.Context,
-          version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
-                                       help="Show the version and exit.")):
-    if ctx.invoked_subcommand is None:
-        from calccli.app.repl import start_repl
-        _exit(start_repl())
-
-
-# ---- commands from the table --------------------------------------------------------
-
 class _Checked(click.types.ParamType):
     """An option's conversion and checks, from its table entry."""
 
@@ -112,6 +101,30 @@ class _Checked(click.types.ParamType):
             from click.shell_completion import CompletionItem
         return [CompletionItem(c) for c in self.opt.choices if c.startswith(incomplete)]
 
+
+def _color_option():
+    from calccli.app.table import COLOR
+    return typer.Option(None, COLOR.flag, help=COLOR.help + " For every command (and the REPL).",
+                        click_type=_Checked(COLOR), metavar="[" + "|".join(COLOR.choices) + "]")
+
+
+def _session_color(color: str | None) -> None:
+    from calccli.app.output import COLOR
+    COLOR["default"] = color
+
+
+@app.callback(invoke_without_command=True)
+def _root(ctx: typer.Context,
+          version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
+                                       help="Show the version and exit."),
+          color: Optional[str] = _color_option()):
+    _session_color(color)
+    if ctx.invoked_subcommand is None:
+        from calccli.app.repl import start_repl
+        _exit(start_repl())
+
+
+# ---- commands from the table --------------------------------------------------------
 
 _METAVAR = {POINT: "POINT", WHOLE: "N", NUMBER: "X", CHOICE: None}
 
@@ -153,7 +166,7 @@ def run_command(name: str, expr: str, values: dict) -> int:
         compute, fmt = build(name, values)
     except CalcError as e:
         return report_error(e, "json" if values.get("format") == "json" else "plain")
-    return run(expr, compute, fmt, values.get("digits"), bool(values.get("standalone")))
+    return run(expr, compute, fmt, values.get("digits"), bool(values.get("standalone")), values.get("color"))
 
 
 for _cmd in COMMANDS.values():
@@ -161,11 +174,13 @@ for _cmd in COMMANDS.values():
 
 
 @app.command("repl", cls=CalcCommand)
-def repl_cmd():
+def repl_cmd(color: Optional[str] = _color_option()):
     """Interactive session: f(x) = …, f'(1), diff … at x=1, :help.
 
     Example: calc repl < session.calc"""
     from calccli.app.repl import start_repl
+    if color is not None:
+        _session_color(color)
     _exit(start_repl())
 
 
@@ -178,8 +193,10 @@ def main(argv: list[str] | None = None) -> None:
     import gc
     gc.set_threshold(50_000, 20, 100)
     args = list(sys.argv[1:] if argv is None else argv)
-    try:
-        app(args=args, prog_name="calc", standalone_mode=True)
-    except KeyboardInterrupt:
-        sys.stderr.write("interrupted\n")
-        raise SystemExit(130)
+    from calccli.app.streams import guarded_streams
+    with guarded_streams():            # closed, full or broken stdin/stdout: status 74 or SIGPIPE
+        try:
+            app(args=args, prog_name="calc", standalone_mode=True)
+        except KeyboardInterrupt:
+            sys.stderr.write("interrupted\n")
+            raise SystemExit(130)

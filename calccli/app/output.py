@@ -15,7 +15,9 @@ from calccli.render import FORMATS
 
 
 def default_format() -> str:
-    return "rich" if sys.stdout.isatty() else "plain"
+    """rich on a terminal (or when colour is forced), plain when piped."""
+    from calccli.app.streams import is_terminal
+    return "rich" if is_terminal(sys.stdout) or colored(sys.stdout) else "plain"
 
 
 def check_format(fmt: str | None) -> str:
@@ -26,19 +28,47 @@ def check_format(fmt: str | None) -> str:
     return fmt
 
 
+DISPLAY = {"digits": None, "standalone": False}   # --digits N, --standalone (set by configure)
+COLOR = {"mode": None, "default": None}            # --color of this command; of the session (calc --color, :color)
+
+
+def configure(digits: int | None = None, standalone: bool = False, color: str | None = None) -> None:
+    """The display options of what is written next (the CLI's run and the REPL's show)."""
+    DISPLAY.update(digits=digits, standalone=bool(standalone))
+    COLOR["mode"] = color
+
+
+def colored(stream) -> bool:
+    """Colour on ``stream``? --color always|never decides; with auto, NO_COLOR (non-empty)
+    turns it off, FORCE_COLOR (non-empty) on, and otherwise a terminal has it."""
+    from calccli.app.streams import is_terminal
+    mode = COLOR["mode"] or COLOR["default"] or "auto"
+    if mode != "auto":
+        return mode == "always"
+    if os.environ.get("NO_COLOR"):
+        return False
+    if os.environ.get("FORCE_COLOR"):
+        return True
+    return is_terminal(stream)
+
+
 def _console(stderr: bool = False):
     from rich.console import Console
-    # NO_COLOR: no escape codes at all (rich's no_color alone still writes bold)
-    no_color = bool(os.environ.get("NO_COLOR"))
-    kw = dict(stderr=stderr, highlight=False, no_color=no_color or None,
-              **({"color_system": None} if no_color else {}))
+    from calccli.app.streams import is_terminal
+    stream = sys.stderr if stderr else sys.stdout
+    terminal = is_terminal(stream)
+    if colored(stream):
+        kw = dict(force_terminal=True)
+    else:                  # no escape codes at all (rich's no_color alone still writes bold)
+        kw = dict(force_terminal=terminal, no_color=True, color_system=None)
+    kw.update(stderr=stderr, highlight=False)
     c = Console(**kw)
+    if c.color_system is None and "color_system" not in kw and not terminal:
+        kw["color_system"] = "standard"   # colour asked for (always, FORCE_COLOR) with TERM unset or dumb
+        c = Console(**kw)
     if c.width < 20:  # COLUMNS=0 (or a tiny window) would print nothing, or one character a line
         c = Console(width=80, **kw)
     return c
-
-
-DISPLAY = {"digits": None, "standalone": False}   # --digits N, --standalone (set by run)
 
 
 def render(result, fmt: str) -> str | None:
@@ -109,7 +139,7 @@ def report_error(err: CalcError, fmt: str | None) -> int:
     if fmt == "json":
         import json
         write(json.dumps(err.to_json(), ensure_ascii=False) + "\n", json_mode=True)
-    if sys.stderr.isatty() and not os.environ.get("NO_COLOR"):
+    if colored(sys.stderr):
         from rich.text import Text
         c = _console(stderr=True)
         text = error_text(err).split("\n")
@@ -160,8 +190,19 @@ def stdin_lines():
     them instead of the read failing. A line longer than calc accepts is not
     held in memory: it is skipped as it is read and comes back as a ParseError.
     """
+    from calccli.app.streams import read_fault
+    try:
+        yield from _stdin_lines()
+    except OSError as e:           # unreadable (a directory, EIO): calc's I/O failure, status 74
+        raise read_fault(e) from None
+
+
+def _stdin_lines():
     from calccli.language.parse import MAX_INPUT
     from calccli.errors import ParseError
+    if sys.stdin is None:          # closed (<&-)
+        from calccli.app.streams import read_fault
+        raise read_fault()
     buf = getattr(sys.stdin, "buffer", None)
     if buf is None:  # a text stream without bytes underneath (tests, embedding)
         yield from enumerate(sys.stdin, 1)
@@ -191,9 +232,9 @@ def stdin_lines():
 
 
 def run(expr: str, compute: Callable[[str], object], fmt: str | None, digits: int | None = None,
-        standalone: bool = False) -> int:
+        standalone: bool = False, color: str | None = None) -> int:
     """Compute and print one expression, or every line of stdin when ``expr`` is '-'."""
-    DISPLAY.update(digits=digits, standalone=standalone)
+    configure(digits, standalone, color)
     try:
         fmt = check_format(fmt)
     except CalcError as e:

@@ -17,6 +17,7 @@ import re
 import sys
 
 from calccli.app.session import COMMANDS, KEYWORDS, META, SPECS, Outcome, Session, value_lines
+from calccli.render import FORMATS
 
 PROMPT = "calc> "
 
@@ -27,6 +28,11 @@ def show(outcome: Outcome, session: Session, *, interactive: bool, default_fmt: 
          lineno: int | None = None) -> int:
     """Write one statement's outcome (results on stdout, errors on stderr); its exit status."""
     from calccli.app import output
+    shown = outcome.display
+    digits = shown.get("digits", session.digits)
+    output.configure(digits, shown.get("standalone", False), shown.get("color", session.color))
+    if default_fmt == "plain" and output.colored(sys.stdout):
+        default_fmt = "rich"             # colour asked for: the rich format, as in the CLI
     fmt = outcome.fmt or session.fmt or default_fmt
     if outcome.error is not None:
         if interactive:
@@ -43,14 +49,23 @@ def show(outcome: Outcome, session: Session, *, interactive: bool, default_fmt: 
             output.write(where + output.error_text(outcome.error) + "\n", stream=sys.stderr)
             sys.stderr.flush()
         return outcome.status
-    if outcome.text:
-        output.write(outcome.text + "\n")
-    if outcome.note and interactive:
-        output.write(outcome.note + "\n")
+    for shown in (outcome.text, outcome.note if interactive else None):
+        if not shown:
+            continue
+        if fmt == "json":                # every line of a JSON stream is JSON
+            import json
+            output.write(json.dumps(outcome.data if outcome.data is not None else {"text": shown},
+                                    ensure_ascii=False) + "\n", json_mode=True)
+        else:
+            output.write(shown + "\n")
     status = outcome.status
     if outcome.result is not None:
         if outcome.value and fmt in ("rich", "plain"):
-            output.write("\n".join(value_lines(outcome.result.value)) + "\n")
+            text = "\n".join(value_lines(outcome.result.value))
+            if digits:
+                from calccli.render import round_numbers
+                text = round_numbers(text, digits)
+            output.write(text + "\n")
         else:
             rc = output.emit(outcome.result, fmt)
             status = rc if isinstance(rc, int) else status
@@ -75,7 +90,8 @@ def run_script(lines, session: Session | None = None, default_fmt: str = "plain"
 
 
 def start_repl() -> int:
-    if sys.stdin.isatty() and sys.stdout.isatty():
+    from calccli.app.streams import is_terminal
+    if is_terminal(sys.stdin) and is_terminal(sys.stdout):
         return interactive()
     from calccli.app.output import stdin_lines   # bytes that do not decode become parse errors
     return run_script(line for _, line in stdin_lines())
@@ -147,7 +163,9 @@ def completions(line: str, session: Session) -> list[str]:
         if first == ":mode":
             pool = ["forward", "reverse", "auto"]
         elif first == ":format":
-            pool = ["rich", "plain", "json", "latex"]
+            pool = list(FORMATS)
+        elif first == ":color":
+            pool = ["auto", "always", "never"]
         elif first == ":del":
             pool = session.names()
         else:

@@ -61,7 +61,7 @@ SPECS: dict[str, dict[str, str]] = {
     c.name: {_keyword(o): (P if o.repeatable else F if o.kind == FLAG else T) for o in c.options}
     for c in TABLE.values()}
 COMMANDS = tuple(SPECS)
-META = (":help", ":vars", ":mode", ":format", ":del", ":quit")
+META = (":help", ":vars", ":mode", ":format", ":digits", ":color", ":del", ":quit")
 KEYWORDS = tuple(sorted({k.replace("_", "-") for s in SPECS.values() for k in s}))
 
 EXAMPLES = [
@@ -87,6 +87,8 @@ EXAMPLES = [
      "gradient-descent fit to a CSV file"),
     (":mode forward|reverse", ":mode forward", "default mode of diff, f' and jacobian"),
     (":format rich|plain|json|latex|html", ":format json", "output format"),
+    (":digits N|off", ":digits 4", "round the numbers shown to N significant digits (as digits N on a line)"),
+    (":color auto|always|never", ":color never", "colour of the output (as color M on a line)"),
     (":vars", ":vars", "bindings and functions"),
     (":del NAME …", ":del A f", "forget bindings or functions"),
     (":help", ":help", "this list"),
@@ -94,9 +96,20 @@ EXAMPLES = [
 ]
 
 
+def help_entries(topic: str | None = None) -> list[tuple[str, str, str]]:
+    """(syntax, example, what it does) of every statement, or of those whose syntax starts with ``topic``."""
+    return [e for e in EXAMPLES if topic is None or e[0].lstrip(":").startswith(topic.lstrip(":"))]
+
+
+def help_data(topic: str | None = None) -> dict:
+    """:help as one JSON object: {"help": [{"statement", "does", "example"}, …]}."""
+    return {"help": [{"statement": syntax, "does": what, "example": example}
+                     for syntax, example, what in help_entries(topic)]}
+
+
 def help_text(topic: str | None = None) -> str:
     """Every statement with an example (or those whose syntax starts with ``topic``)."""
-    entries = [e for e in EXAMPLES if topic is None or e[0].lstrip(":").startswith(topic.lstrip(":"))]
+    entries = help_entries(topic)
     if not entries:
         return f"no statement starts with '{topic}': :help lists them all"
     lines = [] if topic else ["Statements, one a line ('#' starts a comment):", ""]
@@ -118,6 +131,8 @@ class Outcome:
     fmt: str | None = None         # the format asked for by the statement (``format json``)
     text: str | None = None        # text to show (help, :vars)
     note: str | None = None        # a confirmation, worth showing only interactively
+    data: dict | None = None       # the text or the note as one JSON object, for :format json
+    display: dict = field(default_factory=dict)   # digits, standalone, color asked for by the statement
     error: CalcError | None = None
     quit: bool = False
 
@@ -135,18 +150,45 @@ class Binding:
     literal: str                   # the value in calc's syntax (reads back exactly)
 
 
+# Distinct nodes in one expression with its functions expanded. A composition can double
+# them at each definition (f_k = f_{k-1}∘f_{k-1}: 2^(k-1)+1 nodes). A node takes about
+# 200 bytes with its share of the intern table and each pass over the DAG (substitute,
+# tape, evaluate, reverse) about 5 µs a node, so at this size a statement takes a few
+# seconds and a session of such definitions a few hundred MB; the CLI's longest input
+# (1,000,000 characters) makes DAGs of this order too.
+MAX_NODES = 250_000
+# A result shows an expression that calls user functions as its expansion up to this many
+# characters, else as written (writing out a deep nest costs time quadratic in its depth).
+SHOWN_EXPANSION = 20_000
+
+
 @dataclass
 class Function:
     name: str
     params: tuple[str, ...]
     body: Node
+    nodes: int = field(init=False)             # distinct nodes of ``body``
+
+    def __post_init__(self):
+        self.nodes = expr.size(self.body)
 
     def expand(self, args: tuple[Node, ...]) -> Node:
+        """The body with ``args`` for the parameters, as a DAG (never written out); a
+        TooLarge error when the result could exceed MAX_NODES."""
         if len(args) != len(self.params):
             n = len(self.params)
             raise ParseError(f"{self.name}({', '.join(self.params)}) takes {n} argument"
                              f"{'s' if n != 1 else ''}, got {len(args)}")
-        return substitute(self.body, {expr.var(p): a for p, a in zip(self.params, args)})
+        mapping = {expr.var(p): a for p, a in zip(self.params, args) if expr.var(p) is not a}
+        if not mapping:                         # f(x) inside a definition in x: the body itself
+            return self.body
+        bound = self.nodes + sum(expr.size(a) for a in mapping.values())
+        if bound > MAX_NODES:
+            from calccli.symbolic.differentiate import TooLarge
+            raise TooLarge(f"this call of {self.signature()} would make an expression of up to {bound:,} "
+                           f"distinct nodes, more than calc computes with in a few seconds and a few "
+                           f"hundred MB ({MAX_NODES:,})")
+        return substitute(self.body, mapping)
 
     def signature(self) -> str:
         return f"{self.name}({', '.join(self.params)})"
@@ -166,15 +208,37 @@ def substitute(root: Node, mapping: dict[Node, Node]) -> Node:
     return done[root]
 
 
+def written_length(root: Node) -> float:
+    """Roughly how long ``root`` is written out, counted on the DAG with memoisation, in
+    floating point: a DAG of n nodes can write out to 2^n characters, an integer that
+    would take memory quadratic in n and be too long even to print (inf past 1e308)."""
+    from calccli.engine.tape import topo_order
+    length: dict[Node, float] = {}
+    for n in topo_order(root):
+        if not n.args:
+            length[n] = len(str(n.value)) + 1.0
+        else:
+            total = float(len(n.op))
+            for a in n.args:
+                total += length[a]
+            length[n] = total
+    return length[root]
+
+
+def _about(n: float) -> str:
+    if n < 1e15:
+        return f"about {n:,.0f}"
+    return f"about {n:.1e}" if n < float("inf") else "more than 1e308"
+
+
 def shown_text(node: Node, limit: int = 2000) -> str:
     """``node`` in calc's syntax, or a note of its size when that would be long."""
     from calccli.engine.printer import to_text
-    from calccli.symbolic.differentiate import printed_length
-    n = printed_length(node)
+    n = written_length(node)
     if n <= limit:
         return to_text(node)
     from calccli.engine.expr import size
-    return f"… (about {n:,} characters written out; {size(node):,} distinct nodes)"
+    return f"… ({_about(n)} characters written out; {size(node):,} distinct nodes)"
 
 
 def literal(v) -> str:
@@ -247,6 +311,8 @@ class Session:
         self.functions: dict[str, Function] = {}
         self.mode = mode               # None: each command's default (reverse; jacobian auto)
         self.fmt = fmt                 # None: the caller's default
+        self.digits: int | None = None  # :digits N (None: every digit)
+        self.color: str | None = None   # :color (None: the caller's default)
         self._derived: dict[tuple, Function] = {}
 
     # ---- names -------------------------------------------------------------
@@ -297,19 +363,26 @@ class Session:
         return parsed, scope.used
 
     @staticmethod
-    def engine_text(node: Node, text: str, expanded: bool) -> str:
-        """The text a command receives: ``text`` itself, or the expansion in calc's syntax."""
+    def engine_text(parsed, text: str, expanded: bool, pointwise: bool = True) -> str:
+        """The text a command receives: ``text`` itself, or, when it calls user functions,
+        their expansion as a DAG (a :class:`ParsedText`: never read back, which for a deep
+        nest takes the parser minutes and gigabytes) shown as the expansion written out,
+        or as ``text`` when that would be too long (it may be exponentially long; computing
+        at a point is linear in the distinct nodes). Without a point the answer is a
+        formula, which could not be written out either when the expansion cannot."""
         if not expanded:
             return text
-        from calccli.language.parse import MAX_INPUT
+        from calccli.language.parse import MAX_INPUT, ParsedText
         from calccli.engine.printer import to_text
-        from calccli.symbolic.differentiate import TooLarge, printed_length
-        n = printed_length(node)
-        if n > MAX_INPUT:
-            raise TooLarge(f"with its functions written out, this expression is about {n:,} characters "
-                           f"long, more than a command accepts ({MAX_INPUT:,}); its value can still be "
-                           "computed (write the expression alone)")
-        return to_text(node)
+        n = written_length(parsed.node)
+        if n <= SHOWN_EXPANSION:               # the result shows the expansion, as calc diff would
+            return ParsedText(to_text(parsed.node), parsed)
+        if pointwise:
+            return ParsedText(text, parsed)
+        from calccli.symbolic.differentiate import TooLarge
+        raise TooLarge(f"with its functions written out, this expression is {_about(n)} characters long "
+                       f"({expr.size(parsed.node):,} distinct nodes), more than a formula calc writes "
+                       f"({MAX_INPUT:,}): give a point (at x=…) to compute it there")
 
     def _check_function_names(self, parsed) -> None:
         from calccli.engine.expr import free_vars
@@ -407,7 +480,7 @@ class Session:
         self.bindings[name] = Binding(name, value, literal(value))
         shown = value_lines(value)
         return Outcome(note=f"{name} = {shown[0]}" if len(shown) == 1 else
-                       "\n".join([f"{name} ="] + shown))
+                       "\n".join([f"{name} ="] + shown), data={"bound": name, "value": _json_value(value)})
 
     def _define(self, line: str, m) -> Outcome:
         name, plist, start = m.group(1), m.group(2), m.end()
@@ -436,7 +509,8 @@ class Session:
         fn = Function(name, tuple(params), parsed.node)
         self.bindings.pop(name, None)
         self.functions[name] = fn
-        return Outcome(note=f"{fn.signature()} = {shown_text(fn.body)}")
+        shown = shown_text(fn.body)
+        return Outcome(note=f"{fn.signature()} = {shown}", data={"defined": _function_data(fn, shown)})
 
     def _prime_call(self, line: str, m) -> Outcome:
         """``f'(1)``: the derivative of a defined function, as ``calc diff`` computes it."""
@@ -456,9 +530,11 @@ class Session:
         except CalcError as e:
             raise _shift(e, arg_text, line, arg_start)
         x = fn.params[0]
-        body = self.engine_text(fn.body, "", True)
+        from calccli.language.parse import Parsed
+        body = self.engine_text(Parsed(fn.signature(), fn.body, {}), fn.signature(), True)
         mode = self.mode if self.mode in MODES else "reverse"
-        compute = diff_compute([f"{x}={literal(value)}"], self._lets(fn.body, [x]), x, mode, str(order), False)
+        compute = diff_compute([f"{x}={literal(value)}"], self._lets(fn.body, [x]), x, mode, str(order), False,
+                               explain=False)
         res = compute(body)
         derivative = to_obj(res)["derivative"]
         shown = line.strip()
@@ -477,7 +553,8 @@ class Session:
             parsed, expanded = self.expand(cmd.expr)
         except CalcError as e:
             raise _shift(e, cmd.expr, line, cmd.offset)
-        etext = self.engine_text(parsed.node, cmd.expr, expanded)
+        pointwise = name in ("eval", "check", "minimize", "plot") or bool(o.get("at"))
+        etext = self.engine_text(parsed, cmd.expr, expanded, pointwise)
         spec = TABLE[name]
         # option values may use bindings and functions: hand the engine their values
         values = {}
@@ -517,7 +594,8 @@ class Session:
             raise e.at(line, len(line.rstrip())) from None
         result = _anchored(lambda: compute(etext), etext, line, cmd.offset if etext == cmd.expr else None,
                            dict(_option_texts(o, cmd.places)))
-        return Outcome(result=result, fmt=out_fmt)
+        display = {k: values[k] for k in ("digits", "standalone", "color") if values.get(k) is not None}
+        return Outcome(result=result, fmt=out_fmt, display=display)
 
     def _point(self, text: str, line: str, pos: int) -> str:
         """A point (x=1, y=a+1) with values that use bindings or functions replaced by literals."""
@@ -557,33 +635,59 @@ class Session:
         if cmd in (":quit", ":q", ":exit"):
             return Outcome(quit=True)
         if cmd in (":help", ":h", ":?"):
-            return Outcome(text=help_text(args[0] if args else None))
+            topic = args[0] if args else None
+            return Outcome(text=help_text(topic), data=help_data(topic))
         if cmd == ":vars":
-            return Outcome(text=self.vars_text())
+            return Outcome(text=self.vars_text(), data=self.vars_data())
         if cmd == ":mode":
             if not args:
-                return Outcome(text=f"mode: {self.mode or 'default (diff reverse, jacobian auto)'}")
+                return Outcome(text=f"mode: {self.mode or 'default (diff reverse, jacobian auto)'}",
+                               data={"mode": self.mode})
             if args[0] not in MODES + ("auto", "default"):
                 raise UsageError(f"unknown mode '{args[0]}': use forward or reverse", source=line,
                                  pos=line.index(args[0], len(cmd)))
             self.mode = None if args[0] in ("auto", "default") else args[0]
-            return Outcome(note=f"mode: {self.mode or 'default'}")
+            return Outcome(note=f"mode: {self.mode or 'default'}", data={"mode": self.mode})
         if cmd == ":format":
             if not args:
-                return Outcome(text=f"format: {self.fmt or 'default'}")
+                return Outcome(text=f"format: {self.fmt or 'default'}", data={"format": self.fmt})
             if args[0] not in FORMATS:
                 raise UsageError(f"unknown format '{args[0]}': use one of {', '.join(FORMATS)}",
                                  source=line, pos=line.index(args[0], len(cmd)))
             self.fmt = args[0]
-            return Outcome(note=f"format: {self.fmt}")
+            return Outcome(note=f"format: {self.fmt}", data={"format": self.fmt})
+        if cmd in (":digits", ":color"):
+            return self._display_default(line, cmd, args)
         if cmd == ":del":
             for a in args:
                 if a not in self.bindings and a not in self.functions:
                     raise UsageError(f"'{a}' is not defined", source=line, pos=line.index(a, len(cmd)))
                 self.bindings.pop(a, None)
                 self.functions.pop(a, None)
-            return Outcome(note="deleted " + ", ".join(args) if args else None)
+            return Outcome(note="deleted " + ", ".join(args) if args else None, data={"deleted": args})
         raise UsageError(f"unknown command '{cmd}': try :help", source=line, pos=0, end=len(cmd))
+
+    def _display_default(self, line: str, cmd: str, args: list[str]) -> Outcome:
+        """:digits N|off and :color M: the session's defaults, checked as the CLI checks them."""
+        from calccli.app.table import COLOR, DIGITS
+        key = cmd[1:]
+        if not args:
+            now = getattr(self, key)
+            return Outcome(text=f"{key}: {now if now is not None else 'default'}", data={key: now})
+        opt = DIGITS if key == "digits" else COLOR
+        value = None if args[0] in ("off", "default") or (key == "color" and args[0] == "auto") else args[0]
+        try:
+            value = opt.convert(value)
+        except CalcError as e:
+            pos = line.index(args[0], len(cmd))
+            raise e.at(line, pos, pos + len(args[0])) from None
+        setattr(self, key, value)
+        return Outcome(note=f"{key}: {value if value is not None else 'default'}", data={key: value})
+
+    def vars_data(self) -> dict:
+        """:vars as one JSON object: {"vars": {"bindings": {name: value}, "functions": [...]}}."""
+        return {"vars": {"bindings": {b.name: _json_value(b.value) for b in self.bindings.values()},
+                         "functions": [_function_data(fn) for fn in self.functions.values()]}}
 
     def vars_text(self) -> str:
         lines = []
@@ -600,6 +704,18 @@ class Session:
 
 
 # ---- helpers -------------------------------------------------------------------
+
+
+def _json_value(v):
+    """A bound value for JSON: a number, or nested lists of numbers."""
+    return v.tolist() if hasattr(v, "tolist") else float(v)
+
+
+def _function_data(fn: Function, text: str | None = None) -> dict:
+    """A function for JSON (``text``: its shown_text); the body is null when too long to write out."""
+    text = shown_text(fn.body) if text is None else text
+    return {"function": fn.signature(), "body": None if text.startswith("… (") else text,
+            "nodes": fn.nodes}
 
 
 def _closes_at_end(line: str, open_pos: int) -> bool:

@@ -168,7 +168,11 @@ FORMAT = Opt("format", CHOICE, "rich | plain | json | latex | html (default: ric
 DIGITS = Opt("digits", WHOLE, "Round the numbers shown to N significant digits (JSON keeps every digit)",
              lo=1, hi=17)
 STANDALONE = Opt("standalone", FLAG, "LaTeX: a whole document that pdflatex compiles.")
-OUTPUT = ("format", "digits", "standalone")     # options of the output, not of the computation
+COLORS = ("auto", "always", "never")
+COLOR = Opt("color", CHOICE, "auto | always | never. auto: colour on a terminal, none if NO_COLOR is set, "
+                             "colour anyway if FORCE_COLOR is; always also makes rich the default format.",
+            choices=COLORS, what="color mode")
+OUTPUT = ("format", "digits", "standalone", "color")     # options of the output, not of the computation
 
 
 def _mode(*choices: str, default: str) -> Opt:
@@ -184,7 +188,7 @@ def _mode(*choices: str, default: str) -> Opt:
 
 COMMANDS: dict[str, Command] = {c.name: c for c in (
     Command("eval", "eval_compute", 'The value of EXPR.\n\nExample: calc eval "x^2 + 1" --at x=3',
-            (AT, LET, FORMAT, DIGITS, STANDALONE)),
+            (AT, LET, FORMAT, DIGITS, STANDALONE, COLOR)),
     Command("diff", "diff_compute",
             "Derivative of EXPR: at a point (--at) with the intermediate variables and the chain-rule "
             "steps; without --at, the simplified symbolic derivative.\n\n"
@@ -193,23 +197,23 @@ COMMANDS: dict[str, Command] = {c.name: c for c in (
              Opt("order", WHOLE, "Order of the derivative", default=1, short="-n", lo=1, hi=MAX_ORDER,
                  bad="{flag} must be a whole number ≥ 1, got {got}",
                  over="{flag} {got} is too high: calc computes derivatives up to order {hi}"),
-             Opt("steps", FLAG, "Show each differentiation rule applied."), FORMAT, DIGITS, STANDALONE)),
+             Opt("steps", FLAG, "Show each differentiation rule applied."), FORMAT, DIGITS, STANDALONE, COLOR)),
     Command("grad", "grad_compute",
             "Gradient of a scalar EXPR (reverse mode); symbolic without --at, in matrix form for vectors "
             'and matrices.\n\nExample: calc grad "x^2 y + sin(x y)" --at x=1,y=2 ; calc grad "x^T A x" --wrt x',
-            (AT, LET, WRT, Opt("steps", FLAG, "Show the trace and the adjoints."), SHAPE, FORMAT, DIGITS, STANDALONE)),
+            (AT, LET, WRT, Opt("steps", FLAG, "Show the trace and the adjoints."), SHAPE, FORMAT, DIGITS, STANDALONE, COLOR)),
     Command("jacobian", "jacobian_compute",
             "Jacobian of a vector function [f1, f2, …] or a vector-valued expression; symbolic without --at.\n\n"
             'Example: calc jacobian "[x y, x + y, sin(x)]" --at x=1,y=2',
-            (AT, LET, WRT, _mode("auto", "forward", "reverse", default="auto"), SHAPE, SYMBOLIC_STEPS, FORMAT, DIGITS, STANDALONE)),
+            (AT, LET, WRT, _mode("auto", "forward", "reverse", default="auto"), SHAPE, SYMBOLIC_STEPS, FORMAT, DIGITS, STANDALONE, COLOR)),
     Command("hessian", "hessian_compute",
             "Hessian (forward-over-reverse AD), its eigenvalues and the kind of point; symbolic without --at."
             '\n\nExample: calc hessian "(1-x)^2 + 100(y-x^2)^2" --at x=1,y=1',
-            (AT, LET, WRT, SHAPE, SYMBOLIC_STEPS, FORMAT, DIGITS, STANDALONE)),
+            (AT, LET, WRT, SHAPE, SYMBOLIC_STEPS, FORMAT, DIGITS, STANDALONE, COLOR)),
     Command("check", "check_compute",
             "Forward, reverse and symbolic derivatives against central differences; exit 1 on "
             'disagreement.\n\nExample: calc check "x^x" --at 1.5',
-            (AT, LET, WRT, Opt("tol", NUMBER, "Relative tolerance.", default=1e-6), FORMAT, DIGITS, STANDALONE)),
+            (AT, LET, WRT, Opt("tol", NUMBER, "Relative tolerance.", default=1e-6), FORMAT, DIGITS, STANDALONE, COLOR)),
     Command("graph", "graph_compute",
             "The computational graph, shared nodes drawn once (a tree, or Graphviz DOT); "
             "with --at each node's value and adjoint ∂f/∂node.\n\n"
@@ -219,7 +223,8 @@ COMMANDS: dict[str, Command] = {c.name: c for c in (
                  default="reverse", short="-m", choices=("reverse", "forward")),
              Opt("output", TEXT, "Render the picture to FILE.svg, .png or .pdf (Graphviz).", short="-o"),
              Opt("format", CHOICE, "tree | dot | json | plain", default="tree", short="-f",
-                      choices=("tree", "dot", "json", "plain", "rich", "html"), what="graph format")), own_format=True),
+                      choices=("tree", "dot", "json", "plain", "rich", "html"), what="graph format"), DIGITS, COLOR),
+            own_format=True),
     Command("plot", "plot_compute",
             'f and its derivatives drawn in the terminal.\n\nExample: calc plot "sin(x) exp(-x^2/4)" --from -4 --to 4',
             (Opt("from", SCALAR, "Left end of the interval.", dest="lo", required=True),
@@ -231,7 +236,7 @@ COMMANDS: dict[str, Command] = {c.name: c for c in (
              Opt("width", WHOLE, "Plot width in characters, 0: the terminal's", default=0, lo=0,
                  hi=MAX_WIDTH, why="a terminal plot wider than this cannot be read"),
              Opt("height", WHOLE, "Plot height in lines, 0: automatic", default=0, lo=0, hi=MAX_HEIGHT,
-                 why="a terminal plot taller than this cannot be read"), FORMAT, DIGITS, STANDALONE)),
+                 why="a terminal plot taller than this cannot be read"), FORMAT, DIGITS, STANDALONE, COLOR)),
     Command("minimize", "minimize_compute",
             "Minimize EXPR from a starting point; exit 1 if it does not converge.\n\n"
             'Example: calc minimize "(1-x)^2 + 100(y-x^2)^2" --from x=-1.2,y=1',
@@ -244,7 +249,7 @@ COMMANDS: dict[str, Command] = {c.name: c for c in (
                  why="more iterations take minutes; a method that needs them is the wrong one: "
                      "try --method auto"),
              Opt("tol", NUMBER, "Stop when the gradient norm is below this.", default=1e-8),
-             Opt("trace", FLAG, "Show every iteration."), FORMAT, DIGITS, STANDALONE)),
+             Opt("trace", FLAG, "Show every iteration."), FORMAT, DIGITS, STANDALONE, COLOR)),
     Command("fit", "fit_compute",
             "Fit MODEL's parameters to data by gradient descent.\n\n"
             'Example: calc fit "w*x + b" --data examples/line.csv --target y --mode minibatch --batch-size 16',
@@ -262,7 +267,7 @@ COMMANDS: dict[str, Command] = {c.name: c for c in (
              Opt("init", POINT, "Starting values: w=0,b=0."),
              Opt("loss", TEXT, "Per-sample loss; may use yhat and the target."),
              Opt("compare", FLAG, "Run batch, online and mini-batch and compare."),
-             Opt("features", TEXT, "A vector from columns: x=col1,col2,…"), FORMAT, DIGITS, STANDALONE),
+             Opt("features", TEXT, "A vector from columns: x=col1,col2,…"), FORMAT, DIGITS, STANDALONE, COLOR),
             arg="MODEL", arg_help='The model, e.g. "w*x + b".'),
 )}
 

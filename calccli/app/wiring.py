@@ -31,7 +31,8 @@ def eval_compute(at, let):
     return lambda text: eval_expr(text, at, let)
 
 
-def diff_compute(at, let, wrt, mode, order, steps):
+def diff_compute(at, let, wrt, mode, order, steps, explain=True):
+    """``explain=False``: the numbers only, without the trace and the steps (the REPL's f'(1))."""
     if mode not in ("forward", "reverse"):
         return _fail(UsageError(f"unknown mode '{mode}': use forward or reverse"))
     try:
@@ -43,9 +44,9 @@ def diff_compute(at, let, wrt, mode, order, steps):
         if at:
             if n == 1 and not steps:
                 from calccli.commands.derivatives import diff_at
-                return diff_at(text, at, let, wrt, mode)
+                return diff_at(text, at, let, wrt, mode, explain)
             from calccli.commands.higher import diff_higher
-            return diff_higher(text, at, let, wrt, mode, n, steps)
+            return diff_higher(text, at, let, wrt, mode, n, steps, explain)
         from calccli.commands.symbolic import diff_symbolic
         return diff_symbolic(text, let, wrt, n, steps)
     return compute

@@ -17,13 +17,14 @@ from calccli.engine.tape import build_tape
 def eval_expr(text: str, at=None, let=None) -> EvalResult:
     parsed = parse(text)
     node = parsed.node
-    prob = resolve(node, at, let, parsed=parsed)
+    prob = resolve(node, at, let, parsed=parsed, differentiate=False)   # (eval takes no --wrt)
     tape = build_tape(node)
     vals = evaluate(tape, prob.env, ops_for(tape, prob.env))
     return EvalResult(text, vals[-1], prob.point)
 
 
-def diff_at(text: str, at, let=None, wrt=None, mode: str = "reverse") -> DiffResult:
+def diff_at(text: str, at, let=None, wrt=None, mode: str = "reverse", explain: bool = True) -> DiffResult:
+    """f and f' at the point; with ``explain`` (the default) also the trace and the chain-rule steps."""
     if mode not in ("forward", "reverse"):
         raise UsageError(f"unknown mode '{mode}': use forward or reverse")
     parsed = parse(text)
@@ -42,20 +43,19 @@ def diff_at(text: str, at, let=None, wrt=None, mode: str = "reverse") -> DiffRes
     root = len(tape.nodes) - 1
     xi = tape.variables.get(var)
     wrt_idx = [xi] if xi is not None else []
-    need = depends(tape, wrt_idx)
-    record: list = []
+    record: list | None = [] if explain else None
     if xi is None:
         derivative, steps = 0.0, []
     elif mode == "reverse":
         adj = reverse(tape, vals, wrt_idx, ops, record=record)
         derivative = adj[xi]
-        steps = reverse_steps(tape, record, adj, wrt_idx)
+        steps = reverse_steps(tape, record, adj, wrt_idx) if explain else []
     else:
         tan = forward(tape, vals, {xi: ops.one}, ops, record=record)
         derivative = tan[root] if tan[root] is not None else 0.0
-        steps = forward_steps(tape, record, tan, wrt_idx)
+        steps = forward_steps(tape, record, tan, wrt_idx) if explain else []
     if xi == root:
         derivative = 1.0
     return DiffResult(text, var, prob.point, mode, 1, vals[root], derivative,
                       tape.name_of(root) if tape.rows else "f",
-                      trace_rows(tape, vals, need), steps)
+                      trace_rows(tape, vals, depends(tape, wrt_idx)) if explain else [], steps)

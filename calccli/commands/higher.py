@@ -39,7 +39,7 @@ class HigherDiffResult(RichDisplay):
 
 
 def diff_higher(text: str, at, let=None, wrt=None, mode: str = "reverse", order: int = 2,
-                steps: bool = False) -> HigherDiffResult:
+                steps: bool = False, explain: bool = True) -> HigherDiffResult:
     if mode not in ("forward", "reverse"):
         raise UsageError(f"unknown mode '{mode}': use forward or reverse")
     check_order(order)
@@ -60,14 +60,16 @@ def diff_higher(text: str, at, let=None, wrt=None, mode: str = "reverse", order:
         sym_texts = [checked_text(d) for d in derivative(node, var, order)]
     if order == 1:
         from calccli.commands.derivatives import diff_at
-        base = diff_at(text, at, let, wrt, mode)
+        base = diff_at(text, at, let, wrt, mode, explain)
         return HigherDiffResult(text, var, prob.point, mode, 1, base.value, base.derivative,
                                 [base.derivative], [], sym_texts, sym_steps, base,
                                 method=f"{mode} mode")
     vals, errs, note = derivatives_with_errors(tape, prob.env, var, order, mode)
     xi = tape.variables.get(var)
-    fvals = evaluate(tape, prob.env, FLOAT)
-    trace = trace_rows(tape, fvals, depends(tape, [xi] if xi is not None else []))
+    trace = []
+    if explain:                              # the trace: not for f''(1) in the REPL
+        fvals = evaluate(tape, prob.env, FLOAT)
+        trace = trace_rows(tape, fvals, depends(tape, [xi] if xi is not None else []))
     method = ("Taylor-mode AD, forward" if mode == "forward"
               else "Taylor-mode AD, reverse sweep on Taylor series")
     if note.startswith("recomputed"):

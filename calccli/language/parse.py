@@ -336,10 +336,25 @@ class Parsed:
         return self.spans.get(node)
 
 
+class ParsedText(str):
+    """An expression's text that comes with its parse: :func:`parse` returns ``parsed``
+    instead of reading the text again. The REPL hands a command an expression whose
+    user functions are expanded into the DAG this way when the expansion written out
+    would be too long to read back (``f20(x)`` with f_k = f_{k-1}∘f_{k-1})."""
+    parsed: Parsed
+
+    def __new__(cls, text: str, parsed: Parsed):
+        self = super().__new__(cls, text)
+        self.parsed = parsed
+        return self
+
+
 def parse(text: str, functions=None) -> Parsed:
     """Parse ``text``. ``functions`` optionally maps names of user-defined
     functions to ``expand(args) -> Node`` (called with the argument nodes of
     each call; may raise a CalcError, which gets the call's position)."""
+    if isinstance(text, ParsedText):
+        return text.parsed
     from lark.exceptions import LarkError, VisitError
     if len(text) > MAX_INPUT:
         raise ParseError(f"the input is {len(text):,} characters long; calc accepts at most {MAX_INPUT:,}",

@@ -200,7 +200,7 @@ class Problem:
 
 def resolve(node: Node, at: list[str] | None = None, let: list[str] | None = None,
             wrt: str | list[str] | None = None, *, need_point: bool = True,
-            defaults: dict | None = None, parsed=None) -> Problem:
+            defaults: dict | None = None, parsed=None, differentiate: bool = True) -> Problem:
     """Bind the expression's free variables and choose the variables of differentiation.
 
     ``parsed`` (a :class:`calccli.parse.Parsed`) lets errors about a variable
@@ -250,7 +250,7 @@ def resolve(node: Node, at: list[str] | None = None, let: list[str] | None = Non
         order = {v: k for k, v in enumerate(free)}
         names = sorted((n for n in point if n in order), key=order.__getitem__)
     else:
-        names = [v for v in free if v not in env]
+        names = [v for v in free if v not in env] if differentiate else []
         if len(names) > 1:
             raise UsageError(f"the expression has several variables ({', '.join(names)}): choose with --wrt")
     missing = [v for v in free if v not in env and (need_point or v not in names)]

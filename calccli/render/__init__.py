@@ -95,9 +95,11 @@ def render_text(result, fmt: str, console=None, digits: int | None = None,
 _LONG_NUMBER = None
 
 
-def round_numbers(text: str, digits: int, latex: bool = False) -> str:
+def round_numbers(text: str, digits: int, latex: bool = False, keep_width: bool = False) -> str:
     """Every decimal number in ``text`` with more than ``digits`` significant
-    digits, rounded to ``digits`` (2.9915412979543476 → 2.99154 for 6)."""
+    digits, rounded to ``digits`` (2.9915412979543476 → 2.99154 for 6);
+    ``keep_width`` pads it to its old width where a column follows it (two spaces):
+    text already laid out in columns keeps them."""
     global _LONG_NUMBER
     import re
     if _LONG_NUMBER is None:
@@ -112,7 +114,8 @@ def round_numbers(text: str, digits: int, latex: bool = False) -> str:
         if latex and "e" in v:
             mant, ex = v.split("e")
             return f"{mant} \\times 10^{{{int(ex)}}}"
-        return v
+        aligned = keep_width and m.string.startswith("  ", m.end())   # a column follows
+        return v.ljust(len(t)) if aligned else v
     return _LONG_NUMBER.sub(short, text)
 
 
@@ -127,6 +130,8 @@ def rounded_doc(doc, digits: int):
         if isinstance(b, Table):
             blocks.append(Table(r(b.title), [r(c) for c in b.columns], [[r(c) for c in row] for row in b.rows]))
         else:
-            blocks.append(replace(b, title=r(b.title), lines=[r(x) for x in b.lines]))
+            # a block's lines are laid out already (the graph's value columns): keep the columns
+            lines = [round_numbers(x, digits, keep_width=True).rstrip() for x in b.lines]
+            blocks.append(replace(b, title=r(b.title), lines=lines))
     return replace(doc, title=r(doc.title), blocks=blocks, summary=[(r(a), r(v)) for a, v in doc.summary],
                    raw=None if doc.raw is None else r(doc.raw))

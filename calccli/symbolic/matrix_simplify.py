@@ -297,6 +297,11 @@ def div(a: NF, b: NF) -> NF:
 def call(op: str, a: NF, shape: tuple) -> NF:
     """A function applied to a (det, inv, trace, sum, norm, log, tanh, …)."""
     ctx = a.ctx
+    if a.is_zero and a.shape and op in ("sum", "trace", "norm"):
+        return NF({}, (), ctx)
+    if a.is_zero and a.shape:   # exp(b - b) is a vector of ones: its size cannot be written
+        raise NoClosedForm(f"{op} of a zero {'vector' if len(a.shape) == 1 else 'matrix'} needs its size, "
+                           "which calc's syntax cannot write; give a point with --at")
     s = a.single()
     if op == "trace":
         out = NF({}, (), ctx)
