@@ -4,6 +4,7 @@
     python benchmarks/run.py --quick    # a fast pass (under a minute; fewer rounds, smaller batch)
     python benchmarks/run.py --only 1,3 # some items only
     python benchmarks/run.py --peer-python /path/to/venv/bin/python   # optional JAX/autograd peers
+    python benchmarks/run.py --only P   # the peer table: JAX, autograd, PyTorch, SymPy (peer_table.py)
 
 Every figure is a ratio against a peer measured in the same run: peers are
 alternated A B A B … and each side's median is taken, so drift of the machine
@@ -518,7 +519,8 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="fewer rounds and a smaller batch (under a minute)")
-    ap.add_argument("--only", default="1,2,3,4,5,6,7,8", help="comma-separated items, e.g. 1,3")
+    ap.add_argument("--only", default="1,2,3,4,5,6,7,8", help="comma-separated items, e.g. 1,3; P: the peer "
+                    "table (JAX, autograd, PyTorch, SymPy in their own environments, see peer_table.py)")
     ap.add_argument("--baseline", metavar="REV",
                     help="items 3 and 7 also on a snapshot of commit REV (before/after rows in one run)")
     ap.add_argument("--peer-python", default=os.environ.get("CALC_BENCH_PEER_PYTHON", PY),
@@ -560,6 +562,9 @@ def main(argv=None) -> int:
         bench_scaling(1 if q else 3, q, args.baseline)
     if "8" in only:
         bench_fit(1 if q else 3)
+    if "P" in only:
+        import peer_table
+        peer_table.run(row, NOTES, q)
     load1 = os.getloadavg()
     NOTES.append(f"load average (1 min) at the start and end of the run: {load0[0]:.1f}, {load1[0]:.1f} "
                  f"on {os.cpu_count()} cores: absolute times (item 5) move with it; ratios of "

@@ -105,19 +105,25 @@ def xs(n: int) -> list[str]:
     return [f"x{i}" for i in range(1, n + 1)]
 
 
+def big_sum_terms(terms: int, nvars: int = 1000, seed: int = 11) -> list[tuple]:
+    """(c, a, b, d, i, j, k) per term of ``big_sum`` (the peers write the same function as code)."""
+    rng = random.Random(seed)
+    out = []
+    for _ in range(terms):
+        i, j, k = (rng.randrange(1, nvars + 1) for _ in range(3))
+        c, a, b, d = (round(rng.uniform(0.1, 2.0), 4) for _ in range(4))
+        out.append((c, a, b, d, i, j, k))
+    return out
+
+
 def big_sum(terms: int, nvars: int = 1000, seed: int = 11) -> str:
     """A long sum of products of functions: Σ c·sin(a·x_i)·exp(b·x_j)·cos(x_k + d).
 
     Coefficients differ from term to term, so hash-consing cannot collapse the
     terms: about 9 distinct nodes per term (checked by the benchmark, which
     reports the node count of the tape it actually built)."""
-    rng = random.Random(seed)
-    parts = []
-    for _ in range(terms):
-        i, j, k = (rng.randrange(1, nvars + 1) for _ in range(3))
-        c, a, b, d = (round(rng.uniform(0.1, 2.0), 4) for _ in range(4))
-        parts.append(f"{c}*sin({a}*x{i})*exp({b}*x{j})*cos(x{k} + {d})")
-    return " + ".join(parts)
+    return " + ".join(f"{c}*sin({a}*x{i})*exp({b}*x{j})*cos(x{k} + {d})"
+                      for c, a, b, d, i, j, k in big_sum_terms(terms, nvars, seed))
 
 
 def big_sum_point(nvars: int = 1000) -> list[float]:

@@ -236,7 +236,7 @@ def test_steps_name_rules_and_show_matrix_adjoints(cli):
 
 # ------------------------------------------------------------------ random matrix expressions
 
-from hypothesis import HealthCheck, given, settings, strategies as st  # noqa: E402
+from hypothesis import HealthCheck, example, given, settings, strategies as st  # noqa: E402
 
 VECTORS = st.recursive(
     st.sampled_from(["x", "b", "c"]),
@@ -257,6 +257,8 @@ SCALARS = st.recursive(
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(SCALARS)
+@example("norm((x - x))^2")                  # found by the fuzz runs: zero arrays inside functions
+@example("(b^T*(x)) (sum(exp((b - b))))")
 def test_random_symbolic_gradient_equals_numeric_ad(text):
     from calccli.commands.matrix import _numeric_grad
     from calccli.symbolic.matrix_simplify import NoClosedForm

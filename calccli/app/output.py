@@ -114,11 +114,13 @@ def write(text: str, json_mode: bool = False, stream=None) -> None:
     stream = stream or sys.stdout
     enc = getattr(stream, "encoding", None) or "utf-8"
     if json_mode and not text.isascii():
-        import re
-
         from calccli.render.json import line_safe
         text = line_safe(text)
-        text = re.sub(r"[^\x00-\x7f]", lambda m: _json_escape(m, enc), text)
+        try:  # the common case: the stream encodes it all (no lone surrogate): nothing to escape
+            text.encode(enc)
+        except (UnicodeEncodeError, LookupError):
+            import re
+            text = re.sub(r"[^\x00-\x7f]", lambda m: _json_escape(m, enc), text)
     try:
         stream.write(text)
     except UnicodeEncodeError:

@@ -76,7 +76,7 @@ class ProgressBar:
 
     def __init__(self, total: int, label: str, delay: float = 0.4):
         self.total, self.label, self.delay = total, label, delay
-        self.enabled = sys.stderr.isatty() and not os.environ.get("CALC_NO_PROGRESS")
+        self.enabled = sys.stderr is not None and sys.stderr.isatty() and not os.environ.get("CALC_NO_PROGRESS")
         self.t0 = time.monotonic()
         self.last = 0.0
         self.bar = None

@@ -107,7 +107,7 @@ class Objective:
         H = []
         for ik in self.idx:
             a = None if ik is None else adj[ik]
-            H.append([float(x) for x in a.t] if isinstance(a, Dual) else [0.0] * n)
+            H.append(a.t.tolist() if isinstance(a, Dual) else [0.0] * n)
         return value, grad, H
 
     def _array_hessian(self, theta) -> list[list[float]]:

@@ -1,13 +1,7 @@
-"""A lean driver for the Lark LALR parser of grammar/calc.lark: same tables, same callbacks.
+"""A lean loop over the Lark LALR tables and callbacks of grammar/calc.lark: one regex lexer
+in Lark's terminal order, shift/reduce without Lark's per-token bookkeeping; on anything
+unsure (``Fallback``) the caller runs Lark itself, so errors are exactly Lark's."""
 
-Lark's own loop spends most of a parse on per-token bookkeeping (its contextual
-lexer, token objects, rule hashing). This one lexes with one regex built from
-Lark's terminals in Lark's order and runs the shift/reduce loop over Lark's
-parse table, calling the same rule callbacks (and so the same transformer).
-Anything it is not sure of — a character no terminal matches, a token the
-state does not accept — makes it step aside (``Fallback``), and the caller runs
-Lark itself, which then parses or reports the error exactly as before.
-"""
 from __future__ import annotations
 
 import re

@@ -73,7 +73,9 @@ _LINE_BREAKS = {0x85: "\\u0085", 0x2028: "\\u2028", 0x2029: "\\u2029"}
 def line_safe(text: str) -> str:
     """JSON text with NEL, LINE and PARAGRAPH SEPARATOR escaped: readers of JSON Lines that split on
     every Unicode line break (Python's str.splitlines) must still see one object a line."""
-    return text if text.isascii() else text.translate(_LINE_BREAKS)
+    if text.isascii() or not ("\x85" in text or "\u2028" in text or "\u2029" in text):
+        return text
+    return text.translate(_LINE_BREAKS)
 
 
 def trace_obj(trace) -> list[dict]:

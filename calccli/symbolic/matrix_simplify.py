@@ -297,9 +297,9 @@ def div(a: NF, b: NF) -> NF:
 def call(op: str, a: NF, shape: tuple) -> NF:
     """A function applied to a (det, inv, trace, sum, norm, log, tanh, …)."""
     ctx = a.ctx
-    if a.is_zero and a.shape and op in ("sum", "trace", "norm"):
+    if a.is_zero and a.shape and op in ("sum", "trace"):
         return NF({}, (), ctx)
-    if a.is_zero and a.shape:   # exp(b - b) is a vector of ones: its size cannot be written
+    if a.is_zero and a.shape and op != "norm":   # exp(b - b): a vector of ones, its size unwritable
         raise NoClosedForm(f"{op} of a zero {'vector' if len(a.shape) == 1 else 'matrix'} needs its size, "
                            "which calc's syntax cannot write; give a point with --at")
     s = a.single()
