@@ -269,3 +269,18 @@ def test_cli_higher_order_at_point(cli):
     j = json.loads(out)
     assert code == 0 and math.isclose(j["derivative"], -4 * math.exp(0.5) * math.sin(0.5), rel_tol=1e-13)
     assert len(j["derivatives"]) == 4
+
+
+@pytest.mark.parametrize("text,part", [("1/0", "1/0"), ("x + 1/0", "1/0"), ("log(0) x", "log(0)"),
+                                        ("x^2 + sqrt(-1)", "sqrt(-1)")])
+def test_a_constant_without_a_value_makes_the_derivative_a_domain_error(cli, text, part):
+    # the rules alone would say d/dx (x + 1/0) = 1 and d/dx 1/0 = 0
+    code, out, err = cli("diff", text)
+    assert code == 1 and "Traceback" not in out + err
+    caret = (out + err).splitlines()[-1]
+    assert caret.strip() == "^" * len(part) and caret.index("^") - 2 == text.index(part)
+
+
+def test_a_constant_beyond_float64_is_still_exact_symbolically(cli):
+    code, out, _ = cli("diff", "exp(1000) x")
+    assert code == 0 and out.rstrip().endswith("f'(x) = exp(1000)")

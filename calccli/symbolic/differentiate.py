@@ -86,10 +86,35 @@ def _check_scalar(node: Node) -> None:
 
 
 def prepare(text: str, let) -> tuple[Node, dict]:
-    node = parse(text).node
-    node, values = substitute_lets(node, let)
+    parsed = parse(text)
+    node, values = substitute_lets(parsed.node, let)
     _check_scalar(node)
+    _check_constants(parsed)
     return node, values
+
+
+def _check_constants(parsed) -> None:
+    """A part without variables that has no real value (1/0, log(0), sqrt(-1)) makes the whole
+    expression undefined for every x: a domain error at that part, not a derivative
+    (the rules would say d/dx (x + 1/0) = 1)."""
+    from calccli.engine.evaluate import value_of
+    order = topo_order(parsed.node)
+    constant: dict[Node, bool] = {}
+    for n in order:
+        constant[n] = n.op != "var" and all(constant[a] for a in n.args)
+    # the largest constant parts: the arguments of a part with a variable (or the whole)
+    tops = dict.fromkeys(a for n in order if not constant[n] for a in n.args if constant[a])
+    if constant[parsed.node]:
+        tops[parsed.node] = None
+    for n in tops:
+        if n.args:
+            try:
+                value_of(n, {})
+            except CalcError as err:
+                if err.kind != "domain":     # exp(1000) x: exact symbolically, beyond float64 only
+                    continue
+                span = parsed.span(n)
+                raise (err if span is None else err.at(parsed.text, *span)) from None
 
 
 def choose_variables(node: Node, wrt, let_names, many: bool) -> list[str]:
