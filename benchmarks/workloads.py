@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import random
 import re
+import statistics
+import time
 
 # The issue's start-up example.
 SEED_EXAMPLE = "sqrt(x^2+exp(x^2))+cos(x^2+exp(x^2))"
@@ -132,3 +134,15 @@ def big_sum_point(nvars: int = 1000) -> list[float]:
 
 def nested_sin(depth: int, var: str = "x") -> str:
     return "sin(" * depth + var + ")" * depth
+
+
+def median_seconds(fn, x, rounds: int, sync, clock=time.process_time) -> float:
+    """Median of ``rounds`` timed calls of ``fn(x)`` after one untimed call; ``sync``
+    waits for a result (JAX's block_until_ready, identity elsewhere)."""
+    sync(fn(x))
+    ts = []
+    for _ in range(rounds):
+        t0 = clock()
+        sync(fn(x))
+        ts.append(clock() - t0)
+    return statistics.median(ts)

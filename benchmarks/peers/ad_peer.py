@@ -20,16 +20,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import workloads as W  # noqa: E402
 
 
-def _median_time(f, x, rounds, sync):
-    f(x)
-    ts = []
-    for _ in range(rounds):
-        t0 = time.perf_counter()
-        sync(f(x))
-        ts.append(time.perf_counter() - t0)
-    return statistics.median(ts)
-
-
 def _alternated(fa, fb, x, rounds, sync):
     """Medians of fa(x) and fb(x), timed A B A B …"""
     ta, tb = [], []
@@ -92,7 +82,7 @@ def main(argv):
     for k in hn:
         xk = asarray(W.rosenbrock_point(k))
         hv = wrap(hess(f))
-        out["hessian"][str(k)] = _median_time(hv, xk, max(3, rounds // 2), sync)
+        out["hessian"][str(k)] = W.median_seconds(hv, xk, max(3, rounds // 2), sync, time.perf_counter)
     print(json.dumps(out))
     return 0
 

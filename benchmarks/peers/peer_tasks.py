@@ -98,16 +98,6 @@ def _rosenbrock(np):
     return f
 
 
-def _median(fn, x, rounds, sync):
-    sync(fn(x))
-    ts = []
-    for _ in range(rounds):
-        t0 = time.process_time()
-        sync(fn(x))
-        ts.append(time.process_time() - t0)
-    return statistics.median(ts)
-
-
 def rosen(env, sizes, rounds):
     ns, np, grad, _, jit, arr, sync, item = env
     f = _rosenbrock(np)
@@ -137,7 +127,7 @@ def hess(env, sizes, rounds):
     for n in sizes:
         x = arr(W.rosenbrock_point(n))
         h = hessian(f)
-        out[str(n)] = {"seconds": _median(h, x, rounds, sync), "H11": item(h(x)[0][0])}
+        out[str(n)] = {"seconds": W.median_seconds(h, x, rounds, sync), "H11": item(h(x)[0][0])}
     print(json.dumps(out))
 
 
