@@ -84,6 +84,7 @@ def to_q(v: float) -> Fraction:
 
 
 _FMAX = Q(1.7976931348623157e308)
+_HALF = Q(1, 2)
 
 
 def _bounded(q: Fraction) -> Fraction:
@@ -163,12 +164,19 @@ def _qtext(q: Fraction) -> str:
     return frac or repr(f)
 
 
+_QNODE: dict = {}
+
+
 def qnode(q: Fraction) -> Node:
     """A number node; rationals that are not short decimals become p/q nodes."""
-    t = qtext(q)
-    if "/" in t:
-        return make("div", (expr.num(q.numerator), expr.num(q.denominator)))
-    return expr.num(float(q))
+    got = _QNODE.get(q)
+    if got is None:
+        if len(_QNODE) > 10_000:
+            _QNODE.clear()
+        t = qtext(q)
+        got = _QNODE[q] = (make("div", (expr.num(q.numerator), expr.num(q.denominator))) if "/" in t
+                           else expr.num(float(q)))
+    return got
 
 
 # ---------------------------------------------------------------- forms
@@ -192,10 +200,6 @@ class Prod:
 
 def _number(q: Fraction) -> Prod:
     return Prod(_bounded(q), {})
-
-
-def _is_q(e) -> bool:
-    return isinstance(e, _QT)
 
 
 class Simplifier:
@@ -258,7 +262,7 @@ class Simplifier:
         sums = []
         count = 1
         for base, e in fac.items():
-            if _is_q(e) and e.denominator == 1 and e >= 1 and base in self.sum_of:
+            if isinstance(e, _QT) and e.denominator == 1 and e >= 1 and base in self.sum_of:
                 k0, t0 = self.sum_of[base]
                 count *= (len(t0) + (k0 != 0)) ** int(e)
                 if count > EXPAND:
@@ -271,8 +275,9 @@ class Simplifier:
         for base, e in sums:
             k0, t0 = self.sum_of[base]
             parts = [Prod(k0, {})] if k0 != 0 else []
-            parts += [Prod(v, dict(self.as_prod(m)[1])) if self.as_prod(m)[0] == 1 else
-                      Prod(v * self.as_prod(m)[0], dict(self.as_prod(m)[1])) for m, v in t0.items()]
+            for m, v in t0.items():
+                mc, mf = self.as_prod(m)
+                parts.append(Prod(v if mc == 1 else v * mc, dict(mf)))
             for _ in range(e):
                 acc = [self.mul(a, b) for a in acc for b in parts]
         const, terms = 0, {}
@@ -296,24 +301,27 @@ class Simplifier:
     def as_prod(self, f) -> tuple[Fraction, dict]:
         if isinstance(f, Prod):
             return f.coef, f.factors
-        q = self.number_of(f)
-        if q is not None:
-            return q, {}
-        if isinstance(f, Sum):
-            if f.const == 0 and len(f.terms) == 1:
-                (mono, c), = f.terms.items()
-                mc, mf = self.as_prod(mono)
-                return _bounded(c * mc), mf
-            if self._negative_sum(f.const, f.terms):
-                c, fac = self.as_prod(self.materialize(Sum(-f.const, {k: -v for k, v in f.terms.items()})))
-                return -c, fac
-            return self.as_prod(self.materialize(f))
-        got = self.prod_of.get(f)
-        if got is not None:
-            return got
-        if f is E:
-            return 1, {E: 1}
-        return 1, {f: 1}
+        if isinstance(f, Node):
+            if f.op == "num" or f.op == "div":
+                q = self.number_of(f)
+                if q is not None:
+                    return q, {}
+            got = self.prod_of.get(f)
+            if got is not None:
+                return got
+            if f is E:
+                return 1, {E: 1}
+            return 1, {f: 1}
+        if not f.terms:   # a Sum
+            return f.const, {}
+        if f.const == 0 and len(f.terms) == 1:
+            (mono, c), = f.terms.items()
+            mc, mf = self.as_prod(mono)
+            return _bounded(c * mc), mf
+        if self._negative_sum(f.const, f.terms):
+            c, fac = self.as_prod(self.materialize(Sum(-f.const, {k: -v for k, v in f.terms.items()})))
+            return -c, fac
+        return self.as_prod(self.materialize(f))
 
     @staticmethod
     def _negative_sum(const, terms) -> bool:
@@ -337,7 +345,7 @@ class Simplifier:
 
     # ---- exponents (exact rationals or canonical nodes) -----------------
     def exp_form(self, e):
-        return _number(e) if _is_q(e) else e
+        return _number(e) if isinstance(e, _QT) else e
 
     def exp_value(self, f):
         """A form used as an exponent: a rational, or its node."""
@@ -350,12 +358,12 @@ class Simplifier:
         return self.materialize(f)
 
     def exp_add(self, a, b):
-        if _is_q(a) and _is_q(b):
+        if isinstance(a, _QT) and isinstance(b, _QT):
             return _bounded(a + b)
         return self.exp_value(self.add(self.exp_form(a), self.exp_form(b)))
 
     def exp_scale(self, a, k: Fraction):
-        if _is_q(a):
+        if isinstance(a, _QT):
             return _bounded(a * k)
         return self.exp_value(self.mul(self.exp_form(a), _number(k)))
 
@@ -436,7 +444,7 @@ class Simplifier:
                 factors[whole] = self.exp_add(factors[whole], 1) if whole in factors else 1
                 old = None
             e = e if old is None else self.exp_add(old, e)
-            if _is_q(e) and e == 0:
+            if isinstance(e, _QT) and e == 0:
                 factors.pop(base, None)
             else:
                 factors[base] = e
@@ -447,14 +455,14 @@ class Simplifier:
 
     def _terms(self, e) -> int:
         """The number of terms of an exponent (1 for a rational or a single term)."""
-        got = None if _is_q(e) else self.sum_of.get(e)
+        got = None if isinstance(e, _QT) else self.sum_of.get(e)
         return 1 if got is None else len(got[1]) + (got[0] != 0)
 
     def unit_sum(self, f):
         """±(a + b) as a product is the sum ±a ± b (one form for both spellings)."""
         if isinstance(f, Prod) and abs(f.coef) == 1 and len(f.factors) == 1:
             (base, e), = f.factors.items()
-            if _is_q(e) and e == 1 and base in self.sum_of:
+            if isinstance(e, _QT) and e == 1 and base in self.sum_of:
                 k, t = self.sum_of[base]
                 return Sum(k * f.coef, {m: v * f.coef for m, v in t.items()})
         return f
@@ -477,7 +485,7 @@ class Simplifier:
         for base, e in items:
             if base not in fac or fac[base] is not e and fac[base] != e:
                 continue
-            if not _is_q(e):
+            if not isinstance(e, _QT):
                 continue
             if base.op == "num":
                 n = math.floor(e)
@@ -499,14 +507,14 @@ class Simplifier:
                             new = self.exp_scale(be, e)
                             old = fac.get(b)
                             new = new if old is None else self.exp_add(old, new)
-                            if _is_q(new) and new == 0:
+                            if isinstance(new, _QT) and new == 0:
                                 fac.pop(b, None)
                             else:
                                 fac[b] = new
             elif base.op in _QUOTIENT and e > 0:
                 other = make(_QUOTIENT[base.op], base.args)
                 oe = fac.get(other)
-                if oe is not None and _is_q(oe) and oe < 0:
+                if oe is not None and isinstance(oe, _QT) and oe < 0:
                     k = min(e, -oe)
                     t = make(_RATIO[base.op], base.args)
                     for b, ne in ((base, e - k), (other, oe + k), (t, fac.get(t, 0) + k)):
@@ -550,7 +558,7 @@ class Simplifier:
                 return _number(r) if r is not None else self._rational_power(c, bq)
             if len(fac) == 1 and c > 0:
                 (base, e), = fac.items()
-                if base is E or (_is_q(e) and (e == 1 or e.denominator != 1)):
+                if base is E or (isinstance(e, _QT) and (e == 1 or e.denominator != 1)):
                     cr = _qroot(c, bq) if c != 1 else 1
                     if cr is not None:
                         return Prod(cr, {base: self.exp_scale(e, bq)})
@@ -585,7 +593,7 @@ class Simplifier:
     def call(self, op: str, a):
         """op(a) with exact special values, sign rules and exp/log pairs."""
         if op == "sqrt":
-            return self.power(a, _number(Q(1, 2))) or self.atom(op, a)
+            return self.power(a, _number(_HALF)) or self.atom(op, a)
         if op == "exp":
             return self.exp(a)
         q = self.number_of(a)
@@ -677,11 +685,11 @@ class Simplifier:
 
     def _factor_node(self, base: Node, e) -> Node:
         if base is E:
-            return E if (_is_q(e) and e == 1) else make("exp", (qnode(e) if _is_q(e) else e,))
-        if _is_q(e):
+            return E if (isinstance(e, _QT) and e == 1) else make("exp", (qnode(e) if isinstance(e, _QT) else e,))
+        if isinstance(e, _QT):
             if e == 1:
                 return base
-            if e == Q(1, 2):
+            if e == _HALF:
                 return make("sqrt", (base,))
             return make("pow", (base, qnode(e)))
         return make("pow", (base, e))
@@ -713,7 +721,7 @@ class Simplifier:
         items = sorted(factors.items(), key=lambda kv: self._rank(kv[0]))
         top, bottom = [], []
         for base, e in items:
-            if _is_q(e) and e < 0:
+            if isinstance(e, _QT) and e < 0:
                 bottom.append(self._factor_node(base, -e))
             else:
                 top.append(self._factor_node(base, e))
@@ -724,13 +732,13 @@ class Simplifier:
         else:
             p, q = mag, 1
         if p != 1:
-            top.insert(0, qnode(Q(p)))
+            top.insert(0, qnode(p))
         if q != 1:
             bottom.insert(0, expr.num(q))
         if coef < 0:
             if top and top[0].op == "num":
                 top[0] = expr.num(-top[0].value)
-            elif top and top[0] in self.sum_of and top[0] in factors and _is_q(factors[top[0]]) \
+            elif top and top[0] in self.sum_of and top[0] in factors and isinstance(factors[top[0]], _QT) \
                     and factors[top[0]] == 1:   # -(a - b)(…) is written (b - a)(…)
                 k, t = self.sum_of[top[0]]
                 top[0] = self._sum_node(-k, {m: -v for m, v in t.items()}, MAX_DEPTH)
@@ -757,7 +765,7 @@ class Simplifier:
         new = None
         for base, e in factors.items():
             got = self.sum_of.get(base)
-            if got is None or got[0] != 1 or len(got[1]) != 1 or not _is_q(e):
+            if got is None or got[0] != 1 or len(got[1]) != 1 or not isinstance(e, _QT):
                 continue
             (t, c), = got[1].items()
             if c == 1 and t.op == "pow" and t.args[0].op == "tan" and t.args[1] is expr.TWO:
@@ -777,7 +785,7 @@ class Simplifier:
         out = self._expand(coef, factors)
         if out is None:
             return None
-        sums = [(b, e) for b, e in factors.items() if _is_q(e) and e >= 1 and e.denominator == 1 and b in self.sum_of]
+        sums = [(b, e) for b, e in factors.items() if isinstance(e, _QT) and e >= 1 and e.denominator == 1 and b in self.sum_of]
         if len(sums) == 1 and sums[0][1] == 1 and len(out[1]) + (out[0] != 0) >= self._terms(sums[0][0]):
             return None   # one sum times the rest stays so unless terms cancel: sigmoid(x)(1 - sigmoid(x))
         self.expanding = True
@@ -790,7 +798,7 @@ class Simplifier:
         """The product with a fraction cleared from a denominator, 1/(A/D + B) = D/(A + B D)
         (one sum per level; printed only when shorter)."""
         for base, e in factors.items():
-            if not (_is_q(e) and e < 0 and e.denominator == 1 and base in self.sum_of):
+            if not (isinstance(e, _QT) and e < 0 and e.denominator == 1 and base in self.sum_of):
                 continue
             over = self.over_of(base)
             if over is None or not over[1]:
@@ -886,15 +894,15 @@ class Simplifier:
                 if len(idxs) < 2:
                     continue
                 es = [items[i][1][base] for i in idxs]
-                if all(_is_q(e) and e > 0 for e in es):
+                if all(isinstance(e, _QT) and e > 0 for e in es):
                     ec = min(es)
-                elif all(_is_q(e) and e < 0 for e in es):
+                elif all(isinstance(e, _QT) and e < 0 for e in es):
                     ec = max(es)
-                elif not _is_q(es[0]) and all(e is es[0] for e in es):
+                elif not isinstance(es[0], _QT) and all(e is es[0] for e in es):
                     ec = es[0]
                 else:
                     continue
-                shown = self._factor_node(base, abs(ec) if _is_q(ec) else ec)
+                shown = self._factor_node(base, abs(ec) if isinstance(ec, _QT) else ec)
                 saving = (len(idxs) - 1) * self.node_cost(shown)
                 if best is None or saving > best[0]:
                     best = (saving, base, ec, idxs)
@@ -905,7 +913,7 @@ class Simplifier:
             for i in idxs:
                 c, f = items[i]
                 f = dict(f)
-                rem = f[base] - ec if _is_q(ec) else 0
+                rem = f[base] - ec if isinstance(ec, _QT) else 0
                 if rem == 0:
                     del f[base]
                 else:
@@ -949,7 +957,7 @@ class Simplifier:
         den: dict = {}
         for m in terms:
             for b, e in self.as_prod(m)[1].items():
-                if _is_q(e) and e < 0 and -e > den.get(b, 0):
+                if isinstance(e, _QT) and e < 0 and -e > den.get(b, 0):
                     den[b] = -e
         if not den:
             return None
@@ -1017,11 +1025,11 @@ class Simplifier:
             es = [f.get(base) for (_, f), _ in decomp]
             if any(x is None for x in es):
                 continue
-            if all(_is_q(x) and x > 0 for x in es):
+            if all(isinstance(x, _QT) and x > 0 for x in es):
                 common[base] = min(es)
-            elif all(_is_q(x) and x < 0 for x in es):   # a common denominator: A/D + B/D = (A + B)/D
+            elif all(isinstance(x, _QT) and x < 0 for x in es):   # a common denominator: A/D + B/D = (A + B)/D
                 common[base] = max(es)
-            elif not _is_q(e) and all(x is es[0] for x in es):
+            elif not isinstance(e, _QT) and all(x is es[0] for x in es):
                 common[base] = e
         coefs = [c * mc for (mc, _), c in decomp] + ([const] if const != 0 else [])
         g = Q(math.gcd(*(q.numerator for q in coefs))) if all(q.denominator == 1 for q in coefs) else 1
@@ -1033,8 +1041,8 @@ class Simplifier:
             rest = {}
             for base, e in mf.items():
                 if base in common:
-                    e2 = e if not _is_q(e) or not _is_q(common[base]) else e - common[base]
-                    if _is_q(e2) and e2 == 0 or e2 is common[base] and not _is_q(e2):
+                    e2 = e if not isinstance(e, _QT) or not isinstance(common[base], _QT) else e - common[base]
+                    if isinstance(e2, _QT) and e2 == 0 or e2 is common[base] and not isinstance(e2, _QT):
                         continue
                     rest[base] = e2
                 else:
@@ -1056,7 +1064,7 @@ class Simplifier:
     def step(self, n: Node, args: list, reuse: bool = False):
         """The form of ``n`` from its arguments' forms (``reuse``: args[0] is needed no more)."""
         op = n.op
-        if any(a is UNDEFINED for a in args):   # calc evaluates every argument: x·(1/0) has no value either
+        if UNDEFINED in args:   # (forms compare by identity)   # calc evaluates every argument: x·(1/0) has no value either
             zero = [self.number_of(a) == 0 for a in args]
             if op == "mul" and any(zero) or op == "div" and zero[0]:
                 return _number(0)   # but a zero factor wins, as it does for 0·x: d/dx sqrt(x - x) = 0
@@ -1141,7 +1149,7 @@ def simplify(root: Node, numbers: dict[Node, Node] | None = None) -> Node:
             return replace_leaves(root, lambda m: numbers.get(m, m)) if numbers else root
         args = [forms[a] for a in n.args]
         f = forms[n] = s.step(n, args, bool(n.args) and left[n.args[0]] == 1)
-        if isinstance(f, Prod | Sum) and any(f is x for x in args):
+        if isinstance(f, Prod | Sum) and f in args:
             f.owned = False       # now the form of two nodes
         for a in n.args:          # a form nobody needs any more is dropped (memory stays linear)
             left[a] -= 1
