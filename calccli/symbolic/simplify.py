@@ -435,8 +435,16 @@ class Simplifier:
             a.owned, a.factors = False, {}
         for base, e in fb.items():
             if inverse:
-                e = self.exp_scale(e, -1)
+                e = _bounded(-e) if isinstance(e, _QT) else self.exp_scale(e, -1)
             old = factors.get(base)
+            if isinstance(e, _QT) and (old is None or isinstance(old, _QT)):   # the common case
+                if old is not None:
+                    e = _bounded(old + e)
+                if e == 0:
+                    factors.pop(base, None)
+                else:
+                    factors[base] = e
+                continue
             if old is not None and self._terms(old) + self._terms(e) > EXPAND:
                 # x^a·x^b with long exponent sums stays two factors: exponents do not grow level
                 # by level (in a tower x^x^…^x each would be as long as its depth)
@@ -694,18 +702,6 @@ class Simplifier:
             return make("pow", (base, qnode(e)))
         return make("pow", (base, e))
 
-    @staticmethod
-    def _rank(base: Node) -> tuple:
-        if base.op == "num":
-            return (0, "")
-        if base.op == "const" and base is not E:
-            return (1, base.value)
-        if base.op == "var":
-            return (2, base.value)
-        if base.op in ("add", "sub") or (base.op == "neg" and base.args[0].op in ("add", "sub")):
-            return (4, "")
-        return (3, "")
-
     def _prod_node(self, coef: Fraction, factors: dict, clear: bool = True) -> Node:
         """A product's node (``clear``: a fraction in a denominator may be cleared; not
         for the terms of a sum, which stay alike so that they can share factors)."""
@@ -718,16 +714,21 @@ class Simplifier:
         if got is not None:
             return got
         self.work += len(factors)
-        items = sorted(factors.items(), key=lambda kv: self._rank(kv[0]))
+        items = list(factors.items())
+        if len(items) > 1:
+            items.sort(key=_item_rank)
         top, bottom = [], []
         for base, e in items:
-            if isinstance(e, _QT) and e < 0:
+            if e == 1 and base is not E:
+                top.append(base)
+            elif isinstance(e, _QT) and e < 0:
                 bottom.append(self._factor_node(base, -e))
             else:
                 top.append(self._factor_node(base, e))
         mag = abs(coef)
-        t = qtext(mag)
-        if "/" in t or bottom and mag.denominator <= 10 ** 6:   # a quotient anyway: 1/(10x), not 0.1/x
+        if type(mag) is int:
+            p, q = mag, 1
+        elif "/" in qtext(mag) or bottom and mag.denominator <= 10 ** 6:   # a quotient anyway: 1/(10x), not 0.1/x
             p, q = mag.numerator, mag.denominator
         else:
             p, q = mag, 1
@@ -1109,6 +1110,22 @@ _SPECIAL = {
     ("acos", 1): 0, ("atan", 0): 0, ("sinh", 0): 0, ("cosh", 0): 1,
     ("tanh", 0): 0, ("log", 1): 0, ("sigmoid", 0): Q(1, 2),
 }
+
+
+def _item_rank(item) -> tuple:
+    """Where a (base, exponent) factor goes in a printed product: numbers, constants,
+    variables, other factors, sums."""
+    base = item[0]
+    op = base.op
+    if op == "num":
+        return (0, "")
+    if op == "const" and base is not E:
+        return (1, base.value)
+    if op == "var":
+        return (2, base.value)
+    if op in ("add", "sub") or (op == "neg" and base.args[0].op in ("add", "sub")):
+        return (4, "")
+    return (3, "")
 
 
 def _chain(op: str, nodes: list[Node]) -> Node:
