@@ -962,11 +962,19 @@ class Simplifier:
                     den[b] = -e
         if not den:
             return None
-        numer = self.mul(_number(const), Prod(1, dict(den)))
-        for m, c in terms.items():
+        k, t = self.as_sum(self.mul(_number(const), Prod(1, dict(den))))
+        t = dict(t)
+        for m, c in terms.items():   # Σ term·D, summed as add would, without its terms as written
             mc, mf = self.as_prod(m)
-            numer = self.add(numer, self.mul(Prod(_bounded(c * mc), dict(mf)), Prod(1, dict(den))))
-        k, t = self.as_sum(numer)
+            kb, tb = self.as_sum(self.mul(Prod(_bounded(c * mc), dict(mf)), Prod(1, dict(den))))
+            self.work += len(tb) + len(t)
+            for b, v in tb.items():
+                v = t.get(b, 0) + v
+                if v == 0:
+                    t.pop(b, None)
+                else:
+                    t[b] = _bounded(v)
+            k = _bounded(k + kb)
         if len(t) > MAX_COLLECT:
             return None
         return k, t, den
