@@ -1147,11 +1147,15 @@ def replace_leaves(node: Node, leaf) -> Node:
     """``node`` with every leaf n replaced by ``leaf(n)``, rebuilt without folding."""
     new: dict[Node, Node] = {}
     for n in topo_order(node):
-        if n.args:
-            args = tuple(new[a] for a in n.args)
-            new[n] = n if all(a is b for a, b in zip(args, n.args)) else expr.make(n.op, args, n.value)
-        else:
+        old = n.args
+        if not old:
             new[n] = leaf(n)
+        elif len(old) == 1:
+            a = new[old[0]]
+            new[n] = n if a is old[0] else expr.make(n.op, (a,), n.value)
+        else:
+            args = tuple([new[a] for a in old])
+            new[n] = n if args == old else expr.make(n.op, args, n.value)   # (nodes compare by identity)
     return new[node]
 
 
@@ -1169,15 +1173,21 @@ def simplify(root: Node, numbers: dict[Node, Node] | None = None) -> Node:
             left[a] = left.get(a, 0) + 1
     forms: dict[Node, object] = {}
     budget = WORK_PER_NODE * len(order) + WORK_BASE
+    step = s.step
     for n in order:
         if s.work > budget:
             return replace_leaves(root, lambda m: numbers.get(m, m)) if numbers else root
-        args = [forms[a] for a in n.args]
-        f = forms[n] = s.step(n, args, bool(n.args) and left[n.args[0]] == 1)
-        if isinstance(f, Prod | Sum) and f in args:
+        nargs = n.args
+        if not nargs:
+            forms[n] = step(n, [])
+            continue
+        args = [forms[a] for a in nargs]
+        f = forms[n] = step(n, args, left[nargs[0]] == 1)
+        if (type(f) is Prod or type(f) is Sum) and f in args:
             f.owned = False       # now the form of two nodes
-        for a in n.args:          # a form nobody needs any more is dropped (memory stays linear)
-            left[a] -= 1
-            if left[a] == 0:
-                forms.pop(a, None)
+        for a in nargs:           # a form nobody needs any more is dropped (memory stays linear)
+            k = left[a] - 1
+            left[a] = k
+            if k == 0:
+                del forms[a]
     return s.materialize(forms[root])
