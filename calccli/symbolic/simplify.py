@@ -856,9 +856,34 @@ class Simplifier:
                 sum(len(texts[a][0]) for a in node.args) <= 4000:   # its parts are printed already
             got = self.lengths[node] = len(printed(node, texts))
         if got is None:
-            c = self.node_cost(node)
+            # one walk for both node_cost and printing: the parts not costed or not printed yet
+            cost = self.cost
+            order, seen, stack = [], set(), [node]
+            while stack:
+                n = stack[-1]
+                if n in seen:
+                    stack.pop()
+                    continue
+                pending = False
+                if n not in cost or n not in texts:
+                    for a in reversed(n.args):
+                        if a not in seen:
+                            stack.append(a)
+                            pending = True
+                if not pending:
+                    stack.pop()
+                    seen.add(n)
+                    order.append(n)
+            for m in order:
+                if m not in cost:
+                    cost[m] = (sum(cost[a] for a in m.args) + (len(m.op) + 2 if m.op not in _INFIX else 3)
+                               if m.args else len(str(m.value)) if m.op != "vector" else 2)
+            c = cost[node]
             if c <= 4000:
-                c = len(printed(node, self.texts))
+                for m in order:
+                    if m not in texts:
+                        printed(m, texts)   # its parts are printed already
+                c = len(texts[node][0])
                 self.work += c // 8
             got = self.lengths[node] = c
         return got
