@@ -694,11 +694,11 @@ class Simplifier:
     def _factor_node(self, base: Node, e) -> Node:
         if base is E:
             return E if (isinstance(e, _QT) and e == 1) else make("exp", (qnode(e) if isinstance(e, _QT) else e,))
-        if isinstance(e, _QT):
-            if e == 1:
-                return base
-            if e == _HALF:
-                return make("sqrt", (base,))
+        if type(e) is int:
+            return base if e == 1 else make("pow", (base, qnode(e)))
+        if isinstance(e, Fraction):   # (not compared with ==: that is Fraction's Python code)
+            if e.numerator == 1 and e.denominator <= 2:
+                return base if e.denominator == 1 else make("sqrt", (base,))
             return make("pow", (base, qnode(e)))
         return make("pow", (base, e))
 
