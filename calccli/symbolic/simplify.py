@@ -36,6 +36,7 @@ from fractions import Fraction
 
 from calccli.engine import expr
 from calccli.engine.expr import Node, make
+from calccli.engine.primitives import PRIMS
 from calccli.engine.printer import printed
 from calccli.engine.tape import topo_order
 from calccli.errors import OverflowErr
@@ -237,7 +238,7 @@ class Simplifier:
     def as_sum(self, f) -> tuple[Fraction, dict]:
         if isinstance(f, Sum):
             return f.const, f.terms
-        q = self.number_of(f)
+        q = self.number_of(f) if not isinstance(f, Node) or f.op == "num" or f.op == "div" else None
         if q is not None:
             return q, {}
         if isinstance(f, Node):
@@ -261,8 +262,9 @@ class Simplifier:
         most EXPAND terms (so like terms can meet: exp(x)(s + c) + exp(x)(c - s))."""
         sums = []
         count = 1
+        sum_of = self.sum_of
         for base, e in fac.items():
-            if isinstance(e, _QT) and e.denominator == 1 and e >= 1 and base in self.sum_of:
+            if base in sum_of and isinstance(e, _QT) and e.denominator == 1 and e >= 1:
                 k0, t0 = self.sum_of[base]
                 count *= (len(t0) + (k0 != 0)) ** int(e)
                 if count > EXPAND:
@@ -1124,7 +1126,6 @@ class Simplifier:
         if op == "pow":
             r = self.power(args[0], args[1])
             return r if r is not None else make("pow", tuple(self.materialize(a) for a in args))
-        from calccli.engine.primitives import PRIMS
         p = PRIMS.get(op)
         if p is not None and p.arity == 1 and not p.array and len(args) == 1:
             return self.call(op, args[0])
