@@ -23,7 +23,9 @@ def _big_table(b: Table):
     from rich.control import strip_control_codes
     from rich.segment import Segment
 
-    rows = [[c if c.isprintable() else strip_control_codes(c) for c in map(str, r)] for r in b.rows]
+    rows = b.rows
+    if not all(isinstance(c, str) and c.isprintable() for r in rows for c in r):   # else as Text shows them
+        rows = [[strip_control_codes(str(c)) for c in r] for r in rows]
     widths = [max([len(c)] + [len(r[k]) for r in rows if k < len(r)]) for k, c in enumerate(b.columns)]
 
     def cells(r):
