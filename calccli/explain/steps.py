@@ -125,27 +125,34 @@ def _times(*factors: str) -> str:
 def reverse_steps(tape, record, adj, wrt_idx: list[int]) -> list[Step]:
     """One step per node, from the output back to the variables of differentiation."""
     root = len(tape.nodes) - 1
-    out = tape.name_of(root)
+    name_of = tape.name_of
+    out = name_of(root)
     uses: dict[int, list] = {}
     for (i, k, j, d, c) in record:
         uses.setdefault(j, []).append((i, k, d, c))
     steps = [Step(_d(out, out), "1", "1", 1.0)]
     order = [j for j in reversed(tape.rows) if j != root and j in uses] + [j for j in wrt_idx if j in uses]
+    adjoint_text: dict[int, str] = {}    # ∂out/∂user, written once per user
     for j in order:
-        name = tape.name_of(j)
+        name = name_of(j)
         terms = sorted(uses[j], key=lambda u: u[0])  # users in tape order: d before e
         formula, numeric = [], []
         for (i, k, d, c) in terms:
-            user = tape.name_of(i)
-            local = _d(user, name)
-            formula.append(local if i == root else f"{_d(out, user)}·{local}")
-            numeric.append(_fmt(c) if i == root else _times(_fmt(adj[i]), _fmt(d) if d is not None else "…"))
+            user = name_of(i)
+            if i == root:
+                formula.append(f"∂{user}/∂{name}")
+                numeric.append(_fmt(c))
+                continue
+            formula.append(f"∂{out}/∂{user}·∂{user}/∂{name}")
+            a = adjoint_text.get(i)
+            if a is None:
+                a = adjoint_text[i] = _fmt(adj[i])
+            numeric.append(_times(a, _fmt(d) if d is not None else "…"))
         note = ""
-        if len({t[0] for t in terms}) > 1:
-            users = [tape.name_of(t[0]) for t in terms]
-            users = list(dict.fromkeys(users))
+        if len(terms) > 1 and len({t[0] for t in terms}) > 1:
+            users = list(dict.fromkeys(name_of(t[0]) for t in terms))
             note = f"{name} feeds {', '.join(users[:-1])} and {users[-1]}: contributions add"
-        steps.append(Step(_d(out, name), " + ".join(formula), " + ".join(numeric), adj[j], note))
+        steps.append(Step(f"∂{out}/∂{name}", " + ".join(formula), " + ".join(numeric), adj[j], note))
     return steps
 
 
