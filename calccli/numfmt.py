@@ -5,6 +5,8 @@ import math
 
 
 def fmt_number(v: float) -> str:
+    if v.__class__ is float and v - v == 0.0:   # the common case: a finite float
+        return str(int(v)) if v.is_integer() and -1e16 < v < 1e16 else repr(v)
     if isinstance(v, bool):
         v = float(v)
     if isinstance(v, int):

@@ -301,8 +301,9 @@ def _run_calc(tmp_path, env_extra, *args):
 
 
 def test_a_relative_xdg_cache_home_is_ignored(tmp_path):
-    p = _run_calc(tmp_path, {"XDG_CACHE_HOME": "rel", "HOME": str(tmp_path / "home")}, "eval", "1+2", "-f", "json")
-    assert p.returncode == 0 and json.loads(p.stdout)["value"] == 3.0
+    # (Lark's tables are loaded, and cached, for errors: a valid input does not need them)
+    p = _run_calc(tmp_path, {"XDG_CACHE_HOME": "rel", "HOME": str(tmp_path / "home")}, "eval", "1+", "-f", "json")
+    assert p.returncode == 2 and json.loads(p.stdout)["error"]["kind"] == "parse"
     assert not (tmp_path / "rel").exists()
     assert list((tmp_path / "home" / ".cache" / "calccli").glob("lalr-*.json"))
 
@@ -313,8 +314,8 @@ def test_a_swapped_symlink_is_never_followed_and_nothing_is_unpickled(tmp_path):
     from calccli.language import parser_cache
     from calccli.language.parse import grammar_path
     cache = tmp_path / "cache"
-    p = _run_calc(tmp_path, {"XDG_CACHE_HOME": str(cache)}, "eval", "2*3")
-    assert p.returncode == 0
+    p = _run_calc(tmp_path, {"XDG_CACHE_HOME": str(cache)}, "eval", "2*")   # an error: Lark's tables
+    assert p.returncode == 2
     (good,) = (cache / "calccli").glob("lalr-*.json")
     marker = tmp_path / "pwned"
 
@@ -327,8 +328,8 @@ def test_a_swapped_symlink_is_never_followed_and_nothing_is_unpickled(tmp_path):
     os.symlink(evil, good)                                  # the swap another user would make
     for old in ("lalr-1-2.cache",):                         # the old pickle cache's name is not read either
         os.symlink(evil, cache / "calccli" / old)
-    p = _run_calc(tmp_path, {"XDG_CACHE_HOME": str(cache)}, "eval", "2*3", "-f", "json")
-    assert p.returncode == 0 and json.loads(p.stdout)["value"] == 6.0
+    p = _run_calc(tmp_path, {"XDG_CACHE_HOME": str(cache)}, "eval", "2*", "-f", "json")
+    assert p.returncode == 2 and json.loads(p.stdout)["error"]["message"] == "expected an expression after '*'"
     assert not marker.exists()
     assert not good.is_symlink() and json.loads(good.read_text())["key"]   # rewritten in place of the link
     # a file another user could write, or a symlinked directory, is refused outright

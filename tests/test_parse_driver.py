@@ -13,11 +13,9 @@ from exprgen import random_expr
 
 def _outcome(text, lark_only):
     """(node, spans) or (error message, position) from one of the two parsers."""
-    p = P._get_parser()
-    builder = p.options.transformer
     if lark_only:
         saved = P._run
-        P._run = lambda p, builder, text: p.parse(text)
+        P._run = P._lark_parse
     try:
         r = P.parse(text)
         return ("ok", r.node, dict(r.spans))
@@ -26,7 +24,7 @@ def _outcome(text, lark_only):
     finally:
         if lark_only:
             P._run = saved
-        builder.spans = {}
+        P._BUILDER.spans = {}
 
 
 def same(text):
@@ -66,11 +64,28 @@ def test_fuzzed_inputs(parts):
 
 
 def test_the_driver_steps_aside_on_what_it_cannot_lex():
-    p = P._get_parser()
-    P._run(p, p.options.transformer, "x")  # makes the driver
     try:
-        P._driver.parse("x $ y")
+        P._get_driver().parse("x $ y")
     except Fallback:
         pass
     else:
         raise AssertionError("an unknown character must be left to Lark")
+
+
+def test_the_generated_plan_is_the_grammar_s():
+    """lalr_plan.py is what Lark builds from grammar/calc.lark today (regenerate it with
+    ``python -m calccli.language.lalr`` after editing the grammar)."""
+    from calccli.language import lalr_plan
+    from calccli.language.lalr import plan_from_lark
+    assert lalr_plan.GRAMMAR == P.grammar_path().read_text(encoding="utf-8")
+    assert lalr_plan.PLAN == plan_from_lark(P.lark_parser())
+
+
+def test_a_valid_input_is_parsed_without_importing_lark():
+    import subprocess
+    import sys
+    code = ("import sys; from calccli.language.parse import parse; parse('x^T A x + sin(2x)[1]'); "
+            "print(any(m == 'lark' or m.startswith('lark.') for m in sys.modules)); "
+            "from calccli.errors import CalcError\ntry: parse('1 +')\nexcept CalcError as e: print(e.message)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.splitlines() == ["False", "expected an expression after '+'"]

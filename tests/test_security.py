@@ -154,19 +154,22 @@ def test_at_values_are_calc_expressions_not_python():
 
 
 def test_the_parser_cache_is_never_in_a_shared_directory(monkeypatch, tmp_path):
-    """Lark unpickles its cache file: it must live in a directory only this user can write."""
+    """The cache of Lark's tables must live in a directory only this user can write."""
     import tempfile
 
-    from calccli.language import parse
-    g = parse.grammar_path()
+    from calccli.language import parse, parser_cache
+    text = parse.grammar_path().read_text(encoding="utf-8")
+
+    def cache_path():
+        return parser_cache.cache_file(text, parse._OPTIONS)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    path = parse._cache_path(g)
+    path = cache_path()
     assert path is not None and path.startswith(str(tmp_path / "cache"))
     monkeypatch.setenv("XDG_CACHE_HOME", "/proc/calc-cannot-make-this")  # no private directory: no cache
-    assert parse._cache_path(g) is None
+    assert cache_path() is None
     shared = tmp_path / "shared"
     (shared / "calccli").mkdir(parents=True)
     (shared / "calccli").chmod(0o777)  # writable by everyone: refused
     monkeypatch.setenv("XDG_CACHE_HOME", str(shared))
-    assert parse._cache_path(g) is None
-    assert not any(str(p).startswith(tempfile.gettempdir() + "/calccli") for p in [parse._cache_path(g)] if p)
+    assert cache_path() is None
+    assert not any(str(p).startswith(tempfile.gettempdir() + "/calccli") for p in [cache_path()] if p)

@@ -116,9 +116,12 @@ def printed(root: Node, memo: dict[Node, tuple[str, int]]) -> str:
 
 
 def definition(n: Node, names: dict[Node, str]) -> str:
-    """A trace row's definition: ``n``'s operation on its arguments' names."""
-    sub = [_leaf(a, names) if (a.is_leaf or a in names) else (to_text(a, names), ATOM) for a in n.args]
-    return render_node(n, sub)[0]
+    """A trace row's definition: ``n``'s operation on its arguments' names. A name
+    stands for its row as a variable would, whatever the row computes ("2a", "d i"),
+    so a row's text depends only on its operation and its arguments' names."""
+    from calccli.engine.expr import make, var
+    args = tuple(var(names[a]) if a in names else a for a in n.args)
+    return to_text(make(n.op, args, n.value))
 
 
 def notation(node) -> str:

@@ -63,6 +63,7 @@ class Tape:
     rows: list[int]                   # indices of the intermediate variables, in order
     variables: dict[str, int]         # variable name -> index
     _names: dict[int, str] | None = field(default=None, repr=False)
+    _shown: dict[int, str] = field(default_factory=dict, repr=False)   # name_of, remembered
     cache: dict = field(default_factory=dict, repr=False)
 
     def __len__(self) -> int:
@@ -79,8 +80,15 @@ class Tape:
         return self._names
 
     def name_of(self, i: int) -> str:
-        from calccli.engine.printer import to_text
-        return self.names.get(i) or to_text(self.nodes[i])
+        """How node ``i`` is called in the trace: its name, or a leaf's own text (x, 2, pi)."""
+        shown = self._shown.get(i)
+        if shown is None:
+            shown = self.names.get(i)
+            if shown is None:
+                from calccli.engine.printer import to_text
+                shown = to_text(self.nodes[i])
+            self._shown[i] = shown
+        return shown
 
     def node_names(self) -> dict[Node, str]:
         return {self.nodes[i]: n for i, n in self.names.items()}

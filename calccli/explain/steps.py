@@ -27,23 +27,34 @@ def _placeholder(tape, j):
     return expr.var(tape.names[j]) if j in tape.names else n
 
 
+# A row's texts depend only on its operation and what its arguments are called
+# (a name, or a leaf: x, 2): the same rows (b = exp(a), c = a + b) recur from one
+# batch line to the next, so they are printed once per process.
+_DEFINITION_TEXT: dict = {}
 _PARTIAL_TEXT: dict = {}
+_REMEMBERED = 65536
 
 
-def local_partial_expr(tape, i: int, k: int) -> str:
-    """∂(row i)/∂(argument k) in terms of the names: e.g. 'exp(a)' for b = exp(a).
+def _row_key(tape, i: int):
+    n, names, nodes = tape.nodes[i], tape.names, tape.nodes
+    return (n.op, n.value, tuple(names.get(j) or nodes[j] for j in tape.args[i]))
 
-    Remembered per (row in terms of its argument names, k): the same local
-    rows (b = exp(a), c = a + b) recur from one batch line to the next."""
-    args = tuple(_placeholder(tape, j) for j in tape.args[i])
-    out = expr.make(tape.nodes[i].op, args, tape.nodes[i].value)
-    key = (out, k)
+
+def _remember(table: dict, key, text: str) -> str:
+    if len(table) < _REMEMBERED:
+        table[key] = text
+    return text
+
+
+def local_partial_expr(tape, i: int, k: int, key=None) -> str:
+    """∂(row i)/∂(argument k) in terms of the names: e.g. 'exp(a)' for b = exp(a)."""
+    key = ((key or _row_key(tape, i)), k)
     text = _PARTIAL_TEXT.get(key)
     if text is None:
+        args = tuple(_placeholder(tape, j) for j in tape.args[i])
+        out = expr.make(tape.nodes[i].op, args, tape.nodes[i].value)
         d = tape.prims[i].partials[k](NODE_EXACT, *args, out)
-        text = to_text(teacher_form(expr.lift(d)))
-        if len(_PARTIAL_TEXT) < 65536:
-            _PARTIAL_TEXT[key] = text
+        text = _remember(_PARTIAL_TEXT, key, to_text(teacher_form(expr.lift(d))))
     return text
 
 
@@ -71,30 +82,34 @@ def teacher_form(root):
     return new[root]
 
 
-def _shown_args(tape, i, need):
-    seen = set()
-    for k, j in enumerate(tape.args[i]):
-        if need[j] and j not in seen:
-            seen.add(j)
-            yield k, j
-
-
 def _fmt(v) -> str:
     return fmt_number(v) if isinstance(v, float | int) else str(v)
 
 
 def trace_rows(tape, vals, need) -> list[TraceRow]:
     rows = []
-    nn = tape.node_names()
+    nn = None
+    names, args_of, prims = tape.names, tape.args, tape.prims
     for i in tape.rows:
+        key = _row_key(tape, i)
         partials = []
-        for k, j in _shown_args(tape, i, need):
+        args = args_of[i]
+        seen = set()
+        for k, j in enumerate(args):
+            if not need[j] or j in seen:
+                continue
+            seen.add(j)
             try:
-                value = tape.prims[i].partials[k](FLOAT, *[vals[a] for a in tape.args[i]], vals[i])
+                value = prims[i].partials[k](FLOAT, *[vals[a] for a in args], vals[i])
             except (ArithmeticError, ValueError):
                 value = float("nan")
-            partials.append(Partial(tape.name_of(j), local_partial_expr(tape, i, k), float(value)))
-        rows.append(TraceRow(tape.names[i], definition(tape.nodes[i], nn), vals[i], partials))
+            partials.append(Partial(tape.name_of(j), local_partial_expr(tape, i, k, key), float(value)))
+        text = _DEFINITION_TEXT.get(key)
+        if text is None:
+            if nn is None:
+                nn = tape.node_names()
+            text = _remember(_DEFINITION_TEXT, key, definition(tape.nodes[i], nn))
+        rows.append(TraceRow(names[i], text, vals[i], partials))
     return rows
 
 
@@ -110,27 +125,34 @@ def _times(*factors: str) -> str:
 def reverse_steps(tape, record, adj, wrt_idx: list[int]) -> list[Step]:
     """One step per node, from the output back to the variables of differentiation."""
     root = len(tape.nodes) - 1
-    out = tape.name_of(root)
+    name_of = tape.name_of
+    out = name_of(root)
     uses: dict[int, list] = {}
     for (i, k, j, d, c) in record:
         uses.setdefault(j, []).append((i, k, d, c))
     steps = [Step(_d(out, out), "1", "1", 1.0)]
     order = [j for j in reversed(tape.rows) if j != root and j in uses] + [j for j in wrt_idx if j in uses]
+    adjoint_text: dict[int, str] = {}    # ∂out/∂user, written once per user
     for j in order:
-        name = tape.name_of(j)
+        name = name_of(j)
         terms = sorted(uses[j], key=lambda u: u[0])  # users in tape order: d before e
         formula, numeric = [], []
         for (i, k, d, c) in terms:
-            user = tape.name_of(i)
-            local = _d(user, name)
-            formula.append(local if i == root else f"{_d(out, user)}·{local}")
-            numeric.append(_fmt(c) if i == root else _times(_fmt(adj[i]), _fmt(d) if d is not None else "…"))
+            user = name_of(i)
+            if i == root:
+                formula.append(f"∂{user}/∂{name}")
+                numeric.append(_fmt(c))
+                continue
+            formula.append(f"∂{out}/∂{user}·∂{user}/∂{name}")
+            a = adjoint_text.get(i)
+            if a is None:
+                a = adjoint_text[i] = _fmt(adj[i])
+            numeric.append(_times(a, _fmt(d) if d is not None else "…"))
         note = ""
-        if len({t[0] for t in terms}) > 1:
-            users = [tape.name_of(t[0]) for t in terms]
-            users = list(dict.fromkeys(users))
+        if len(terms) > 1 and len({t[0] for t in terms}) > 1:
+            users = list(dict.fromkeys(name_of(t[0]) for t in terms))
             note = f"{name} feeds {', '.join(users[:-1])} and {users[-1]}: contributions add"
-        steps.append(Step(_d(out, name), " + ".join(formula), " + ".join(numeric), adj[j], note))
+        steps.append(Step(f"∂{out}/∂{name}", " + ".join(formula), " + ".join(numeric), adj[j], note))
     return steps
 
 

@@ -1,81 +1,177 @@
-"""A lean loop over the Lark LALR tables and callbacks of grammar/calc.lark: one regex lexer
-in Lark's terminal order, shift/reduce without Lark's per-token bookkeeping; on anything
-unsure (``Fallback``) the caller runs Lark itself, so errors are exactly Lark's."""
+"""LALR parsing of grammar/calc.lark without Lark at run time.
+
+Lark builds the tables (``plan_from_lark``); calc keeps them as plain data in
+``lalr_plan.py`` (written by ``python -m calccli.language.lalr``, checked against
+the grammar by the tests and at run time), the way Lark's own standalone
+generator does, so that a start-up does not import Lark (~40 ms). ``Driver`` runs
+the plan with one regex lexer in Lark's terminal order and calls the
+transformer's rules during the shift/reduce loop, so no parse tree is built. On
+anything unsure it raises ``Fallback`` and the caller runs Lark itself, so errors
+are reported exactly as Lark finds them.
+"""
 
 from __future__ import annotations
 
 import re
+import sys
 
 
 class Fallback(Exception):
     """This input needs Lark's own parser (an error to report, most likely)."""
 
 
-class Driver:
-    def __init__(self, lark):
-        from lark.lexer import PatternStr, Token
-        from lark.parsers.lalr_analysis import Shift
+class Tok:
+    """A kept token: what the transformer reads of Lark's Token."""
+    __slots__ = ("type", "value", "start_pos", "end_pos")
 
-        self._token = Token
-        conf = lark.lexer_conf
-        frontend = lark.parser
-        parser = frontend.parser.parser
-        table = parser.parse_table
-        self._start = table.start_states["start"]
-        self._end = table.end_states["start"]
-        # Lark's lexer order (priority, then longest first); a string terminal that a
-        # regex terminal also matches (T, a NAME) is not in the regex but recognised
-        # from the regex terminal's value where the parser state accepts it, as Lark's
-        # contextual lexer does.
-        terms = sorted(conf.terminals, key=lambda t: (-t.priority, -t.pattern.max_width,
-                                                      -len(t.pattern.value), t.name))
-        self._unless: dict[str, dict[str, str]] = {}
-        lexed = []
-        for t in terms:
-            if isinstance(t.pattern, PatternStr):
-                hosts = [r for r in terms if not isinstance(r.pattern, PatternStr) and r.priority == t.priority
-                         and re.fullmatch(r.pattern.to_regexp(), t.pattern.value)]
-                if hosts and t.pattern.flags <= hosts[0].pattern.flags:
-                    for r in hosts:
-                        self._unless.setdefault(r.name, {})[t.pattern.value] = t.name
-                    continue
-            lexed.append(t)
-        self._regex = re.compile("|".join(f"(?P<t{k}>{t.pattern.to_regexp()})" for k, t in enumerate(lexed)))
-        # group number of each terminal's (outer) group -> its name
-        self._names = {self._regex.groupindex[f"t{k}"]: t.name for k, t in enumerate(lexed)}
-        self._ignore = set(conf.ignore)
-        # The table with rules unpacked once: shift -> (True, state),
-        # reduce -> (False, (length, callback, goto by state)); callback None for
-        # a ?rule with one nonterminal (Lark passes its child up unchanged).
-        callbacks = parser.callbacks
-        gotos: dict = {}
-        rules: dict = {}
-        kept = set()  # terminals some rule keeps (NAME, NUMBER, …): only these become Tokens
-        for state, acts in table.states.items():
-            for sym, (action, arg) in acts.items():
-                if action is Shift and not sym.isupper() and sym != "$END":
-                    gotos.setdefault(sym, {})[state] = arg
-        self._states = {}
-        for state, acts in table.states.items():
-            row = {}
-            for sym, (action, arg) in acts.items():
-                if action is Shift:
-                    row[sym] = (True, arg)
-                else:
-                    key = id(arg)
-                    if key not in rules:
-                        ex = arg.expansion
-                        same = arg.options.expand1 and not arg.alias and len(ex) == 1 and not ex[0].is_term
-                        rules[key] = (len(ex), None if same else callbacks[arg], gotos[arg.origin.name])
-                        kept.update(x.name for x in ex if x.is_term and not x.filter_out)
-                    row[sym] = (False, rules[key])
-            self._states[state] = row
-        self._kept = kept
+    def __init__(self, kind, value, start, end):
+        self.type, self.value, self.start_pos, self.end_pos = kind, value, start, end
+
+
+class _Inline(list):
+    """The children of a rule Lark inlines into its parent (``("," expr)*``)."""
+
+
+def plan_from_lark(lark) -> dict:
+    """The lexer and the table of a Lark LALR parser (built with the transformer
+    whose rules the plan names) as plain data: ints, strings, lists and dicts."""
+    import functools
+    from lark.lexer import PatternStr
+    from lark.parse_tree_builder import ChildFilterLALR, ChildFilterLALR_NoPlaceholders, ExpandSingleChild
+    from lark.parsers.lalr_analysis import Shift
+    from lark.tree import Tree
+
+    conf = lark.lexer_conf
+    parser = lark.parser.parser.parser
+    table = parser.parse_table
+    transformer = lark.options.transformer
+    # Lark's lexer order (priority, then longest first); a string terminal that a
+    # regex terminal also matches (T, a NAME) is not in the regex but recognised
+    # from the regex terminal's value where the parser state accepts it, as Lark's
+    # contextual lexer does.
+    terms = sorted(conf.terminals, key=lambda t: (-t.priority, -t.pattern.max_width,
+                                                  -len(t.pattern.value), t.name))
+    unless: dict[str, dict[str, str]] = {}
+    lexed = []
+    for t in terms:
+        if isinstance(t.pattern, PatternStr):
+            hosts = [r for r in terms if not isinstance(r.pattern, PatternStr) and r.priority == t.priority
+                     and re.fullmatch(r.pattern.to_regexp(), t.pattern.value)]
+            if hosts and t.pattern.flags <= hosts[0].pattern.flags:
+                for r in hosts:
+                    unless.setdefault(r.name, {})[t.pattern.value] = t.name
+                continue
+        lexed.append(t)
+    regex = "|".join(f"(?P<t{k}>{t.pattern.to_regexp()})" for k, t in enumerate(lexed))
+    groups = re.compile(regex).groupindex
+    names = {groups[f"t{k}"]: t.name for k, t in enumerate(lexed)}
+
+    def action(rule, cb):
+        """How a reduction by ``rule`` builds its value: [mode, rule name, [[child, expand, nones]…], nones after]."""
+        ex = rule.expansion
+        if rule.options.expand1 and not rule.alias and len(ex) == 1 and not ex[0].is_term:
+            return ["up", None, [], 0]          # the one child passes up unchanged
+        wrapped = isinstance(cb, ExpandSingleChild)
+        if wrapped:
+            cb = cb.node_builder
+        include, after = [[i, False, 0] for i in range(len(ex))], 0
+        if type(cb) in (ChildFilterLALR, ChildFilterLALR_NoPlaceholders):
+            include = [[e[0], bool(e[1]), e[2] if len(e) > 2 else 0] for e in cb.to_include]
+            after = getattr(cb, "append_none", None) or 0
+            cb = cb.node_builder
+        if isinstance(cb, ExpandSingleChild):
+            wrapped, cb = True, cb.node_builder
+        name = rule.alias or rule.options.template_source or rule.origin.name
+        if getattr(cb, "__self__", None) is transformer and getattr(transformer, name, None) == cb:
+            mode = "call"
+        elif isinstance(cb, functools.partial) and cb.func is Tree:
+            mode = "inline"
+        else:
+            raise NotImplementedError(f"rule {rule}: callback {cb!r}")
+        if wrapped:   # ExpandSingleChild: one child (always, here) is the value itself
+            if len(include) != 1 or include[0][1:] != [False, 0] or after:
+                raise NotImplementedError(f"rule {rule}: a ?rule with several children")
+            return ["pick", None, include, 0]
+        return [mode, name, include, after]
+
+    rules: dict = {}
+    plan_rules = []
+    gotos: dict = {}
+    for state, acts in table.states.items():
+        for sym, (act, arg) in acts.items():
+            if act is Shift and not sym.isupper() and sym != "$END":
+                gotos.setdefault(sym, {})[state] = arg
+    states = {}
+    kept = set()   # terminals some rule keeps (NAME, NUMBER, …): only these become Toks
+    for state, acts in table.states.items():
+        row = {}
+        for sym, (act, arg) in acts.items():
+            if act is Shift:
+                row[sym] = [1, arg]
+                continue
+            if id(arg) not in rules:
+                rules[id(arg)] = len(plan_rules)
+                plan_rules.append([len(arg.expansion), *action(arg, parser.callbacks[arg]),
+                                   gotos[arg.origin.name]])
+                kept.update(x.name for x in arg.expansion if x.is_term and not x.filter_out)
+            row[sym] = [0, rules[id(arg)]]
+        states[state] = row
+    return dict(regex=regex, names=names, ignore=sorted(conf.ignore), unless=unless, kept=sorted(kept),
+                start=table.start_states["start"], end=table.end_states["start"], rules=plan_rules,
+                states=states)
+
+
+def _reducer(mode, name, include, after, builder):
+    """The function from a reduction's children to its value."""
+    if mode == "pick":
+        i = include[0][0]
+        return lambda c: c[i]
+    fn = getattr(builder, name) if mode == "call" else _Inline
+    if not after and all(not ex and not nones for _, ex, nones in include):
+        idx = [i for i, _, _ in include]
+        if idx == list(range(len(idx))):
+            return fn                           # every child, in order
+        if len(idx) == 1:
+            (i,) = idx
+            return lambda c: fn([c[i]])
+        if len(idx) == 2:
+            i, j = idx
+            return lambda c: fn([c[i], c[j]])
+        return lambda c: fn([c[i] for i in idx])
+
+    def reduce(c):
+        out = []
+        for i, ex, nones in include:
+            out += [None] * nones
+            if ex:
+                out += c[i]
+            else:
+                out.append(c[i])
+        return fn(out + [None] * after)
+    return reduce
+
+
+class Driver:
+    def __init__(self, plan: dict, builder):
+        self._start, self._end = plan["start"], plan["end"]
+        self._regex = re.compile(plan["regex"])
+        self._names = {int(k): v for k, v in plan["names"].items()}
+        self._ignore = set(plan["ignore"])
+        self._unless = plan["unless"]
+        self._kept = set(plan["kept"])
+        # shift -> (True, state); reduce -> (False, (length, value builder, goto by state)),
+        # the builder None for a ?rule's one child passed up unchanged.
+        rules = [(size, None if mode == "up" else _reducer(mode, name, include, after, builder),
+                  {int(k): v for k, v in goto.items()})
+                 for size, mode, name, include, after, goto in plan["rules"]]
+        self._states = {int(state): {sym: (True, arg) if shift else (False, rules[arg])
+                                     for sym, (shift, arg) in row.items()}
+                        for state, row in plan["states"].items()}
         self._chains: dict = {}  # (state below, state, token) -> the state after pass-up reductions
 
     def _tokens(self, text: str):
         """(type, value, start, end) per token, then the end marker; Fallback on a gap."""
-        names, ignore, unless = self._names, self._ignore, self._unless
+        names, ignore = self._names, self._ignore
         pos = 0
         out = []
         for m in self._regex.finditer(text):
@@ -101,7 +197,6 @@ class Driver:
             top = act[1][2][below]
 
     def parse(self, text: str):
-        Token = self._token
         states, unless, kept, chains = self._states, self._unless, self._kept, self._chains
         end_state = self._end
         stack = [self._start]
@@ -115,17 +210,16 @@ class Driver:
                 if alt is not None and alt in states[stack[-1]]:
                     kind = alt
             while True:
-                acts = states[stack[-1]]
-                act = acts.get(kind)
+                act = states[stack[-1]].get(kind)
                 if act is None:
                     raise Fallback
                 shift, arg = act
                 if shift:
                     stack.append(arg)
-                    values.append(Token(kind, value, s, None, None, None, None, e) if kind in kept else None)
+                    values.append(Tok(kind, value, s, e) if kind in kept else None)
                     break
-                size, callback, goto = arg
-                if callback is None:  # one child, passed up as it is: x is a postfix, a power, …
+                size, build, goto = arg
+                if build is None:  # one child, passed up as it is: x is a postfix, a power, …
                     key = (stack[-2], stack[-1], kind)
                     top = chains.get(key)
                     if top is None:
@@ -138,8 +232,26 @@ class Driver:
                         del values[-size:]
                     else:
                         children = []
-                    values.append(callback(children))
+                    values.append(build(children))
                     stack.append(goto[stack[-1]])
                 if kind == "$END" and stack[-1] == end_state:
                     return values[-1]
         raise Fallback  # pragma: no cover - the table always ends in the end state
+
+
+def write_plan(path) -> None:
+    """Regenerate ``lalr_plan.py`` from grammar/calc.lark (after editing the grammar)."""
+    import pprint
+    from calccli.language import parse
+    plan = plan_from_lark(parse.lark_parser())
+    text = parse.grammar_path().read_text(encoding="utf-8")
+    with open(path, "w", encoding="utf-8") as f:
+        f.write('"""Generated by ``python -m calccli.language.lalr`` from grammar/calc.lark: do not edit."""\n'
+                "# fmt: off\n# ruff: noqa\n")
+        f.write(f"GRAMMAR = {text!r}\n\nPLAN = {pprint.pformat(plan, width=110, compact=True)}\n")
+
+
+if __name__ == "__main__":
+    from pathlib import Path
+    write_plan(Path(__file__).with_name("lalr_plan.py"))
+    print("wrote", Path(__file__).with_name("lalr_plan.py"), file=sys.stderr)
