@@ -154,9 +154,10 @@ def _reducer(mode, name, include, after, builder):
 class Driver:
     def __init__(self, plan: dict, builder):
         self._start, self._end = plan["start"], plan["end"]
-        self._regex = re.compile(plan["regex"])
+        self._regex = re.compile(plan["regex"] + "|((?s:.))")   # the last group: a gap
+        self._gap = self._regex.groups
         self._names = {int(k): v for k, v in plan["names"].items()}
-        self._ignore = set(plan["ignore"])
+        self._ignore = {k for k, v in self._names.items() if v in plan["ignore"]}
         self._unless = plan["unless"]
         self._kept = set(plan["kept"])
         # shift -> (True, state); reduce -> (False, (length, value builder, goto by state)),
@@ -164,28 +165,11 @@ class Driver:
         rules = [(size, None if mode == "up" else _reducer(mode, name, include, after, builder),
                   {int(k): v for k, v in goto.items()})
                  for size, mode, name, include, after, goto in plan["rules"]]
-        self._states = {int(state): {sym: (True, arg) if shift else (False, rules[arg])
-                                     for sym, (shift, arg) in row.items()}
-                        for state, row in plan["states"].items()}
+        table = {int(state): {sym: (True, arg) if shift else (False, rules[arg])
+                              for sym, (shift, arg) in row.items()}
+                 for state, row in plan["states"].items()}
+        self._states = [table.get(k, {}) for k in range(max(table) + 1)]   # by state number
         self._chains: dict = {}  # (state below, state, token) -> the state after pass-up reductions
-
-    def _tokens(self, text: str):
-        """(type, value, start, end) per token, then the end marker; Fallback on a gap."""
-        names, ignore = self._names, self._ignore
-        pos = 0
-        out = []
-        for m in self._regex.finditer(text):
-            s = m.start()
-            if s != pos:
-                raise Fallback
-            pos = m.end()
-            kind = names[m.lastindex]
-            if kind in ignore:
-                continue
-            out.append((kind, m.group(), s, pos))
-        if pos != len(text):
-            raise Fallback
-        return out
 
     def _chain(self, below, top, kind):
         """The state after every pass-up reduction that ``kind`` triggers on ``top``."""
@@ -198,25 +182,42 @@ class Driver:
 
     def parse(self, text: str):
         states, unless, kept, chains = self._states, self._unless, self._kept, self._chains
-        end_state = self._end
+        names, ignore, gap = self._names, self._ignore, self._gap
         stack = [self._start]
         values: list = []
-        toks = self._tokens(text)
-        last = len(text)
-        toks.append(("$END", "", last, last))
-        for kind, value, s, e in toks:
-            if kind in unless:  # NAME "T" is the T of x^T where the state (as lexed) takes T
-                alt = unless[kind].get(value)
-                if alt is not None and alt in states[stack[-1]]:
-                    kind = alt
+        push, pop_values = stack.append, values.append
+        # The lexer's matches are consumed as they come; a character no terminal
+        # matches is the last group's (gap): Lark reports it.
+        matches = self._regex.finditer(text)
+        end = len(text)
+        while True:
+            m = next(matches, None)
+            if m is None:
+                kind, tok = "$END", None
+            else:
+                group = m.lastindex
+                if group in ignore:
+                    continue
+                if group == gap:
+                    raise Fallback
+                kind = names[group]
+                if kind in kept:
+                    value = m.group()
+                    if kind in unless:  # NAME "T" is the T of x^T where the state (as lexed) takes T
+                        alt = unless[kind].get(value)
+                        if alt is not None and alt in states[stack[-1]]:
+                            kind = alt
+                    tok = Tok(kind, value, m.start(), m.end())
+                else:
+                    tok = None
             while True:
                 act = states[stack[-1]].get(kind)
                 if act is None:
                     raise Fallback
                 shift, arg = act
                 if shift:
-                    stack.append(arg)
-                    values.append(Tok(kind, value, s, e) if kind in kept else None)
+                    push(arg)
+                    pop_values(tok)
                     break
                 size, build, goto = arg
                 if build is None:  # one child, passed up as it is: x is a postfix, a power, …
@@ -232,11 +233,12 @@ class Driver:
                         del values[-size:]
                     else:
                         children = []
-                    values.append(build(children))
-                    stack.append(goto[stack[-1]])
-                if kind == "$END" and stack[-1] == end_state:
+                    pop_values(build(children))
+                    push(goto[stack[-1]])
+                if kind == "$END" and stack[-1] == self._end:
                     return values[-1]
-        raise Fallback  # pragma: no cover - the table always ends in the end state
+            if m is None:
+                raise Fallback  # pragma: no cover - the table always ends in the end state
 
 
 def write_plan(path) -> None:
