@@ -6,6 +6,9 @@ Each error knows its exit status (see the contract: 1 = the mathematics failed,
 """
 from __future__ import annotations
 
+import errno
+import os
+
 
 class CalcError(Exception):
     kind = "error"
@@ -80,3 +83,25 @@ class OverflowErr(DomainError):
 class NoConvergence(CalcError):
     kind = "convergence"
     exit_code = 1
+
+
+# The standard streams' faults (raised by calccli.app.streams and by readers of '-').
+EX_IOERR = 74           # sysexits.h: an error while doing I/O
+
+
+class StreamFault(BaseException):
+    """Standard input or output failed. A BaseException, like KeyboardInterrupt: it ends
+    the run wherever it happens, and no ``except Exception`` turns it into an internal error."""
+
+    def __init__(self, action: str, stream: str, err: OSError | None = None):
+        self.errno = err.errno if err is not None and err.errno else errno.EBADF   # no stream: closed
+        self.reason = (err.strerror if err is not None and err.strerror else None) or os.strerror(self.errno)
+        super().__init__(f"calc: cannot {action} {stream}: {self.reason}")
+
+    @property
+    def broken_pipe(self) -> bool:
+        return self.errno == errno.EPIPE
+
+
+def read_fault(err: OSError | None = None) -> StreamFault:
+    return StreamFault("read", "standard input", err)

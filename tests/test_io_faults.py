@@ -49,7 +49,8 @@ def broken_pipe():
 
 # ---- closed descriptors --------------------------------------------------------------
 
-@pytest.mark.parametrize("args", [["diff", "-", "--at", "x=1"], ["eval", "-", "--format", "json"], ["repl"]])
+@pytest.mark.parametrize("args", [["diff", "-", "--at", "x=1"], ["eval", "-", "--format", "json"], ["repl"],
+                                  ["fit", "w*x + b", "--data", "-", "--target", "y"]])
 def test_closed_stdin_is_an_io_error(args):
     code, out, err = calc(*args, close=(0,))
     assert code == EX_IOERR

@@ -8,31 +8,13 @@ A failure to write standard error is ignored: there is nowhere left to say it.
 """
 from __future__ import annotations
 
-import errno
 import os
 import sys
 from contextlib import contextmanager
 
-EX_IOERR = 74           # sysexits.h: an error while doing I/O
+from calccli.errors import EX_IOERR, StreamFault, read_fault  # noqa: F401 - the streams' faults live with the errors
+
 EX_SIGPIPE = 128 + 13   # what a shell reports for a tool killed by SIGPIPE
-
-
-class StreamFault(BaseException):
-    """Standard input or output failed. A BaseException, like KeyboardInterrupt: it ends
-    the run wherever it happens, and no ``except Exception`` turns it into an internal error."""
-
-    def __init__(self, action: str, stream: str, err: OSError | None = None):
-        self.errno = err.errno if err is not None and err.errno else errno.EBADF   # no stream: closed
-        self.reason = (err.strerror if err is not None and err.strerror else None) or os.strerror(self.errno)
-        super().__init__(f"calc: cannot {action} {stream}: {self.reason}")
-
-    @property
-    def broken_pipe(self) -> bool:
-        return self.errno == errno.EPIPE
-
-
-def read_fault(err: OSError | None = None) -> StreamFault:
-    return StreamFault("read", "standard input", err)
 
 
 def is_terminal(stream) -> bool:

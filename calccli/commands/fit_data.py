@@ -43,9 +43,9 @@ def _open(path: str):
     """(binary file, size in bytes or None) for ``path``; ``-`` is standard input."""
     if path == "-":
         stdin = getattr(sys.stdin, "buffer", None)
-        if stdin is None or sys.stdin.closed:
-            raise DataError("--data -: standard input is closed; pipe the CSV into calc, e.g. "
-                            "calc fit … --data - < data.csv")
+        if stdin is None or sys.stdin.closed:   # an I/O fault, as for every command reading '-': status 74
+            from calccli.errors import read_fault
+            raise read_fault()
         try:
             if os.isatty(stdin.fileno()):
                 say("reading the CSV from standard input (end it with Ctrl-D)")

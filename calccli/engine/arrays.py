@@ -287,7 +287,7 @@ def _caret(err: ShapeError, tape, i, src) -> ShapeError:
 
 def infer_shapes(tape, env) -> list[tuple]:
     """The shape of every node, checked before evaluation; rewrites ``tape.prims``."""
-    from calccli.language.parse import source_of
+    from calccli.engine.sources import source_of
     src = source_of(tape.root)
     shapes: list[tuple] = [()] * len(tape.nodes)
     for name, j in tape.variables.items():

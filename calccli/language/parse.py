@@ -16,6 +16,7 @@ from calccli.engine import expr
 from calccli.errors import CalcError, ParseError, ShapeError
 from calccli.engine.expr import Node
 from calccli.engine.gcpause import collector_paused
+from calccli.engine.sources import remember
 from calccli.engine.primitives import ALIASES, BY_ARITY, FILLED, PRIMS
 
 MAX_INPUT = 1_000_000  # characters; longer input is refused before parsing
@@ -400,26 +401,8 @@ def parse(text: str, functions=None) -> Parsed:
     finally:
         builder.functions = None
     parsed = Parsed(text, node, builder.spans)
-    _remember(parsed)
+    remember(node, parsed)
     return parsed
-
-
-# The latest parses by root node, so that later stages (shape checking of
-# vectors and matrices) can point a caret into the text a tape came from.
-_RECENT: dict[Node, Parsed] = {}
-_RECENT_MAX = 64
-
-
-def _remember(parsed: Parsed) -> None:
-    _RECENT.pop(parsed.node, None)
-    _RECENT[parsed.node] = parsed
-    if len(_RECENT) > _RECENT_MAX:
-        del _RECENT[next(iter(_RECENT))]
-
-
-def source_of(root: Node) -> Parsed | None:
-    """The most recent parse whose result is ``root`` (its text and spans), if any."""
-    return _RECENT.get(root)
 
 
 def _raise(err):

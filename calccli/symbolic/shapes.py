@@ -172,7 +172,7 @@ def infer(tape, declared: dict, values: dict) -> ShapeInfo:
 
 def _infer_with(tape, kinds: dict, values: dict, weak: list) -> ShapeInfo:
     from calccli.engine.primitives import PRIMS
-    from calccli.language.parse import source_of
+    from calccli.engine.sources import source_of
     dims = Dims()
     shapes: list = [()] * len(tape.nodes)
     out_kinds = {}
