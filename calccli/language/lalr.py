@@ -182,18 +182,18 @@ class Driver:
 
     def parse(self, text: str):
         states, unless, kept, chains = self._states, self._unless, self._kept, self._chains
-        names, ignore, gap = self._names, self._ignore, self._gap
+        names, ignore, gap, end_state = self._names, self._ignore, self._gap, self._end
         stack = [self._start]
         values: list = []
-        push, pop_values = stack.append, values.append
+        push, push_value = stack.append, values.append
         # The lexer's matches are consumed as they come; a character no terminal
         # matches is the last group's (gap): Lark reports it.
         matches = self._regex.finditer(text)
-        end = len(text)
+        at_end = False
         while True:
             m = next(matches, None)
             if m is None:
-                kind, tok = "$END", None
+                kind, tok, at_end = "$END", None, True
             else:
                 group = m.lastindex
                 if group in ignore:
@@ -217,7 +217,7 @@ class Driver:
                 shift, arg = act
                 if shift:
                     push(arg)
-                    pop_values(tok)
+                    push_value(tok)
                     break
                 size, build, goto = arg
                 if build is None:  # one child, passed up as it is: x is a postfix, a power, …
@@ -226,6 +226,9 @@ class Driver:
                     if top is None:
                         top = chains[key] = self._chain(*key)
                     stack[-1] = top
+                elif size == 1:    # NUMBER, NAME, …: the top replaced in place
+                    values[-1] = build(values[-1:])
+                    stack[-1] = goto[stack[-2]]
                 else:
                     if size:
                         children = values[-size:]
@@ -233,11 +236,11 @@ class Driver:
                         del values[-size:]
                     else:
                         children = []
-                    pop_values(build(children))
+                    push_value(build(children))
                     push(goto[stack[-1]])
-                if kind == "$END" and stack[-1] == self._end:
+                if at_end and stack[-1] == end_state:
                     return values[-1]
-            if m is None:
+            if at_end:
                 raise Fallback  # pragma: no cover - the table always ends in the end state
 
 
