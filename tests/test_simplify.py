@@ -22,6 +22,9 @@ CASES = [
     ("-(x y)", "-x y"), ("x - (-y)", "x + y"), ("3 - 2 + x - 1", "x"), ("sqrt(4x^2)", "sqrt(4x^2)"),
     ("sqrt(4x)", "2 sqrt(x)"), ("x^2 y^3 3", "3x^2 y^3"), ("exp(2 log(x))", "x^2"),
     ("exp(x) sin(x) + exp(x) cos(x) + exp(x) cos(x) - exp(x) sin(x)", "2 exp(x) cos(x)"),
+    # a product kept whole under a root is its factors again at a whole exponent
+    ("sqrt(x^2)^2/x^2", "1"), ("x/sqrt(x^2) * x/sqrt(x^2)", "1"), ("sqrt(x^2)^4/x^4", "1"),
+    ("sqrt(x^2 y)^2", "x^2 y"), ("sqrt(x^2)^3", "(x^2)^(3/2)"), ("sqrt(x^2)/x", "sqrt(x^2)/x"),
 ]
 
 

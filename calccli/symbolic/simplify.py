@@ -461,8 +461,29 @@ class Simplifier:
                 factors[base] = e
         out = Prod(coef, factors)
         out.owned = True
+        out = self._rejoin(out, fb)
         # a's own factors are already folded (it came from mul): only b's can fold now
         return self.unit_sum(self.fold(out, fb if steal else None))
+
+    def _rejoin(self, out: Prod, bases) -> Prod:
+        """A product kept whole under a root, sqrt(x^2) = (x^2)^(1/2), is its factors again
+        at a whole exponent: sqrt(x^2)^2 = sqrt(x^2)·sqrt(x^2) = x·x, which cancels against x^2."""
+        factors, prods = out.factors, self.prod_of
+        hits = [b for b in bases if b in prods and isinstance(factors.get(b), _QT)
+                and factors[b].denominator == 1 and b not in prods[b][1]
+                and all(isinstance(e, _QT) for e in prods[b][1].values())]
+        for b in hits:
+            n = int(factors[b])
+            c, fac = prods[b]
+            cn = _qpow(c, n)
+            if cn is None:
+                continue
+            rest = Prod(out.coef, {k: e for k, e in factors.items() if k is not b})
+            out = self.mul(rest, Prod(cn, {k: _bounded(e * n) for k, e in fac.items()}))
+            if not isinstance(out, Prod):
+                return out
+            factors = out.factors
+        return out
 
     def _terms(self, e) -> int:
         """The number of terms of an exponent (1 for a rational or a single term)."""
@@ -560,7 +581,7 @@ class Simplifier:
                         return self.mul(Prod(1, {self.materialize(_number(c)): bq}),
                                         Prod(1, {k: self.exp_scale(e, bq) for k, e in fac.items()}))
                     return Prod(1, {self.materialize(_number(c)): bq})
-                return Prod(cn, {k: self.exp_scale(e, bq) for k, e in fac.items()})
+                return self._rejoin(Prod(cn, {k: self.exp_scale(e, bq) for k, e in fac.items()}), fac)
             # non-integer exponent
             if not fac:
                 if c < 0:
