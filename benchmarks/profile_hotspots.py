@@ -3,6 +3,7 @@
     python benchmarks/profile_hotspots.py                 # all workloads, top 15 by own time
     python benchmarks/profile_hotspots.py batch large -n 25
     python benchmarks/profile_hotspots.py --importtime     # `python -X importtime` of the scalar diff path
+    python benchmarks/profile_hotspots.py --phases         # a batch line's CPU time by stage, no profiler
 
 Workloads: batch (the batch lines through the same library calls and JSON
 rendering as `calc diff - --format json`), rosenbrock (evaluate and reverse on
@@ -131,15 +132,63 @@ def importtime() -> None:
         print(f"{heavy}: {'IMPORTED' if heavy in mods else 'not imported'}")
 
 
+def phases(n: int = 1000, rounds: int = 3) -> None:
+    """CPU µs per batch line in each stage of `calc diff - --format json` (the peer table's
+    1,000 lines), the stages timed separately in process: the best of ``rounds`` passes."""
+    import time
+    from calccli.app.output import render
+    from calccli.commands.derivatives import diff_at
+    from calccli.engine.evaluate import depends, evaluate, ops_for
+    from calccli.engine.reverse import reverse
+    from calccli.engine.tape import build_tape
+    from calccli.explain.steps import reverse_steps, trace_rows
+    from calccli.language.parse import parse
+    from calccli.language.points import resolve
+    lines = W.random_lines(n)
+    at = {"x": W.BATCH_POINT}
+    best: dict[str, float] = {}
+    for _ in range(rounds):
+        spent: dict[str, float] = {}
+
+        def timed(stage, fn):
+            t = time.process_time()
+            out = fn()
+            spent[stage] = spent.get(stage, 0.0) + time.process_time() - t
+            return out
+        for text in lines:
+            parsed = timed("parse", lambda: parse(text))
+            prob = timed("point", lambda: resolve(parsed.node, at, None, None, parsed=parsed))
+            tape = timed("tape", lambda: build_tape(parsed.node))
+            ops = ops_for(tape, prob.env)
+            vals = timed("evaluate", lambda: evaluate(tape, prob.env, ops))
+            xi = tape.variables.get("x")
+            wrt = [] if xi is None else [xi]
+            if wrt:
+                record: list = []
+                adj = timed("reverse", lambda: reverse(tape, vals, wrt, ops, record=record))
+                timed("steps", lambda: reverse_steps(tape, record, adj, wrt))
+            timed("trace", lambda: trace_rows(tape, vals, depends(tape, wrt)))
+            result = timed("diff_at (all of the above)", lambda: diff_at(text, at))
+            timed("JSON", lambda: render(result, "json"))
+        for k, v in spent.items():
+            best[k] = min(best.get(k, v), v)
+    for k, v in best.items():
+        print(f"{k:>28}: {v / n * 1e6:7.1f} µs a line")
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("workloads", nargs="*", default=[], help=", ".join(WORKLOADS))
     ap.add_argument("-n", type=int, default=15, help="rows per profile")
     ap.add_argument("--sort", default="tottime", help="pstats sort key (tottime, cumulative, …)")
     ap.add_argument("--importtime", action="store_true")
+    ap.add_argument("--phases", action="store_true", help="a batch line's time by stage")
     args = ap.parse_args(argv)
     if args.importtime:
         importtime()
+        return
+    if args.phases:
+        phases()
         return
     names = args.workloads or list(WORKLOADS)
     if len(names) == 1:
