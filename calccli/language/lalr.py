@@ -59,12 +59,12 @@ def plan_from_lark(lark) -> dict:
                      and re.fullmatch(r.pattern.to_regexp(), t.pattern.value)]
             if hosts and t.pattern.flags <= hosts[0].pattern.flags:
                 for r in hosts:
-                    unless.setdefault(r.name, {})[t.pattern.value] = t.name
+                    unless.setdefault(str(r.name), {})[str(t.pattern.value)] = str(t.name)
                 continue
         lexed.append(t)
     regex = "|".join(f"(?P<t{k}>{t.pattern.to_regexp()})" for k, t in enumerate(lexed))
     groups = re.compile(regex).groupindex
-    names = {groups[f"t{k}"]: t.name for k, t in enumerate(lexed)}
+    names = {groups[f"t{k}"]: str(t.name) for k, t in enumerate(lexed)}
 
     def action(rule, cb):
         """How a reduction by ``rule`` builds its value: [mode, rule name, [[child, expand, nones]…], nones after]."""
@@ -81,7 +81,7 @@ def plan_from_lark(lark) -> dict:
             cb = cb.node_builder
         if isinstance(cb, ExpandSingleChild):
             wrapped, cb = True, cb.node_builder
-        name = rule.alias or rule.options.template_source or rule.origin.name
+        name = str(rule.alias or rule.options.template_source or rule.origin.name)   # a str, not a Lark Token
         if getattr(cb, "__self__", None) is transformer and getattr(transformer, name, None) == cb:
             mode = "call"
         elif isinstance(cb, functools.partial) and cb.func is Tree:
@@ -100,25 +100,66 @@ def plan_from_lark(lark) -> dict:
     for state, acts in table.states.items():
         for sym, (act, arg) in acts.items():
             if act is Shift and not sym.isupper() and sym != "$END":
-                gotos.setdefault(sym, {})[state] = arg
+                gotos.setdefault(str(sym), {})[state] = arg
     states = {}
     kept = set()   # terminals some rule keeps (NAME, NUMBER, …): only these become Toks
     for state, acts in table.states.items():
         row = {}
         for sym, (act, arg) in acts.items():
+            sym = str(sym)
             if act is Shift:
                 row[sym] = [1, arg]
                 continue
             if id(arg) not in rules:
                 rules[id(arg)] = len(plan_rules)
                 plan_rules.append([len(arg.expansion), *action(arg, parser.callbacks[arg]),
-                                   gotos[arg.origin.name]])
-                kept.update(x.name for x in arg.expansion if x.is_term and not x.filter_out)
+                                   gotos[str(arg.origin.name)]])
+                kept.update(str(x.name) for x in arg.expansion if x.is_term and not x.filter_out)
             row[sym] = [0, rules[id(arg)]]
         states[state] = row
-    return dict(regex=regex, names=names, ignore=sorted(conf.ignore), unless=unless, kept=sorted(kept),
+    plan = dict(regex=regex, names=names, ignore=sorted(map(str, conf.ignore)), unless=unless, kept=sorted(kept),
                 start=table.start_states["start"], end=table.end_states["start"], rules=plan_rules,
                 states=states)
+    return _canonical(plan, {str(t.name): str(t.pattern.value) for t in conf.terminals if t.name.startswith("__")})
+
+
+def _canonical(plan: dict, anonymous: dict) -> dict:
+    """The same plan with names and numbers that do not depend on the order Lark built
+    it in (which follows object identities): anonymous terminals named by their text,
+    states numbered breadth-first from the start (symbols in sorted order), rules by
+    first use. Regenerating the plan then changes only what the grammar changed."""
+    label = {name: f"__{text!r}" for name, text in anonymous.items()}
+
+    def rename(sym):
+        return label.get(sym, sym)
+    rows = {s: {rename(sym): act for sym, act in row.items()} for s, row in plan["states"].items()}
+    order = {plan["start"]: 0}
+    queue = [plan["start"]]
+    for s in queue:                      # the queue grows while it is walked
+        for sym in sorted(rows[s]):
+            shift, arg = rows[s][sym]
+            if shift and arg not in order:
+                order[arg] = len(order)
+                queue.append(arg)
+    for s in rows:                       # (none: every state is reached from the start)
+        order.setdefault(s, len(order))
+    used: dict[int, int] = {}
+    for s in sorted(rows, key=order.__getitem__):
+        for sym in sorted(rows[s]):
+            shift, arg = rows[s][sym]
+            if not shift:
+                used.setdefault(arg, len(used))
+    rules = []
+    for r in sorted(used, key=used.__getitem__):
+        *how, goto = plan["rules"][r]
+        rules.append([*how, {order[k]: order[v] for k, v in sorted(goto.items(), key=lambda kv: order[kv[0]])}])
+    states = {order[s]: {sym: [shift, order[arg] if shift else used[arg]] for sym, (shift, arg) in sorted(row.items())}
+              for s, row in sorted(rows.items(), key=lambda kv: order[kv[0]])}
+    return dict(regex=plan["regex"], names={k: rename(v) for k, v in plan["names"].items()},
+                ignore=sorted(rename(x) for x in plan["ignore"]),
+                unless={rename(h): {v: rename(t) for v, t in m.items()} for h, m in plan["unless"].items()},
+                kept=sorted(rename(x) for x in plan["kept"]), start=0, end=order[plan["end"]],
+                rules=rules, states=states)
 
 
 def _reducer(mode, name, include, after, builder):
