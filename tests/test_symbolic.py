@@ -289,8 +289,5 @@ def test_a_constant_beyond_float64_is_still_exact_symbolically(cli):
 def test_a_root_of_a_square_cancels_in_the_derivative():
     """The quotient rule on sqrt(x·x) gives sqrt(x^2)^2 = x^2 in a denominator: it cancels
     (was exp(2/x - x)(x + 2/x + x^2/x^2 - 1) - x^2/x^2 + 1 over sqrt(x^2))."""
-    from calccli.engine.printer import to_text
-    from calccli.language.parse import parse
-    from calccli.symbolic.differentiate import derivative
-    d = derivative(parse("((x - (x * exp(((2 / x) - x)))) / sqrt((x * x)))").node, "x")[0]
+    d = derivative(node_of("((x - (x * exp(((2 / x) - x)))) / sqrt((x * x)))"), "x")[0]
     assert to_text(d) == "exp(2/x - x)(x + 2/x)/sqrt(x^2)"

@@ -6,7 +6,7 @@ fails the same way in ``calc diff x^2 --order 2`` and ``diff x^2 order 2``.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from calccli.errors import UsageError
 from calccli.render import FORMATS

@@ -7,8 +7,7 @@ from calccli.explain.steps import forward_steps, reverse_steps, trace_rows
 from calccli.engine.forward import forward
 from calccli.engine.ops import FLOAT
 from calccli.language.parse import parse
-from calccli.language.points import Problem, resolve
-from calccli.engine.printer import to_text
+from calccli.language.points import resolve
 from calccli.explain.records import DiffResult, EvalResult
 from calccli.engine.reverse import reverse
 from calccli.engine.tape import build_tape

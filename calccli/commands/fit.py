@@ -18,7 +18,6 @@ reverse pass over that tape with the sample's columns bound.
 from __future__ import annotations
 
 import math
-import os
 import random
 from dataclasses import dataclass, field
 
