@@ -22,6 +22,7 @@ from calccli.errors import CalcError, ShapeError, UsageError
 from calccli.engine.evaluate import depends
 from calccli.engine.expr import Node, free_vars
 from calccli.engine.forward import forward
+from calccli.engine.gcpause import collector_paused
 from calccli.engine.ops import NODE_EXACT
 from calccli.language.parse import parse
 from calccli.engine.printer import to_text
@@ -184,17 +185,20 @@ def derivative_node(node: Node, var: str) -> Node:
 
 
 def derivative(node: Node, var: str, order: int = 1) -> list[Node]:
-    """The simplified derivatives of orders 1..order (once one is 0, so are the rest)."""
+    """The simplified derivatives of orders 1..order (once one is 0, so are the rest).
+    The cyclic collector is paused throughout, as in simplify: the rules and the
+    simplifier make many short-lived nodes and tuples but no reference cycles."""
     out = []
     d = node
-    while len(out) < order:
-        d = simplify(*_held_derivative(d, var))   # the simplifier puts the numbers back
-        out.append(d)
-        if d is expr.ZERO:
-            out.extend([expr.ZERO] * (order - len(out)))
-            break
-        if printed_length(d) > MAX_PRINTED:
-            checked_text(d, f"the derivative of order {len(out)}")
+    with collector_paused():
+        while len(out) < order:
+            d = simplify(*_held_derivative(d, var))   # the simplifier puts the numbers back
+            out.append(d)
+            if d is expr.ZERO:
+                out.extend([expr.ZERO] * (order - len(out)))
+                break
+            if printed_length(d) > MAX_PRINTED:
+                checked_text(d, f"the derivative of order {len(out)}")
     return out
 
 

@@ -47,13 +47,23 @@ _QT = (int, Fraction)
 
 def Q(a, b=None):
     """An exact rational: an ``int`` when it is whole (the fast common case), else a Fraction."""
-    q = Fraction(a) if b is None else Fraction(a, b)
+    if b is None:
+        if type(a) is int:
+            return a
+        q = Fraction(a)
+    else:
+        q = Fraction(a, b)
     return q.numerator if q.denominator == 1 else q
 
 
 def _qdiv(a, b):
     """a / b exactly (never a float)."""
-    q = Fraction(a, b) if type(a) is int and type(b) is int else Fraction(a) / b
+    if type(a) is int and type(b) is int:
+        if b and not a % b:
+            return a // b
+        q = Fraction(a, b)
+    else:
+        q = Fraction(a) / b
     return q.numerator if q.denominator == 1 else q
 
 
@@ -862,8 +872,9 @@ class Simplifier:
                     cands += [self._factored(raw[0], raw[1], depth), self._plain_sum(raw[0], raw[1])]
             finally:
                 self.expanding = expanding
+            length = self._length
             for cand in cands:
-                if cand is not None and self._length(cand) < self._length(best):
+                if cand is not None and cand is not best and length(cand) < length(best):
                     best = cand
         if best is plain:   # printed as a sum; as a factor, its content and sign come out: 2x + 2 = 2(x + 1)
             self.prod_of.setdefault(plain, self.prod_of.get(fact) if fact is not None and fact in self.prod_of
@@ -875,41 +886,51 @@ class Simplifier:
     def _length(self, node: Node) -> int:
         """Printed length (exact when small, an estimate otherwise)."""
         got = self.lengths.get(node)
+        if got is not None:
+            return got
         texts = self.texts
-        if got is None and node.args and all(a in texts for a in node.args) and \
-                sum(len(texts[a][0]) for a in node.args) <= 4000:   # its parts are printed already
-            got = self.lengths[node] = len(printed(node, texts))
-        if got is None:
-            # one walk for both node_cost and printing: the parts not costed or not printed yet
-            cost = self.cost
-            order, seen, stack = [], set(), [node]
-            while stack:
-                n = stack[-1]
-                if n in seen:
-                    stack.pop()
-                    continue
-                pending = False
-                if n not in cost or n not in texts:
-                    for a in reversed(n.args):
-                        if a not in seen:
-                            stack.append(a)
-                            pending = True
-                if not pending:
-                    stack.pop()
-                    seen.add(n)
-                    order.append(n)
+        args = node.args
+        if args:   # its parts are printed already (the common case: a candidate made of known parts)
+            n = 0
+            for a in args:
+                t = texts.get(a)
+                if t is None:
+                    break
+                n += len(t[0])
+            else:
+                if n <= 4000:
+                    got = self.lengths[node] = len(printed(node, texts))
+                    return got
+        # one walk for both node_cost and printing: the parts not costed or not printed yet
+        cost = self.cost
+        order, seen, stack = [], set(), [node]
+        while stack:
+            n = stack[-1]
+            if n in seen:
+                stack.pop()
+                continue
+            pending = False
+            if n not in cost or n not in texts:
+                for a in reversed(n.args):
+                    if a not in seen:
+                        stack.append(a)
+                        pending = True
+            if not pending:
+                stack.pop()
+                seen.add(n)
+                order.append(n)
+        for m in order:
+            if m not in cost:
+                cost[m] = (sum(cost[a] for a in m.args) + (len(m.op) + 2 if m.op not in _INFIX else 3)
+                           if m.args else len(str(m.value)) if m.op != "vector" else 2)
+        c = cost[node]
+        if c <= 4000:
             for m in order:
-                if m not in cost:
-                    cost[m] = (sum(cost[a] for a in m.args) + (len(m.op) + 2 if m.op not in _INFIX else 3)
-                               if m.args else len(str(m.value)) if m.op != "vector" else 2)
-            c = cost[node]
-            if c <= 4000:
-                for m in order:
-                    if m not in texts:
-                        printed(m, texts)   # its parts are printed already
-                c = len(texts[node][0])
-                self.work += c // 8
-            got = self.lengths[node] = c
+                if m not in texts:
+                    printed(m, texts)   # its parts are printed already
+            c = len(texts[node][0])
+            self.work += c // 8
+        got = self.lengths[node] = c
         return got
 
     def _collected(self, const, terms, depth) -> Node | None:
@@ -1090,7 +1111,8 @@ class Simplifier:
             elif not isinstance(e, _QT) and all(x is es[0] for x in es):
                 common[base] = e
         coefs = [c * mc for (mc, _), c in decomp] + ([const] if const != 0 else [])
-        g = Q(math.gcd(*(q.numerator for q in coefs))) if all(q.denominator == 1 for q in coefs) else 1
+        g = math.gcd(*coefs) if all(type(q) is int for q in coefs) else \
+            math.gcd(*(q.numerator for q in coefs)) if all(q.denominator == 1 for q in coefs) else 1
         if not common and g == 1:
             return None
         inner: dict = {}
