@@ -14,6 +14,7 @@ from calccli.engine.primitives import PRIMS, PREC_ADD, PREC_MUL, PREC_NEG, PREC_
 
 ATOM = 10
 _SIGN_START = ("-", "+")
+_NAME_END = re.compile(r"(?<![\w.])(?:\d+\.?\d*|\.\d+)?(?!\d)\w+$")   # text ending in a name (2x, f)
 
 
 def _leaf(n: Node, names) -> tuple[str, int]:
@@ -53,7 +54,7 @@ def render_node(n: Node, sub: list[tuple[str, int]], unicode: bool = False) -> t
         left = _wrap(sub[0], PREC_MUL)
         right = sub[1] if sub[1][1] > PREC_MUL else (f"({sub[1][0]})", ATOM)
         # "a(b + c)" would read back as a call of a function a: after a name, write '*'
-        after_name = right[0].startswith("(") and re.search(r"(?<![\w.])(?:\d+\.?\d*|\.\d+)?(?!\d)\w+$", left)
+        after_name = right[0].startswith("(") and _NAME_END.search(left)
         if n.args[0].op != "div" and not after_name and _juxtaposable(sub[0], right, n.args[1]):
             b = n.args[1]
             tight = (n.args[0].op == "num" and (b.op == "var" or b.op == "pow" and b.args[0].op == "var")
@@ -102,12 +103,18 @@ def printed(root: Node, memo: dict[Node, tuple[str, int]]) -> str:
     if got is not None:
         return got[0]
     args = root.args
-    if all(a in memo for a in args):
-        if root.is_leaf:
-            memo[root] = _leaf(root, None)
-        else:
-            memo[root] = render_node(root, [memo[a] for a in args])
-        return memo[root][0]
+    if not args:
+        got = memo[root] = render_node(root, []) if root.op == "vector" else _leaf(root, None)
+        return got[0]
+    sub = []
+    for a in args:
+        t = memo.get(a)
+        if t is None:
+            break
+        sub.append(t)
+    else:
+        got = memo[root] = render_node(root, sub)
+        return got[0]
     from calccli.engine.tape import topo_order
     for n in topo_order(root, stop=memo):
         if n not in memo:
