@@ -9,17 +9,27 @@ Cyclic garbage made meanwhile is collected after the sweep.
 from __future__ import annotations
 
 import gc
-from contextlib import contextmanager
+from contextlib import ContextDecorator
 
 
-@contextmanager
-def collector_paused(when: bool = True):
-    """Disable the cyclic collector inside the block (if ``when`` and it is enabled)."""
-    paused = when and gc.isenabled()
-    if paused:
-        gc.disable()
-    try:
-        yield
-    finally:
-        if paused:
+class collector_paused(ContextDecorator):
+    """Disable the cyclic collector inside the block (if ``when`` and it is enabled).
+    A class rather than a generator: it is entered once per command on hot paths."""
+
+    def __init__(self, when: bool = True):
+        self.when = when
+        self.paused = False
+
+    def _recreate_cm(self):   # as a decorator: a fresh one per call (calls may nest)
+        return collector_paused(self.when)
+
+    def __enter__(self):
+        self.paused = self.when and gc.isenabled()
+        if self.paused:
+            gc.disable()
+        return self
+
+    def __exit__(self, *exc) -> bool:
+        if self.paused:
             gc.enable()
+        return False
