@@ -904,25 +904,33 @@ class Simplifier:
         # one walk for both node_cost and printing: the parts not costed or not printed yet
         cost = self.cost
         order, seen, stack = [], set(), [node]
+        push, pop, emit, done = stack.append, stack.pop, order.append, seen.add
         while stack:
             n = stack[-1]
             if n in seen:
-                stack.pop()
+                pop()
                 continue
             pending = False
-            if n not in cost or n not in texts:
-                for a in reversed(n.args):
+            args = n.args
+            if args and (n not in cost or n not in texts):
+                for a in reversed(args):
                     if a not in seen:
-                        stack.append(a)
+                        push(a)
                         pending = True
             if not pending:
-                stack.pop()
-                seen.add(n)
-                order.append(n)
+                pop()
+                done(n)
+                emit(n)
         for m in order:
             if m not in cost:
-                cost[m] = (sum(cost[a] for a in m.args) + (len(m.op) + 2 if m.op not in _INFIX else 3)
-                           if m.args else len(str(m.value)) if m.op != "vector" else 2)
+                args = m.args
+                if args:
+                    c = 3 if m.op in _INFIX else len(m.op) + 2
+                    for a in args:
+                        c += cost[a]
+                    cost[m] = c
+                else:
+                    cost[m] = len(str(m.value)) if m.op != "vector" else 2
         c = cost[node]
         if c <= 4000:
             for m in order:
