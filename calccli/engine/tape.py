@@ -34,8 +34,9 @@ def topo_order(root: Node, stop=None) -> list[Node]:
             pop()
             continue
         pending = False
-        if stop is None or node not in stop:
-            for child in reversed(node.args):
+        args = node.args
+        if args and (stop is None or node not in stop):
+            for child in reversed(args):
                 if child not in seen:
                     push(child)
                     pending = True

@@ -44,10 +44,14 @@ def printed_length(root: Node) -> int:
     """Roughly how long ``to_text(root)`` is, without printing (a DAG can print exponentially long)."""
     size: dict[Node, int] = {}
     for n in topo_order(root):
-        if not n.args:
+        args = n.args
+        if not args:
             size[n] = len(str(n.value)) + 1
         else:
-            size[n] = sum(size[a] for a in n.args) + len(n.op)
+            k = len(n.op)
+            for a in args:
+                k += size[a]
+            size[n] = k
     return size[root]
 
 
