@@ -781,9 +781,9 @@ class Simplifier:
                 top[0] = make("neg", (top[0],))
             else:
                 top = [expr.num(-1)]
-        if not top:
-            top = [expr.ONE]
-        node = _chain("mul", top)
+        node = top[0] if top else expr.ONE
+        for m in top[1:]:
+            node = make("mul", (node, m))
         if bottom:
             node = make("div", (node, _chain("mul", bottom)))
         if clear:
@@ -792,7 +792,8 @@ class Simplifier:
                 if alt is not None and self._length(alt) < self._length(node):
                     node = alt
         self.by_content[key] = node
-        self.prod_of.setdefault(node, (coef, dict(factors)))
+        if node not in self.prod_of:
+            self.prod_of[node] = (coef, dict(factors))
         return node
 
     def _secant(self, coef, factors) -> Node | None:
@@ -880,7 +881,8 @@ class Simplifier:
             self.prod_of.setdefault(plain, self.prod_of.get(fact) if fact is not None and fact in self.prod_of
                                     else (1, {plain: 1}))
         self.by_content[key] = best
-        self.sum_of.setdefault(best, (const, dict(terms)))
+        if best not in self.sum_of:
+            self.sum_of[best] = (const, dict(terms))
         return best
 
     def _length(self, node: Node) -> int:
