@@ -479,9 +479,15 @@ class Simplifier:
         """A product kept whole under a root, sqrt(x^2) = (x^2)^(1/2), is its factors again
         at a whole exponent: sqrt(x^2)^2 = sqrt(x^2)·sqrt(x^2) = x·x, which cancels against x^2."""
         factors, prods = out.factors, self.prod_of
-        hits = [b for b in bases if b in prods and isinstance(factors.get(b), _QT)
-                and factors[b].denominator == 1 and b not in prods[b][1]
-                and all(isinstance(e, _QT) for e in prods[b][1].values())]
+        hits = None
+        for b in bases:   # (most bases are their own decomposition: nothing to rejoin)
+            got = prods.get(b)
+            if got is not None and b not in got[1]:
+                e = factors.get(b)
+                if isinstance(e, _QT) and e.denominator == 1 and all(isinstance(x, _QT) for x in got[1].values()):
+                    hits = [b] if hits is None else hits + [b]
+        if hits is None:
+            return out
         for b in hits:
             n = int(factors[b])
             c, fac = prods[b]
