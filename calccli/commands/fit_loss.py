@@ -171,7 +171,7 @@ class ScalarForm:
         from calccli.engine.objective import component_names
         from calccli.engine.tape import build_tape
         tape, data = sample.tape, sample.data
-        if not all(symbolic_prim(tape.prims[i].name) for i in tape.rows):
+        if not all(symbolic_prim(tape.prims[i].name) for i in tape.rows) or _entries(tape) > MAX_SCALAR_NODES:
             return None
 
         def symbols(name, shape):
@@ -214,6 +214,23 @@ class ScalarForm:
             g = [0.0 if j is None or adj[j] is None else float(adj[j]) * scale for j in js]
             out.append(np.array(g).reshape(s) if s else g[0])
         return out
+
+
+def _entries(tape) -> int:
+    """The entries the form in components computes, from the shapes alone (checked
+    before anything is made; the form's own size, about twice this, after): each
+    row's entries, or its arguments' for a reduction; A B makes one product per
+    entry of A and column of B."""
+    shapes = tape.cache.get("shapes") or [()] * len(tape.nodes)
+    total = 0
+    for i in tape.rows:
+        args = [shapes[j] for j in tape.args[i]]
+        if tape.prims[i].name == "matmul":
+            a, b = args
+            total += math.prod(a) * (b[1] if len(b) == 2 else 1)
+        else:
+            total += max(math.prod(shapes[i]), sum(map(math.prod, args)))
+    return total
 
 
 class BatchLoss:
