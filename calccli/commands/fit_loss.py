@@ -183,8 +183,8 @@ class ScalarForm:
         env.update((p, symbols(p, s)) for p, s in zip(sample.params, sample.shapes))
         try:
             root = evaluate(tape, env, SYMBOLS)[-1]
-        except (CalcError, ArithmeticError, TypeError, ValueError):
-            return None
+        except (CalcError, ArithmeticError, AttributeError, LookupError, TypeError, ValueError):
+            return None                # no form in components: the per-sample path stays exact
         if not isinstance(root, Node) or size(root) > MAX_SCALAR_NODES:
             return None
         form = build_tape(root)

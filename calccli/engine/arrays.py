@@ -16,7 +16,8 @@ an array literal or an array-valued binding. ``prepare``
 The primitives themselves (rules, shapes in words) are entries of
 :mod:`calccli.primitives`; this module only adds the numpy versions of the
 scalar functions (elementwise, with the same domain errors as the scalar
-path), ``fit`` and ``check_finite``.
+path), ``fit`` and ``check_finite``; and :data:`SYMBOLS`, the same tape on
+arrays of expression nodes (fit writes a vector loss in components with it).
 """
 from __future__ import annotations
 
