@@ -80,7 +80,7 @@ def _run(text: str):
             try:
                 return driver.parse(text)
             except Fallback:
-                _BUILDER.spans = {}
+                _BUILDER.start()
         return _lark_parse(text)
 
 
@@ -99,19 +99,25 @@ def _lark_parse(text: str):
 
 # The transformer returns (node, start, end) triples so that errors found
 # while building (unknown function, wrong argument count) and later (shapes)
-# can point at the right columns. ``_spans`` keeps the first span of each node.
+# can point at the right columns. ``made`` lists them in the order they were
+# made; the first span of each node is looked up only when a caret needs it.
 
 class _Build:
     def __init__(self):
-        self.spans: dict[Node, tuple[int, int]] = {}
+        self.start()
         # name -> expand(args: tuple[Node, ...]) -> Node, for user-defined
         # functions (the REPL's f(x) = …); consulted only for names that are
         # not built-in functions. Set per call by ``parse(text, functions=…)``.
         self.functions = None
 
+    def start(self):
+        self.made: list[tuple[Node, int, int]] = []
+        self._keep = self.made.append
+
     def _t(self, node, start, end):
-        self.spans.setdefault(node, (start, end))
-        return (node, start, end)
+        t = (node, start, end)
+        self._keep(t)
+        return t
 
     def number(self, c):
         tok = c[0]
@@ -138,9 +144,13 @@ class _Build:
         return self._t(node, tok.start_pos, tok.end_pos)
 
     def _bin(op):
+        make = expr.make
+
         def rule(self, c):
             (a, s, _), (b, _, e) = c[0], c[-1]
-            return self._t(expr.make(op, (a, b)), s, e)
+            t = (make(op, (a, b)), s, e)     # _t, inline: most of a long input's nodes are made here
+            self._keep(t)
+            return t
         return rule
 
     add, sub, mul, div, emul = _bin("add"), _bin("sub"), _bin("mul"), _bin("div"), _bin("emul")
@@ -352,14 +362,27 @@ def _translate(text: str, err) -> CalcError:
 
 
 class Parsed:
-    """A parsed expression and where each of its nodes came from."""
-    __slots__ = ("text", "node", "spans")
+    """A parsed expression and where each of its nodes came from: ``made`` is the
+    parser's (node, start, end) list, made into a map of first spans when asked."""
+    __slots__ = ("text", "node", "_made", "_spans")
 
-    def __init__(self, text: str, node: Node, spans: dict):
-        self.text, self.node, self.spans = text, node, spans
+    def __init__(self, text: str, node: Node, made: list):
+        self.text, self.node, self._made, self._spans = text, node, made, None
+
+    @property
+    def spans(self) -> dict[Node, tuple[int, int]]:
+        if self._spans is None:
+            self._spans = first_spans(self._made)
+            self._made = None
+        return self._spans
 
     def span(self, node: Node) -> tuple[int, int] | None:
         return self.spans.get(node)
+
+
+def first_spans(made: list) -> dict[Node, tuple[int, int]]:
+    """Each node's first (start, end) in the parser's list of made nodes."""
+    return {n: (s, e) for n, s, e in reversed(made)}
 
 
 class ParsedText(str):
@@ -389,7 +412,7 @@ def parse(text: str, functions=None) -> Parsed:
         bad = m.start()
         return _raise(ParseError(f"control character U+{ord(text[bad]):04X} in the input", source=text, pos=bad))
     builder = _BUILDER
-    builder.spans = {}
+    builder.start()
     builder.text = text
     builder.functions = functions
     try:
@@ -400,7 +423,7 @@ def parse(text: str, functions=None) -> Parsed:
         raise ParseError("the expression is nested too deeply", source=text, pos=0) from None
     finally:
         builder.functions = None
-    parsed = Parsed(text, node, builder.spans)
+    parsed = Parsed(text, node, builder.made)
     remember(node, parsed)
     return parsed
 
