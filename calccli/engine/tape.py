@@ -96,7 +96,7 @@ class Tape:
 
 def build_tape(root: Node) -> Tape:
     nodes = topo_order(root)
-    with collector_paused(len(nodes) > 5000):
+    with collector_paused(len(nodes) > 5000, lasting=True):
         return _tape_of(root, nodes)
 
 

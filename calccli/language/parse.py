@@ -75,7 +75,7 @@ def _run(text: str):
     nodes are acyclic, and each collection would rescan every node made so far."""
     from calccli.language.lalr import Fallback
     driver = _get_driver()
-    with collector_paused(len(text) > 20_000):
+    with collector_paused(len(text) > 20_000, lasting=True):
         if driver:
             try:
                 return driver.parse(text)
