@@ -16,12 +16,13 @@ from contextlib import contextmanager
 def collector_paused(when: bool = True, lasting: bool = False):
     """Disable the cyclic collector inside the block (if ``when`` and it is enabled).
 
-    ``lasting``: what the block makes lives on and has no cycles (interned nodes,
-    a tape), so it is moved out of the collector's sight (``gc.freeze``) instead of
-    being scanned by the next collections, one of which would otherwise come at
-    once and walk every object just made (a tenth of a 128k-node gradient's time).
-    Objects are still freed by reference counting; only cyclic garbage that exists
-    at that moment would be kept, and these blocks make none."""
+    ``lasting``: what the block makes lives on and has no cycles (interned
+    nodes, a tape, the programs cached on it), so it is moved out of the
+    collector's sight (``gc.freeze``) instead of being scanned by the next
+    collections, one of which would otherwise come at once and walk every object
+    just made (a tenth of a 128k-node gradient's time). Objects are still freed
+    by reference counting; only cyclic garbage that exists at that moment would
+    be kept, and these blocks make none."""
     paused = when and gc.isenabled()
     if paused:
         gc.disable()
