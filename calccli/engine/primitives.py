@@ -238,6 +238,7 @@ _ML_TABLE = [
 _TABLE += _ML_TABLE
 
 PRIMS: dict[str, Prim] = {p.name: p for p in _TABLE}
+FUNCTIONS: dict[str, Prim] = {n: p for n, p in PRIMS.items() if p.is_function}   # kept by register()
 
 # Names the parser accepts as function calls (aliases included).
 ALIASES = {"ln": "log"}
@@ -249,8 +250,12 @@ FILLED = ("ones", "zeros")
 
 
 def register(prim: Prim) -> None:
-    """Add a primitive to the table."""
+    """Add a primitive to the table (and to FUNCTIONS, its index of names callable as f(…))."""
     PRIMS[prim.name] = prim
+    if prim.is_function:
+        FUNCTIONS[prim.name] = prim
+    else:
+        FUNCTIONS.pop(prim.name, None)
 
 
 def function_names() -> list[str]:

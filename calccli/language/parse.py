@@ -17,7 +17,7 @@ from calccli.errors import CalcError, ParseError, ShapeError
 from calccli.engine.expr import Node
 from calccli.engine.gcpause import collector_paused
 from calccli.engine.sources import remember
-from calccli.engine.primitives import ALIASES, BY_ARITY, FILLED, PRIMS
+from calccli.engine.primitives import ALIASES, BY_ARITY, FILLED, FUNCTIONS, PRIMS
 
 MAX_INPUT = 1_000_000  # characters; longer input is refused before parsing
 # Control characters other than tab, newline, carriage return and form feed
@@ -136,7 +136,7 @@ class _Build:
             node = expr.const("pi")
         elif name == "e":
             node = expr.const("e")
-        elif name in PRIMS and PRIMS[name].is_function or name in ALIASES or name in FILLED:
+        elif name in FUNCTIONS or name in ALIASES or name in FILLED:
             raise ParseError(f"'{name}' is a function: write {name}(…)",
                              pos=tok.start_pos, end=tok.end_pos)
         else:
@@ -223,12 +223,13 @@ class _Build:
 
     def call(self, c):
         tok, args = c[0], c[1] or []
-        name = ALIASES.get(tok.value, tok.value)
+        written = tok.value
+        name = ALIASES.get(written, written)
         start, end = tok.start_pos, (args[-1][2] + 1 if args else tok.end_pos + 2)
-        prim = PRIMS.get(name)
-        if (prim is None or not prim.is_function) and self.functions and tok.value in self.functions:
+        prim = FUNCTIONS.get(name)
+        if prim is None and self.functions and written in self.functions:
             try:
-                node = self.functions[tok.value](tuple(n for n, _, _ in args))
+                node = self.functions[written](tuple(n for n, _, _ in args))
             except CalcError as e:
                 if e.pos is None:
                     e.pos, e.end = start, end
@@ -236,15 +237,15 @@ class _Build:
             return self._t(node, start, end)
         if name in FILLED:
             return self._t(_filled(name, args, start, end), start, end)
-        if prim is None or not prim.is_function:
-            raise ParseError(unknown_function_message(tok.value), pos=tok.start_pos, end=tok.end_pos)
+        if prim is None:
+            raise ParseError(unknown_function_message(written), pos=tok.start_pos, end=tok.end_pos)
         other = BY_ARITY.get((name, len(args)))
         if other is not None:  # max(x) of a vector, max(a, b) of two numbers
             name, prim = other, PRIMS[other]
         if prim.arity >= 0 and len(args) != prim.arity:
             want = {1: "one argument", 2: "two arguments"}.get(prim.arity, f"{prim.arity} arguments")
-            raise ParseError(f"{tok.value}() takes {want}, got {len(args)}", pos=start, end=end)
-        node = expr.make(name, tuple(n for n, _, _ in args))
+            raise ParseError(f"{written}() takes {want}, got {len(args)}", pos=start, end=end)
+        node = expr.make(name, (args[0][0],) if len(args) == 1 else tuple([a[0] for a in args]))
         return self._t(node, start, end)
 
 
@@ -279,7 +280,7 @@ def _filled(name: str, args, start: int, end: int) -> Node:
 
 
 def unknown_function_message(name: str) -> str:
-    names = [n for n, p in PRIMS.items() if p.is_function] + list(ALIASES) + list(FILLED)
+    names = list(FUNCTIONS) + list(ALIASES) + list(FILLED)
     close = difflib.get_close_matches(name, names, n=2, cutoff=0.6)
     msg = f"unknown function '{name}'"
     if close:
