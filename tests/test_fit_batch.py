@@ -149,3 +149,119 @@ def test_a_loss_without_data_counts_once_per_sample(data, small_chunks, monkeypa
     fast = run(data[0], "w", "y", **kw)
     ref = run(data[0], "w", "y", reference=True, monkeypatch=monkeypatch, **kw)
     assert close(fast.theta, ref.theta) and fast.theta[0] == pytest.approx(3 * (1 - 0.8 ** 5))
+
+
+# --------------------------------------------------------------------------- vector parameters
+
+def flat(theta) -> list:
+    return [float(v) for t in theta for v in np.ravel(t)]
+
+
+VECTOR_CASES = [("w^T x + b", "y", None, None, 0.1),
+                ("sigmoid(w^T x + b)", "label", LOGLOSS, None, 0.5),
+                ("v^T tanh(W x) + c", "y", None, "W=[[0.1,0.2],[0.3,-0.4],[0.5,0.1]],v=[0.1,0.2,0.3]", 0.05),
+                ("dot(w, x) + b*x1", "y", "(yhat - y)^2 + 0.1*w^T w", None, 0.1),     # a term without data
+                ("x^T A x + mean(w .* x) + (W x)[2]", "y", None, "A=[[0,0],[0,0]],W=[[1,0],[0,1]]", 0.02)]
+
+
+def prepared(path, model, target, loss=None, init=None, **kw):
+    from calccli.commands.fit import prepare
+    return prepare(model, path, target, loss=loss, init=init, features=["x=x1,x2"], **kw)
+
+
+@pytest.mark.parametrize("model,target,loss,init,lr", VECTOR_CASES)
+@pytest.mark.parametrize("mode,order", [("batch", "fixed"), ("batch", "shuffle"), ("batch", "sample"),
+                                        ("minibatch", "fixed"), ("minibatch", "shuffle"), ("minibatch", "sample")])
+def test_vector_parameters_vectorised_equal_the_per_sample_reference(data, small_chunks, monkeypatch, model, target,
+                                                                     loss, init, lr, mode, order):
+    """A loss with vectors runs batched through its form in components, with the per-sample path's numbers."""
+    path = data[0]
+    assert prepared(path, model, target, loss, init).loss.form is not None
+    kw = dict(mode=mode, order=order, epochs=10, lr=lr, seed=5, loss=loss, init=init, batch_size=40,
+              features=["x=x1,x2"])
+    fast = run(path, model, target, **kw)
+    ref = run(path, model, target, reference=True, monkeypatch=monkeypatch, **kw)
+    assert not fast.reason and not ref.reason
+    assert [np.shape(t) for t in fast.theta] == [np.shape(t) for t in ref.theta]
+    assert close(flat(fast.theta), flat(ref.theta), 1e-12) and close(fast.history, ref.history, 1e-12)
+    assert close([fast.initial_loss], [ref.initial_loss], 1e-12) and fast.updates == ref.updates
+
+
+def test_the_form_in_components(data):
+    """sigmoid(w^T x + b) is batched as sigmoid(w[1] x[1] + w[2] x[2] + b): x[k] is the k-th feature column."""
+    form = prepared(data[0], "sigmoid(w^T x + b)", "label", LOGLOSS).loss.form
+    assert set(form.tape.variables) == {"w[1]", "w[2]", "x[1]", "x[2]", "b", "label"}
+    assert not any(form.tape.prims[i].array for i in form.tape.rows)
+    assert np.array_equal(form.columns["x[2]"], data[2]) and form.names == [["w[1]", "w[2]"], ["b"]]
+
+
+def test_vector_batch_equals_a_numpy_loop(data, small_chunks):
+    path, x1, x2, _, label = data
+    X = np.column_stack([x1, x2])
+    r = run(path, "sigmoid(w^T x + b)", "label", loss=LOGLOSS, epochs=30, lr=0.5, features=["x=x1,x2"])
+    w, b = np.zeros(2), 0.0
+    for _ in range(30):
+        res = 1 / (1 + np.exp(-(X @ w + b))) - label
+        w, b = w - 0.5 * X.T @ res / len(res), b - 0.5 * np.mean(res)
+    assert close(flat(r.theta), [*w, b], 1e-10)
+
+
+@pytest.mark.parametrize("model,init", [("logsumexp(W x)", "W=[[0.1,0.2],[0.3,-0.4]]"), ("norm(x - w) + b", None)])
+def test_a_vector_loss_without_a_form_stays_per_sample(data, small_chunks, monkeypatch, model, init):
+    assert prepared(data[0], model, "y", init=init).loss.form is None
+    kw = dict(epochs=3, lr=0.01, init=init, features=["x=x1,x2"], mode="minibatch", order="shuffle", seed=2)
+    fast = run(data[0], model, "y", **kw)
+    ref = run(data[0], model, "y", reference=True, monkeypatch=monkeypatch, **kw)
+    assert not fast.reason and flat(fast.theta) == flat(ref.theta) and fast.history == ref.history
+
+
+def test_a_form_too_large_stays_per_sample(data, monkeypatch):
+    monkeypatch.setattr(fit_loss, "MAX_SCALAR_NODES", 5)
+    assert prepared(data[0], "w^T x + b", "y").loss.form is None
+    r = run(data[0], "w^T x + b", "y", epochs=2, lr=0.1, features=["x=x1,x2"])
+    assert not r.reason and r.updates == 2
+
+
+def test_long_tapes_take_shorter_chunks(data, monkeypatch):
+    monkeypatch.setattr(fit_loss, "CELLS", 1000)
+    loss = prepared(data[0], "sigmoid(w^T x + b)", "label", LOGLOSS).loss
+    batch = fit_loss.BatchLoss(loss)
+    assert batch.chunk == 1000 // len(batch.tape.nodes)
+    J, g, err = batch.sums([np.array([0.3, -0.2]), 0.1], range(loss.n))
+    assert err is None and close([J], [loss.total([np.array([0.3, -0.2]), 0.1], range(loss.n))], 1e-12)
+    ref = loss.grad_sum([np.array([0.3, -0.2]), 0.1], range(loss.n))
+    assert close(flat(g), flat(ref), 1e-12)
+
+
+def test_online_with_vector_parameters_is_unchanged(data, monkeypatch):
+    kw = dict(mode="online", order="sample", epochs=2, lr=0.01, seed=1, features=["x=x1,x2"])
+    fast = run(data[0], "w^T x + b", "y", **kw)
+    ref = run(data[0], "w^T x + b", "y", reference=True, monkeypatch=monkeypatch, **kw)
+    assert flat(fast.theta) == flat(ref.theta) and fast.history == ref.history
+
+
+def test_a_failing_chunk_with_vectors_names_the_data_line_as_the_reference_does(tmp_path, small_chunks,
+                                                                              monkeypatch):
+    # log(x) (entry by entry) is defined for every row but row 200 (file line 202), where x2 = -1
+    xs = [1 + i / 100 for i in range(300)]
+    p = tmp_path / "neg.csv"
+    p.write_text("x1,x2,y\n" + "".join(f"{x},{-1.0 if i == 200 else x / 2},{2 * x}\n" for i, x in enumerate(xs)))
+    from calccli.errors import DomainError
+    kw = dict(epochs=3, features=["x=x1,x2"])
+    with pytest.raises(DomainError) as fast:
+        run(str(p), "w^T log(x)", "y", **kw)
+    with pytest.raises(DomainError) as ref:
+        run(str(p), "w^T log(x)", "y", reference=True, monkeypatch=monkeypatch, **kw)
+    assert "data line 202" in fast.value.message and fast.value.message == ref.value.message
+
+
+def test_a_domain_error_mid_run_with_vectors_is_the_reference_one(tmp_path, small_chunks, monkeypatch):
+    # separable data: sigmoid reaches 1.0 and log(1 - yhat) fails; the same epoch and message either way
+    p = tmp_path / "sep.csv"
+    xs = [-1 - i / 50 for i in range(100)] + [1 + i / 50 for i in range(100)]
+    p.write_text("x1,x2,label\n" + "".join(f"{x},{x / 3},{int(x > 0)}\n" for x in xs))
+    kw = dict(loss=LOGLOSS, lr=100, epochs=100, features=["x=x1,x2"])
+    fast = run(str(p), "sigmoid(w^T x + b)", "label", **kw)
+    ref = run(str(p), "sigmoid(w^T x + b)", "label", reference=True, monkeypatch=monkeypatch, **kw)
+    assert fast.reason and fast.reason == ref.reason and "data line" in fast.reason
+    assert close(fast.history, ref.history, 1e-12)

@@ -531,7 +531,7 @@ class Session:
             raise _shift(e, arg_text, line, arg_start)
         x = fn.params[0]
         from calccli.language.parse import Parsed
-        body = self.engine_text(Parsed(fn.signature(), fn.body, {}), fn.signature(), True)
+        body = self.engine_text(Parsed(fn.signature(), fn.body, []), fn.signature(), True)
         mode = self.mode if self.mode in MODES else "reverse"
         compute = diff_compute([f"{x}={literal(value)}"], self._lets(fn.body, [x]), x, mode, str(order), False,
                                explain=False)

@@ -162,8 +162,9 @@ def _epoch_order(n: int, order: str, rng) -> list[int]:
 
 class Evaluator:
     """Sums of the per-sample loss and gradient over groups of samples: the
-    vectorised pass (BatchLoss) when the loss is one of numbers and the group is
-    large enough, else the per-sample reference (SampleLoss)."""
+    vectorised pass (BatchLoss) when the loss has a form in numbers (vectors
+    written in their components) and the group is large enough, else the
+    per-sample reference (SampleLoss)."""
 
     def __init__(self, sample):
         from calccli.commands.fit_loss import BatchLoss

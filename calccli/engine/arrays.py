@@ -16,7 +16,8 @@ an array literal or an array-valued binding. ``prepare``
 The primitives themselves (rules, shapes in words) are entries of
 :mod:`calccli.primitives`; this module only adds the numpy versions of the
 scalar functions (elementwise, with the same domain errors as the scalar
-path), ``fit`` and ``check_finite``.
+path), ``fit`` and ``check_finite``; and :data:`SYMBOLS`, the same tape on
+arrays of expression nodes (fit writes a vector loss in components with it).
 """
 from __future__ import annotations
 
@@ -178,6 +179,54 @@ def _build() -> Ops:
 
 
 ARRAY = _build()
+
+
+# --------------------------------------------------------------------------- arrays of symbols
+
+# The array primitives whose table function is made of sums and products of
+# entries, reshapes and selections, so that it also runs on numpy object arrays
+# of expression nodes (x[2] runs "index[2]"; specialised, it is matched by prefix).
+SYMBOLIC_ARRAY_PRIMS = frozenset({"vector", "transpose", "matmul", "dot", "sum", "mean", "trace", "outer",
+                                  "diag", "index"})
+
+
+def symbolic_prim(name: str) -> bool:
+    p = PRIMS.get(name)
+    return (p is not None and not p.array) or name.partition("[")[0] in SYMBOLIC_ARRAY_PRIMS
+
+
+def _entrywise_symbol(p: Prim):
+    """A scalar primitive as a node of its arguments (no folding, no rewriting: the
+    node computes what the primitive computes), entry by entry on arrays of nodes."""
+    from calccli.engine.expr import lift, make
+    name = p.name
+
+    def one(*args):
+        return make(name, tuple(map(lift, args)))
+    each = np.frompyfunc(one, p.arity, 1)
+
+    def fn(*args):
+        for a in args:
+            if isinstance(a, np.ndarray):
+                return each(*args)
+        return one(*args)
+    fn.__name__ = p.name
+    return fn
+
+
+def _build_symbols() -> Ops:
+    from calccli.engine.expr import ONE, ZERO
+    o = Ops(kind="symbols", zero=ZERO, one=ONE, build=lambda p: p.f)
+    for name, p in PRIMS.items():
+        setattr(o, name, p.f if p.array else _entrywise_symbol(p))
+    o.pi = math.pi
+    return o
+
+
+# The tape evaluated on symbols: an array value is an object array whose entries are
+# scalar expressions of the entries of the inputs (w^T x: w[1]·x[1] + w[2]·x[2] + …).
+# Forward only (no rules run on it), for the primitives of symbolic_prim.
+SYMBOLS = _build_symbols()
 
 
 # --------------------------------------------------------------------------- shapes

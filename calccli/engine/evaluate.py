@@ -28,7 +28,7 @@ def _eval_program(tape, ops):
     key = ("eval-fast", id(ops))
     prog = tape.cache.get(key)
     if prog is None:
-        with collector_paused(len(tape.rows) > 5000):
+        with collector_paused(len(tape.rows) > 5000, lasting=True):   # kept with the tape
             prog = _build_eval_program(tape, ops)
         tape.cache[key] = prog
     return prog

@@ -13,6 +13,7 @@ the operands; ``index`` keeps its 1-based indices in ``value``).
 from __future__ import annotations
 
 import math
+from numbers import Real
 from typing import Any
 
 
@@ -96,7 +97,7 @@ ZERO, ONE, TWO = num(0), num(1), num(2)
 def lift(x) -> Node:
     if isinstance(x, Node):
         return x
-    if isinstance(x, (int, float)):
+    if isinstance(x, (int, float, Real)):     # Real: numpy's integers too (np.mean's count)
         return num(x)
     raise TypeError(f"cannot make an expression of {type(x).__name__}")
 

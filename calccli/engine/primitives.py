@@ -238,6 +238,7 @@ _ML_TABLE = [
 _TABLE += _ML_TABLE
 
 PRIMS: dict[str, Prim] = {p.name: p for p in _TABLE}
+FUNCTIONS: dict[str, Prim] = {n: p for n, p in PRIMS.items() if p.is_function}   # kept by register()
 
 # Names the parser accepts as function calls (aliases included).
 ALIASES = {"ln": "log"}
@@ -249,8 +250,12 @@ FILLED = ("ones", "zeros")
 
 
 def register(prim: Prim) -> None:
-    """Add a primitive to the table."""
+    """Add a primitive to the table (and to FUNCTIONS, its index of names callable as f(…))."""
     PRIMS[prim.name] = prim
+    if prim.is_function:
+        FUNCTIONS[prim.name] = prim
+    else:
+        FUNCTIONS.pop(prim.name, None)
 
 
 def function_names() -> list[str]:
@@ -276,12 +281,19 @@ def function_names() -> list[str]:
 # o.transpose, o.fit(c, like): reduce/reshape c to like's shape), so the same
 # rule runs on arrays and on dual numbers over arrays (Hessians).
 
+from calccli.engine.expr import Node  # noqa: E402
 from calccli.errors import ShapeError  # noqa: E402
 
 
 def _np():
     import numpy
     return numpy
+
+
+def _real(r):
+    """A 0-d result as a float. An expression node stays as it is: the array
+    functions below also run on arrays of nodes (``arrays.SYMBOLS``, fit's scalarising)."""
+    return r if isinstance(r, Node) else float(r)
 
 
 def _base(v):
@@ -370,7 +382,10 @@ def _vector_f(*items):
     np = _np()
     if all(isinstance(a, float | int) for a in items):
         return np.array(items, dtype=float)
-    return np.stack([np.ravel(np.asarray(a, dtype=float)) for a in items])
+    dtype = object if any(isinstance(a, Node) or getattr(a, "dtype", None) == object for a in items) else float
+    if all(isinstance(a, float | int | Node) for a in items):
+        return np.array(items, dtype=dtype)
+    return np.stack([np.ravel(np.asarray(a, dtype=dtype)) for a in items])
 
 
 def _vector_shape(shapes, names):
@@ -402,7 +417,7 @@ def _vector_vjp(o, k, g, args, out):
 # transpose: x^T. A vector is a column, so (n,) ↔ (1, n); matrices swap axes.
 
 def _transpose_f(x):
-    if isinstance(x, float | int):
+    if isinstance(x, float | int | Node):
         return x
     if x.ndim == 1:
         return x.reshape(1, -1)
@@ -435,7 +450,7 @@ def _matmul_f(a, b):
         return np.outer(a, b)
     r = a @ b
     if b.ndim == 1 and a.shape[0] == 1:
-        return float(r[0])
+        return _real(r[0])
     return r
 
 
@@ -490,7 +505,7 @@ def _matmul_vjp(o, k, g, args, out):
 
 def _dot_f(u, v):
     np = _np()
-    return float(np.dot(np.ravel(u), np.ravel(v)))
+    return _real(np.dot(np.ravel(u), np.ravel(v)))
 
 
 def _dot_shape(shapes, names):
@@ -514,13 +529,13 @@ def _norm_f(x):
 
 
 def _sum_f(x):
-    if isinstance(x, float | int):
-        return float(x)
-    return float(_np().sum(x))
+    if isinstance(x, float | int | Node):
+        return _real(x)
+    return _real(_np().sum(x))
 
 
 def _trace_f(a):
-    return float(_np().trace(a))
+    return _real(_np().trace(a))
 
 
 def _det_f(a):
@@ -661,9 +676,9 @@ def _size(v) -> int:
 
 
 def _mean_f(x):
-    if isinstance(x, float | int):
-        return float(x)
-    return float(_np().mean(x))
+    if isinstance(x, float | int | Node):
+        return _real(x)
+    return _real(_np().mean(x))
 
 
 def _extreme(pick):
@@ -845,7 +860,7 @@ def index_prim(idx: tuple) -> Prim:
 
     def f(x):
         r = x[sel_for(x)]
-        return float(r) if getattr(r, "ndim", 0) == 0 else r
+        return _real(r) if getattr(r, "ndim", 0) == 0 else r
 
     def shape(shapes, names):
         return _selection(shapes[0], idx, names[0])[1]

@@ -63,7 +63,7 @@ def _reverse_program(tape, wrt: list[int]):
     if prog is None:
         # The rows are acyclic tuples: pause the cyclic collector while making
         # them, or on a large tape it rescans the heap several times over.
-        with collector_paused(len(tape.rows) > 5000):
+        with collector_paused(len(tape.rows) > 5000, lasting=True):   # kept with the tape
             prog = tape.cache[key] = _build_reverse_program(tape, wrt)
     return prog
 
@@ -125,7 +125,7 @@ def _float_program(tape, wrt: list[int]):
     (rule, args)). Rows with an array rule have no float program (None)."""
     key = ("reverse-float", tuple(wrt))
     if key not in tape.cache:
-        with collector_paused(len(tape.rows) > 5000):
+        with collector_paused(len(tape.rows) > 5000, lasting=True):   # kept with the tape
             tape.cache[key] = _build_float_program(tape, wrt)
     return tape.cache[key]
 

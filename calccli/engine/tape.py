@@ -97,7 +97,7 @@ class Tape:
 
 def build_tape(root: Node) -> Tape:
     nodes = topo_order(root)
-    with collector_paused(len(nodes) > 5000):
+    with collector_paused(len(nodes) > 5000, lasting=True):
         return _tape_of(root, nodes)
 
 
@@ -107,8 +107,9 @@ def _tape_of(root: Node, nodes: list[Node]) -> Tape:
     args, prims, rows, variables = [], [], [], {}
     leaves = ("num", "const", "var")
     for i, n in enumerate(nodes):
-        op = n.op
-        args.append(tuple(map(at, n.args)))
+        op, a = n.op, n.args
+        # arities 2 and 1 spelled out: a third of a large tape's build time was map objects
+        args.append((at(a[0]), at(a[1])) if len(a) == 2 else (at(a[0]),) if len(a) == 1 else tuple(map(at, a)))
         if op in leaves:
             prims.append(None)
             if op == "var":

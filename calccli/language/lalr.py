@@ -14,6 +14,9 @@ from __future__ import annotations
 
 import re
 import sys
+from itertools import chain
+
+_END = (None,)
 
 
 class Fallback(Exception):
@@ -172,12 +175,10 @@ def _reducer(mode, name, include, after, builder):
         idx = [i for i, _, _ in include]
         if idx == list(range(len(idx))):
             return fn                           # every child, in order
-        if len(idx) == 1:
-            (i,) = idx
-            return lambda c: fn([c[i]])
-        if len(idx) == 2:
-            i, j = idx
-            return lambda c: fn([c[i], c[j]])
+        step = idx[1] - idx[0] if len(idx) > 1 else 1
+        if step > 0 and idx == list(range(idx[0], idx[-1] + 1, step)):   # a + b's a and b: every other child
+            picked = slice(idx[0], idx[-1] + 1, step)
+            return lambda c: fn(c[picked])
         return lambda c: fn([c[i] for i in idx])
 
     def reduce(c):
@@ -197,10 +198,11 @@ class Driver:
         self._start, self._end = plan["start"], plan["end"]
         self._regex = re.compile(plan["regex"] + "|((?s:.))")   # the last group: a gap
         self._gap = self._regex.groups
-        self._names = {int(k): v for k, v in plan["names"].items()}
-        self._ignore = {k for k, v in self._names.items() if v in plan["ignore"]}
-        self._unless = plan["unless"]
-        self._kept = set(plan["kept"])
+        names = {int(k): v for k, v in plan["names"].items()}
+        # per regex group: None (ignored), False (the gap), or (terminal, kept as a Tok, its "unless" words)
+        self._info = [False] * (self._gap + 1)
+        for k, v in names.items():
+            self._info[k] = None if v in plan["ignore"] else (v, v in plan["kept"], plan["unless"].get(v))
         # shift -> (True, state); reduce -> (False, (length, value builder, goto by state)),
         # the builder None for a ?rule's one child passed up unchanged.
         rules = [(size, None if mode == "up" else _reducer(mode, name, include, after, builder),
@@ -222,67 +224,62 @@ class Driver:
             top = act[1][2][below]
 
     def parse(self, text: str):
-        states, unless, kept, chains = self._states, self._unless, self._kept, self._chains
-        names, ignore, gap, end_state = self._names, self._ignore, self._gap, self._end
+        states, chains, info = self._states, self._chains, self._info
         stack = [self._start]
         values: list = []
         push, push_value = stack.append, values.append
-        # The lexer's matches are consumed as they come; a character no terminal
-        # matches is the last group's (gap): Lark reports it.
-        matches = self._regex.finditer(text)
-        at_end = False
-        while True:
-            m = next(matches, None)
-            if m is None:
-                kind, tok, at_end = "$END", None, True
-            else:
-                group = m.lastindex
-                if group in ignore:
-                    continue
-                if group == gap:
-                    raise Fallback
-                kind = names[group]
-                if kind in kept:
-                    value = m.group()
-                    if kind in unless:  # NAME "T" is the T of x^T where the state (as lexed) takes T
-                        alt = unless[kind].get(value)
-                        if alt is not None and alt in states[stack[-1]]:
-                            kind = alt
-                    tok = Tok(kind, value, m.start(), m.end())
+        kind = None
+        # The lexer's matches are consumed as they come, then one end marker (None).
+        # A missing action (a KeyError) is an error for Lark to report, or the end.
+        try:
+            for m in chain(self._regex.finditer(text), _END):
+                if m is None:
+                    kind, tok = "$END", None
                 else:
-                    tok = None
-            while True:
-                act = states[stack[-1]].get(kind)
-                if act is None:
-                    raise Fallback
-                shift, arg = act
-                if shift:
-                    push(arg)
-                    push_value(tok)
-                    break
-                size, build, goto = arg
-                if build is None:  # one child, passed up as it is: x is a postfix, a power, …
-                    key = (stack[-2], stack[-1], kind)
-                    top = chains.get(key)
-                    if top is None:
-                        top = chains[key] = self._chain(*key)
-                    stack[-1] = top
-                elif size == 1:    # NUMBER, NAME, …: the top replaced in place
-                    values[-1] = build(values[-1:])
-                    stack[-1] = goto[stack[-2]]
-                else:
-                    if size:
-                        children = values[-size:]
-                        del stack[-size:]
-                        del values[-size:]
+                    lexed = info[m.lastindex]
+                    if not lexed:
+                        if lexed is None:   # ignored (spaces)
+                            continue
+                        raise Fallback      # a gap (no terminal matches): Lark reports it
+                    kind, keep, alts = lexed
+                    if keep:
+                        value = m.group()
+                        if alts is not None:   # NAME "T" is the T of x^T where the state (as lexed) takes T
+                            alt = alts.get(value)
+                            if alt is not None and alt in states[stack[-1]]:
+                                kind = alt
+                        tok = Tok(kind, value, m.start(), m.end())
                     else:
-                        children = []
-                    push_value(build(children))
-                    push(goto[stack[-1]])
-                if at_end and stack[-1] == end_state:
-                    return values[-1]
-            if at_end:
-                raise Fallback  # pragma: no cover - the table always ends in the end state
+                        tok = None
+                while True:
+                    shift, arg = states[stack[-1]][kind]
+                    if shift:
+                        push(arg)
+                        push_value(tok)
+                        break
+                    size, build, goto = arg
+                    if build is None:  # one child, passed up as it is: x is a postfix, a power, …
+                        key = (stack[-2], stack[-1], kind)
+                        try:
+                            stack[-1] = chains[key]
+                        except KeyError:
+                            stack[-1] = chains[key] = self._chain(*key)
+                    elif size == 1:    # NUMBER, NAME, …: the top replaced in place
+                        values[-1] = build(values[-1:])
+                        stack[-1] = goto[stack[-2]]
+                    else:
+                        if size:
+                            children = values[-size:]
+                            del stack[-size:]
+                            del values[-size:]
+                        else:
+                            children = []
+                        push_value(build(children))
+                        push(goto[stack[-1]])
+        except KeyError:
+            if kind == "$END" and stack[-1] == self._end:
+                return values[-1]
+        raise Fallback
 
 
 def write_plan(path) -> None:

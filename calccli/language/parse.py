@@ -17,7 +17,7 @@ from calccli.errors import CalcError, ParseError, ShapeError
 from calccli.engine.expr import Node
 from calccli.engine.gcpause import collector_paused
 from calccli.engine.sources import remember
-from calccli.engine.primitives import ALIASES, BY_ARITY, FILLED, PRIMS
+from calccli.engine.primitives import ALIASES, BY_ARITY, FILLED, FUNCTIONS, PRIMS
 
 MAX_INPUT = 1_000_000  # characters; longer input is refused before parsing
 # Control characters other than tab, newline, carriage return and form feed
@@ -75,12 +75,12 @@ def _run(text: str):
     nodes are acyclic, and each collection would rescan every node made so far."""
     from calccli.language.lalr import Fallback
     driver = _get_driver()
-    with collector_paused(len(text) > 20_000):
+    with collector_paused(len(text) > 20_000, lasting=True):
         if driver:
             try:
                 return driver.parse(text)
             except Fallback:
-                _BUILDER.spans = {}
+                _BUILDER.start()
         return _lark_parse(text)
 
 
@@ -99,19 +99,25 @@ def _lark_parse(text: str):
 
 # The transformer returns (node, start, end) triples so that errors found
 # while building (unknown function, wrong argument count) and later (shapes)
-# can point at the right columns. ``_spans`` keeps the first span of each node.
+# can point at the right columns. ``made`` lists them in the order they were
+# made; the first span of each node is looked up only when a caret needs it.
 
 class _Build:
     def __init__(self):
-        self.spans: dict[Node, tuple[int, int]] = {}
+        self.start()
         # name -> expand(args: tuple[Node, ...]) -> Node, for user-defined
         # functions (the REPL's f(x) = …); consulted only for names that are
         # not built-in functions. Set per call by ``parse(text, functions=…)``.
         self.functions = None
 
+    def start(self):
+        self.made: list[tuple[Node, int, int]] = []
+        self._keep = self.made.append
+
     def _t(self, node, start, end):
-        self.spans.setdefault(node, (start, end))
-        return (node, start, end)
+        t = (node, start, end)
+        self._keep(t)
+        return t
 
     def number(self, c):
         tok = c[0]
@@ -130,7 +136,7 @@ class _Build:
             node = expr.const("pi")
         elif name == "e":
             node = expr.const("e")
-        elif name in PRIMS and PRIMS[name].is_function or name in ALIASES or name in FILLED:
+        elif name in FUNCTIONS or name in ALIASES or name in FILLED:
             raise ParseError(f"'{name}' is a function: write {name}(…)",
                              pos=tok.start_pos, end=tok.end_pos)
         else:
@@ -138,9 +144,13 @@ class _Build:
         return self._t(node, tok.start_pos, tok.end_pos)
 
     def _bin(op):
+        make = expr.make
+
         def rule(self, c):
             (a, s, _), (b, _, e) = c[0], c[-1]
-            return self._t(expr.make(op, (a, b)), s, e)
+            t = (make(op, (a, b)), s, e)     # _t, inline: most of a long input's nodes are made here
+            self._keep(t)
+            return t
         return rule
 
     add, sub, mul, div, emul = _bin("add"), _bin("sub"), _bin("mul"), _bin("div"), _bin("emul")
@@ -213,12 +223,13 @@ class _Build:
 
     def call(self, c):
         tok, args = c[0], c[1] or []
-        name = ALIASES.get(tok.value, tok.value)
+        written = tok.value
+        name = ALIASES.get(written, written)
         start, end = tok.start_pos, (args[-1][2] + 1 if args else tok.end_pos + 2)
-        prim = PRIMS.get(name)
-        if (prim is None or not prim.is_function) and self.functions and tok.value in self.functions:
+        prim = FUNCTIONS.get(name)
+        if prim is None and self.functions and written in self.functions:
             try:
-                node = self.functions[tok.value](tuple(n for n, _, _ in args))
+                node = self.functions[written](tuple(n for n, _, _ in args))
             except CalcError as e:
                 if e.pos is None:
                     e.pos, e.end = start, end
@@ -226,15 +237,15 @@ class _Build:
             return self._t(node, start, end)
         if name in FILLED:
             return self._t(_filled(name, args, start, end), start, end)
-        if prim is None or not prim.is_function:
-            raise ParseError(unknown_function_message(tok.value), pos=tok.start_pos, end=tok.end_pos)
+        if prim is None:
+            raise ParseError(unknown_function_message(written), pos=tok.start_pos, end=tok.end_pos)
         other = BY_ARITY.get((name, len(args)))
         if other is not None:  # max(x) of a vector, max(a, b) of two numbers
             name, prim = other, PRIMS[other]
         if prim.arity >= 0 and len(args) != prim.arity:
             want = {1: "one argument", 2: "two arguments"}.get(prim.arity, f"{prim.arity} arguments")
-            raise ParseError(f"{tok.value}() takes {want}, got {len(args)}", pos=start, end=end)
-        node = expr.make(name, tuple(n for n, _, _ in args))
+            raise ParseError(f"{written}() takes {want}, got {len(args)}", pos=start, end=end)
+        node = expr.make(name, (args[0][0],) if len(args) == 1 else tuple([a[0] for a in args]))
         return self._t(node, start, end)
 
 
@@ -269,7 +280,7 @@ def _filled(name: str, args, start: int, end: int) -> Node:
 
 
 def unknown_function_message(name: str) -> str:
-    names = [n for n, p in PRIMS.items() if p.is_function] + list(ALIASES) + list(FILLED)
+    names = list(FUNCTIONS) + list(ALIASES) + list(FILLED)
     close = difflib.get_close_matches(name, names, n=2, cutoff=0.6)
     msg = f"unknown function '{name}'"
     if close:
@@ -352,14 +363,27 @@ def _translate(text: str, err) -> CalcError:
 
 
 class Parsed:
-    """A parsed expression and where each of its nodes came from."""
-    __slots__ = ("text", "node", "spans")
+    """A parsed expression and where each of its nodes came from: ``made`` is the
+    parser's (node, start, end) list, made into a map of first spans when asked."""
+    __slots__ = ("text", "node", "_made", "_spans")
 
-    def __init__(self, text: str, node: Node, spans: dict):
-        self.text, self.node, self.spans = text, node, spans
+    def __init__(self, text: str, node: Node, made: list):
+        self.text, self.node, self._made, self._spans = text, node, made, None
+
+    @property
+    def spans(self) -> dict[Node, tuple[int, int]]:
+        if self._spans is None:
+            self._spans = first_spans(self._made)
+            self._made = None
+        return self._spans
 
     def span(self, node: Node) -> tuple[int, int] | None:
         return self.spans.get(node)
+
+
+def first_spans(made: list) -> dict[Node, tuple[int, int]]:
+    """Each node's first (start, end) in the parser's list of made nodes."""
+    return {n: (s, e) for n, s, e in reversed(made)}
 
 
 class ParsedText(str):
@@ -389,7 +413,7 @@ def parse(text: str, functions=None) -> Parsed:
         bad = m.start()
         return _raise(ParseError(f"control character U+{ord(text[bad]):04X} in the input", source=text, pos=bad))
     builder = _BUILDER
-    builder.spans = {}
+    builder.start()
     builder.text = text
     builder.functions = functions
     try:
@@ -400,7 +424,7 @@ def parse(text: str, functions=None) -> Parsed:
         raise ParseError("the expression is nested too deeply", source=text, pos=0) from None
     finally:
         builder.functions = None
-    parsed = Parsed(text, node, builder.spans)
+    parsed = Parsed(text, node, builder.made)
     remember(node, parsed)
     return parsed
 
