@@ -910,6 +910,7 @@ class Simplifier:
                     got = self.lengths[node] = len(printed(node, texts))
                     return got
         # one walk for both node_cost and printing: the parts not costed or not printed yet
+        # (tape.topo_order's walk with its stop test inline: this is the simplifier's hot path)
         cost = self.cost
         order, seen, stack = [], set(), [node]
         push, pop, emit, done = stack.append, stack.pop, order.append, seen.add
