@@ -65,6 +65,7 @@ class Tape:
     variables: dict[str, int]         # variable name -> index
     _names: dict[int, str] | None = field(default=None, repr=False)
     _shown: dict[int, str] = field(default_factory=dict, repr=False)   # name_of, remembered
+    _labels: list[str | None] | None = field(default=None, repr=False)
     cache: dict = field(default_factory=dict, repr=False)
 
     def __len__(self) -> int:
@@ -90,6 +91,20 @@ class Tape:
                 shown = to_text(self.nodes[i])
             self._shown[i] = shown
         return shown
+
+    @property
+    def labels(self) -> list[str | None]:
+        """name_of by index for the rows and the variables, None for numbers and constants:
+        every node an explanation names (its partials and steps are taken with respect
+        to variables, through rows), in one list instead of a call per name."""
+        if self._labels is None:
+            labels: list[str | None] = [None] * len(self.nodes)
+            for name, i in self.variables.items():
+                labels[i] = name
+            for i, name in self.names.items():
+                labels[i] = name
+            self._labels = labels
+        return self._labels
 
     def node_names(self) -> dict[Node, str]:
         return {self.nodes[i]: n for i, n in self.names.items()}

@@ -11,7 +11,7 @@ import unicodedata
 from calccli.engine import expr
 from calccli.numfmt import fmt_number
 from calccli.engine.ops import FLOAT, NODE_EXACT
-from calccli.engine.printer import definition, to_text
+from calccli.engine.printer import to_text
 from calccli.explain.records import Partial, Step, TraceRow
 
 DOT = "\u0307"  # combining dot above: ȧ is a tangent
@@ -22,40 +22,48 @@ def dotted(name: str) -> str:
     return unicodedata.normalize("NFC", name + DOT)
 
 
-def _placeholder(tape, j):
-    n = tape.nodes[j]
-    return expr.var(tape.names[j]) if j in tape.names else n
-
-
 # A row's texts depend only on its operation and what its arguments are called
 # (a name, or a leaf: x, 2): the same rows (b = exp(a), c = a + b) recur from one
 # batch line to the next, so they are printed once per process.
-_DEFINITION_TEXT: dict = {}
-_PARTIAL_TEXT: dict = {}
+_ROW_TEXTS: dict = {}   # row key -> [definition, ∂/∂argument 0, ∂/∂argument 1, …] (None until asked)
 _REMEMBERED = 65536
 
 
-def _row_key(tape, i: int):
-    n, names, nodes = tape.nodes[i], tape.names, tape.nodes
-    return (n.op, n.value, tuple(names.get(j) or nodes[j] for j in tape.args[i]))
+def _row_key(tape, i: int) -> tuple:
+    """(operation, value, each argument's name, or the leaf itself where it has none)."""
+    labels, nodes = tape.labels, tape.nodes
+    n = nodes[i]
+    return (n.op, n.value, tuple([labels[j] or nodes[j] for j in tape.args[i]]))
 
 
-def _remember(table: dict, key, text: str) -> str:
-    if len(table) < _REMEMBERED:
-        table[key] = text
-    return text
+def _row_node(key: tuple):
+    """The row of ``key`` on placeholders: its named arguments as variables of those names."""
+    op, value, args = key
+    return expr.make(op, tuple([expr.var(a) if a.__class__ is str else a for a in args]), value)
 
 
-def local_partial_expr(tape, i: int, k: int, key=None) -> str:
-    """∂(row i)/∂(argument k) in terms of the names: e.g. 'exp(a)' for b = exp(a)."""
-    key = ((key or _row_key(tape, i)), k)
-    text = _PARTIAL_TEXT.get(key)
+def _row_texts(key: tuple) -> list:
+    texts = _ROW_TEXTS.get(key)
+    if texts is None:
+        texts = [to_text(_row_node(key))] + [None] * len(key[2])   # printer.definition's text
+        if len(_ROW_TEXTS) < _REMEMBERED:
+            _ROW_TEXTS[key] = texts
+    return texts
+
+
+def _partial_text(prim, key: tuple, texts: list, k: int) -> str:
+    text = texts[k + 1]
     if text is None:
-        args = tuple(_placeholder(tape, j) for j in tape.args[i])
-        out = expr.make(tape.nodes[i].op, args, tape.nodes[i].value)
-        d = tape.prims[i].partials[k](NODE_EXACT, *args, out)
-        text = _remember(_PARTIAL_TEXT, key, to_text(teacher_form(expr.lift(d))))
+        row = _row_node(key)
+        d = prim.partials[k](NODE_EXACT, *row.args, row)
+        text = texts[k + 1] = to_text(teacher_form(expr.lift(d)))
     return text
+
+
+def local_partial_expr(tape, i: int, k: int) -> str:
+    """∂(row i)/∂(argument k) in terms of the names: e.g. 'exp(a)' for b = exp(a)."""
+    key = _row_key(tape, i)
+    return _partial_text(tape.prims[i], key, _row_texts(key), k)
 
 
 def teacher_form(root):
@@ -86,30 +94,31 @@ def _fmt(v) -> str:
     return fmt_number(v) if isinstance(v, float | int) else str(v)
 
 
+def _local_value(rule, vals, args, i: int) -> float:
+    """A local partial's value at the point (NaN where the rule fails there)."""
+    try:
+        value = rule(FLOAT, *[vals[a] for a in args], vals[i])
+    except (ArithmeticError, ValueError):
+        value = float("nan")
+    return float(value)
+
+
 def trace_rows(tape, vals, need) -> list[TraceRow]:
+    """One row per intermediate variable: its definition, value and local partials with
+    respect to the arguments that depend on the variables of differentiation."""
     rows = []
-    nn = None
-    names, args_of, prims = tape.names, tape.args, tape.prims
+    labels, args_of, prims = tape.labels, tape.args, tape.prims
     for i in tape.rows:
         key = _row_key(tape, i)
-        partials = []
+        texts = _row_texts(key)
         args = args_of[i]
-        seen = set()
+        partials = []
         for k, j in enumerate(args):
-            if not need[j] or j in seen:
-                continue
-            seen.add(j)
-            try:
-                value = prims[i].partials[k](FLOAT, *[vals[a] for a in args], vals[i])
-            except (ArithmeticError, ValueError):
-                value = float("nan")
-            partials.append(Partial(tape.name_of(j), local_partial_expr(tape, i, k, key), float(value)))
-        text = _DEFINITION_TEXT.get(key)
-        if text is None:
-            if nn is None:
-                nn = tape.node_names()
-            text = _remember(_DEFINITION_TEXT, key, definition(tape.nodes[i], nn))
-        rows.append(TraceRow(names[i], text, vals[i], partials))
+            if need[j] and j not in args[:k]:   # x·x: one partial, with respect to x
+                p = prims[i]
+                partials.append(Partial(labels[j], _partial_text(p, key, texts, k),
+                                        _local_value(p.partials[k], vals, args, i)))
+        rows.append(TraceRow(labels[i], texts[0], vals[i], partials))
     return rows
 
 
@@ -117,28 +126,51 @@ def _d(top: str, bottom: str) -> str:
     return f"∂{top}/∂{bottom}"
 
 
-def _times(*factors: str) -> str:
-    kept = [f for f in factors if f not in ("1", "1.0")]
-    return "·".join(kept) if kept else "1"
+def _times(a: str, b: str) -> str:
+    """The product a·b as written in a step: factors of 1 left out."""
+    if b in _ONES:
+        return "1" if a in _ONES else a
+    return b if a in _ONES else f"{a}·{b}"
+
+
+_ONES = ("1", "1.0")
+
+
+def _by_user(record) -> dict[int, list]:
+    """Each argument's record entries (row, k, argument, partial, contribution), its
+    users in tape order (the reverse pass records them last row first)."""
+    uses: dict[int, list] = {}
+    for entry in record:
+        j = entry[2]
+        if j in uses:
+            uses[j].append(entry)
+        else:
+            uses[j] = [entry]
+    for terms in uses.values():
+        if len(terms) > 1:
+            terms.sort(key=_row_of)     # stable: one row's arguments stay in recorded order
+    return uses
+
+
+def _row_of(entry) -> int:
+    return entry[0]
 
 
 def reverse_steps(tape, record, adj, wrt_idx: list[int]) -> list[Step]:
     """One step per node, from the output back to the variables of differentiation."""
     root = len(tape.nodes) - 1
-    name_of = tape.name_of
-    out = name_of(root)
-    uses: dict[int, list] = {}
-    for (i, k, j, d, c) in record:
-        uses.setdefault(j, []).append((i, k, d, c))
+    labels = tape.labels
+    out = labels[root]
+    uses = _by_user(record)
     steps = [Step(_d(out, out), "1", "1", 1.0)]
     order = [j for j in reversed(tape.rows) if j != root and j in uses] + [j for j in wrt_idx if j in uses]
     adjoint_text: dict[int, str] = {}    # ∂out/∂user, written once per user
     for j in order:
-        name = name_of(j)
-        terms = sorted(uses[j], key=lambda u: u[0])  # users in tape order: d before e
+        name = labels[j]
+        terms = uses[j]
         formula, numeric = [], []
-        for (i, k, d, c) in terms:
-            user = name_of(i)
+        for (i, k, _, d, c) in terms:
+            user = labels[i]
             if i == root:
                 formula.append(f"∂{user}/∂{name}")
                 numeric.append(_fmt(c))
@@ -149,8 +181,8 @@ def reverse_steps(tape, record, adj, wrt_idx: list[int]) -> list[Step]:
                 a = adjoint_text[i] = _fmt(adj[i])
             numeric.append(_times(a, _fmt(d) if d is not None else "…"))
         note = ""
-        if len(terms) > 1 and len({t[0] for t in terms}) > 1:
-            users = list(dict.fromkeys(name_of(t[0]) for t in terms))
+        if len(terms) > 1 and terms[0][0] != terms[-1][0]:
+            users = list(dict.fromkeys(labels[t[0]] for t in terms))
             note = f"{name} feeds {', '.join(users[:-1])} and {users[-1]}: contributions add"
         steps.append(Step(f"∂{out}/∂{name}", " + ".join(formula), " + ".join(numeric), adj[j], note))
     return steps
