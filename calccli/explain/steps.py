@@ -11,6 +11,7 @@ import unicodedata
 from calccli.engine import expr
 from calccli.numfmt import fmt_number
 from calccli.engine.ops import FLOAT, NODE_EXACT
+from calccli.engine.primitives import PRIMS
 from calccli.engine.printer import to_text
 from calccli.explain.records import Partial, Step, TraceRow
 
@@ -27,6 +28,9 @@ def dotted(name: str) -> str:
 # batch line to the next, so they are printed once per process.
 _ROW_TEXTS: dict = {}   # row key -> [definition, ∂/∂argument 0, ∂/∂argument 1, …] (None until asked)
 _REMEMBERED = 65536
+# How the primitives with a teacher's spelling print as calls: step( (the table is
+# complete once calccli.engine.primitives is imported).
+_TEACHER_CALLS = tuple(f"{p.spelled or op}(" for op, p in PRIMS.items() if p.teacher)
 
 
 def _row_key(tape, i: int) -> tuple:
@@ -55,8 +59,11 @@ def _partial_text(prim, key: tuple, texts: list, k: int) -> str:
     text = texts[k + 1]
     if text is None:
         row = _row_node(key)
-        d = prim.partials[k](NODE_EXACT, *row.args, row)
-        text = texts[k + 1] = to_text(teacher_form(expr.lift(d)))
+        d = expr.lift(prim.partials[k](NODE_EXACT, *row.args, row))
+        text = to_text(d)
+        if any(call in text for call in _TEACHER_CALLS):   # else teacher_form has nothing to respell
+            text = to_text(teacher_form(d))
+        texts[k + 1] = text
     return text
 
 
@@ -70,7 +77,6 @@ def teacher_form(root):
     """``root`` with the primitives that have a teacher's spelling written that
     way: step(a) as 1[a > 0], step(a - b) as 1[a > b] (a name node holding the
     text, so the printer leaves it as it is)."""
-    from calccli.engine.primitives import PRIMS
     from calccli.engine.tape import topo_order
     new = {}
     for n in topo_order(root):

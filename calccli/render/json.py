@@ -56,15 +56,20 @@ def to_obj(result) -> dict:
     return clean(json_obj(result))
 
 
+# Strict JSON, characters as they are; no check for cycles: a result's JSON object is
+# a tree made for this call (the check costs a dict insertion per object and list).
+_ENCODE = json.JSONEncoder(ensure_ascii=False, allow_nan=False, check_circular=False).encode
+
+
 def dumps(result) -> str:
     """Most results are plain dicts of finite floats, strings and lists, which
     json encodes directly (in C); ``clean`` runs only when that fails (NaN or
     infinity, numpy values, dataclasses)."""
     raw = json_obj(result)
     try:
-        return line_safe(json.dumps(raw, ensure_ascii=False, allow_nan=False))
+        return line_safe(_ENCODE(raw))
     except (TypeError, ValueError):
-        return line_safe(json.dumps(clean(raw), ensure_ascii=False, allow_nan=False))
+        return line_safe(_ENCODE(clean(raw)))
 
 
 _LINE_BREAKS = {0x85: "\\u0085", 0x2028: "\\u2028", 0x2029: "\\u2029"}
