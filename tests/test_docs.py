@@ -153,6 +153,10 @@ def _transcripts():
 def test_shown_output_is_real(path, line, lines, workdir):
     if any("| jq" in cmd for cmd, _ in commands_of(lines)) and shutil.which("jq") is None:
         pytest.skip("jq is not installed")
+    if any("--output" in cmd for cmd, _ in commands_of(lines)):
+        from calccli.commands import graphviz
+        if graphviz.libraries() is None:
+            pytest.skip("Graphviz is not installed (graph --output)")
     cmds = commands_of(lines)
     actual = run_transcript([c for c, _ in cmds], workdir)
     for (cmd, expected), got in zip(cmds, actual):

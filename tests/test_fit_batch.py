@@ -237,7 +237,10 @@ def test_online_with_vector_parameters_is_unchanged(data, monkeypatch):
     kw = dict(mode="online", order="sample", epochs=2, lr=0.01, seed=1, features=["x=x1,x2"])
     fast = run(data[0], "w^T x + b", "y", **kw)
     ref = run(data[0], "w^T x + b", "y", reference=True, monkeypatch=monkeypatch, **kw)
-    assert flat(fast.theta) == flat(ref.theta) and fast.history == ref.history
+    # the same updates in the same order; the last bit may differ where numpy's dot product
+    # rounds w^T x differently from the sum written in components (seen with numpy 2.4)
+    assert len(fast.history) == len(ref.history) == 2
+    assert close(flat(fast.theta), flat(ref.theta), 1e-13) and close(fast.history, ref.history, 1e-13)
 
 
 def test_a_failing_chunk_with_vectors_names_the_data_line_as_the_reference_does(tmp_path, small_chunks,

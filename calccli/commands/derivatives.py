@@ -44,17 +44,26 @@ def diff_at(text: str, at, let=None, wrt=None, mode: str = "reverse", explain: b
     wrt_idx = [xi] if xi is not None else []
     record: list | None = [] if explain else None
     if xi is None:
-        derivative, steps = 0.0, []
+        derivative = 0.0
+
+        def steps():
+            return []
     elif mode == "reverse":
         adj = reverse(tape, vals, wrt_idx, ops, record=record)
         derivative = adj[xi]
-        steps = reverse_steps(tape, record, adj, wrt_idx) if explain else []
+
+        def steps():
+            return reverse_steps(tape, record, adj, wrt_idx)
     else:
         tan = forward(tape, vals, {xi: ops.one}, ops, record=record)
         derivative = tan[root] if tan[root] is not None else 0.0
-        steps = forward_steps(tape, record, tan, wrt_idx) if explain else []
+
+        def steps():
+            return forward_steps(tape, record, tan, wrt_idx)
     if xi == root:
         derivative = 1.0
+
+    def explanation():
+        return trace_rows(tape, vals, depends(tape, wrt_idx)), steps()
     return DiffResult(text, var, prob.point, mode, 1, vals[root], derivative,
-                      tape.name_of(root) if tape.rows else "f",
-                      trace_rows(tape, vals, depends(tape, wrt_idx)) if explain else [], steps)
+                      tape.name_of(root) if tape.rows else "f", explanation if explain else None)

@@ -1,7 +1,9 @@
 """Result objects: what a command computed, as data. Renderers turn them into output."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from calccli.display import RichDisplay
 
@@ -47,5 +49,19 @@ class DiffResult(RichDisplay):
     value: float
     derivative: float
     output: str                       # the output's name in the trace (f)
-    trace: list[TraceRow]
-    steps: list[Step]
+    # () -> (trace, steps), called when a renderer first asks for them: printing the
+    # rows costs more than the derivative itself, and the plain format shows neither.
+    explanation: Callable[[], tuple[list[TraceRow], list[Step]]] | None = field(
+        default=None, repr=False, compare=False)
+
+    @cached_property
+    def _explained(self) -> tuple[list[TraceRow], list[Step]]:
+        return self.explanation() if self.explanation is not None else ([], [])
+
+    @property
+    def trace(self) -> list[TraceRow]:
+        return self._explained[0]
+
+    @property
+    def steps(self) -> list[Step]:
+        return self._explained[1]

@@ -14,7 +14,9 @@ from calccli.render.views import to_doc
 def _short(v: float) -> str:
     if v is None:
         return "—"
-    if v == 0 or (1e-4 <= abs(v) < 1e7):
+    if v == 0:
+        return "0"  # also for -0.0: J(x) = -x^2 at x = 0 is not "-0"
+    if 1e-4 <= abs(v) < 1e7:
         return f"{v:.10g}"
     return f"{v:.6e}"
 
