@@ -116,14 +116,27 @@ class Table:
                     if len(theirs) != len(mine) or bad:
                         _fail(f"{name} and calc differ on {bad} of {len(mine)} lines")
                 return check
-            for name, cmd in peers:
-                def one(name=name, cmd=cmd):
-                    a = alternate(self.proc(calc_cmd, path), self.proc(cmd, path, agree(name)), rounds, warmup=0)
-                    self.row("P", f"{n} random scalar expressions: value + derivative at x = {W.BATCH_POINT}, "
-                             f"`calc diff - --format json` vs {name}, whole process (answers compared)",
-                             a.ma, a.mb, name, a.ratio, "≤ 0.67× vs autograd" if name == "autograd" else "(information)",
-                             a.ratio <= 1 / 1.5 if name == "autograd" else None)
-                self.guarded(f"batch vs {name}", one)
+            plain_cmd = CALC + ["diff", "-", "--at", f"x={W.BATCH_POINT}", "--format", "plain"]
+
+            def same_as_json(p):   # the plain lines: the JSON lines' value and derivative, as text
+                got = [line.split("\t") for line in p.stdout.decode().splitlines()]
+                if got != [[repr(c["value"]), repr(c["derivative"])] for c in mine] and \
+                        [list(map(float, g)) for g in got] != [[c["value"], c["derivative"]] for c in mine]:
+                    _fail("calc's plain and JSON lines differ")
+            # JSON carries the contract's trace and steps (about 3.5 KB a line); plain is f and f'
+            # alone, what the peers print, and builds no trace.
+            for fmt, cmd_calc, check in (("plain", plain_cmd, same_as_json), ("json", calc_cmd, None)):
+                for name, cmd in peers:
+                    def one(name=name, cmd=cmd, fmt=fmt, cmd_calc=cmd_calc, check=check):
+                        a = alternate(self.proc(cmd_calc, path, check), self.proc(cmd, path, agree(name)), rounds,
+                                      warmup=0)
+                        what = "f and f' only, as the peers print" if fmt == "plain" else "with trace and steps"
+                        self.row("P", f"{n} random scalar expressions: value + derivative at x = {W.BATCH_POINT}, "
+                                 f"`calc diff - --format {fmt}` ({what}) vs {name}, whole process (answers compared)",
+                                 a.ma, a.mb, name, a.ratio,
+                                 "≤ 0.67× vs autograd" if name == "autograd" else "(information)",
+                                 a.ratio <= 1 / 1.5 if name == "autograd" else None)
+                    self.guarded(f"batch ({fmt}) vs {name}", one)
             self.notes.append("P: batch with JAX is eager (no jit): each line is a new function, so a jit "
                               "would compile once per line and run once.")
         finally:

@@ -3,6 +3,7 @@ path), and what it cannot encode, or a lone surrogate, becomes \\u escapes, as
 the escaping loop gives them."""
 import io
 import json
+import math
 import re
 
 import pytest
@@ -33,3 +34,26 @@ def test_same_as_escaping_every_character(text, encoding):
     assert out == _escaped_everywhere(text, encoding)
     json.loads(out)
     assert "\u0085" not in out and "\u2028" not in out
+
+
+def test_plain_batch_builds_no_trace_and_json_keeps_it(cli, monkeypatch):
+    """The trace and the steps are made when a renderer asks: batch mode's plain line
+    (f and f') never does, JSON always does (the contract's trace and steps)."""
+    from calccli.commands import derivatives
+
+    lines = "sin(x)*x\nexp(x^2)\n"
+    real = derivatives.trace_rows
+    calls = []
+    monkeypatch.setattr(derivatives, "trace_rows", lambda *a: calls.append(a) or real(*a))
+    code, out, _ = cli("diff", "-", "--at", "x=1.3", "--format", "plain", input=lines)
+    assert code == 0 and not calls
+    x = 1.3
+    want = [(math.sin(x) * x, math.cos(x) * x + math.sin(x)), (math.exp(x * x), 2 * x * math.exp(x * x))]
+    got = [tuple(map(float, line.split("\t"))) for line in out.splitlines()]
+    assert len(got) == 2 and all(math.isclose(g, w, rel_tol=1e-15) for gw, ww in zip(got, want)
+                                 for g, w in zip(gw, ww))
+    code, out, _ = cli("diff", "-", "--at", "x=1.3", "--format", "json", input=lines)
+    assert code == 0 and len(calls) == 2
+    first = json.loads(out.splitlines()[0])
+    assert [t["definition"] for t in first["trace"]] == ["sin(x)", "a x"]
+    assert first["steps"][-1]["value"] == first["derivative"] == got[0][1]

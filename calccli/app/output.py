@@ -174,9 +174,8 @@ def guarded(compute: Callable[[], object]):
 
 def summary_line(result) -> str:
     """One line per result for batch mode in plain format: the summary values, tab-separated."""
-    from calccli.render.views import to_doc
-    doc = to_doc(result)
-    return "\t".join(v for _, v in doc.summary) if doc.summary else ""
+    from calccli.render.views import to_summary
+    return "\t".join(v for _, v in to_summary(result))
 
 
 def _clip(text: str, n: int = 200) -> str:

@@ -9,7 +9,7 @@ from calccli.render.html import derivation_html, to_html
 from calccli.render.json import flat_point, json_obj, steps_obj, trace_obj
 from calccli.render.latex import (_point, bmatrix, expr_latex, name, number, steps_latex, text, to_latex,
                                   trace_latex)
-from calccli.render.views import fmt, fmt_point, step_lines, to_doc, value_lines
+from calccli.render.views import fmt, fmt_point, step_lines, to_doc, to_summary, value_lines
 
 
 # ---------------------------------------------------------------- eval
@@ -57,11 +57,15 @@ def diff_doc(r) -> Doc:
     lines = step_lines(r.steps)
     if r.steps:
         blocks.append(Lines(title, lines))
+    return Doc(f"f({', '.join(r.point)}) = {r.expression}    at {fmt_point(r.point)}", blocks, diff_summary(r))
+
+
+@to_summary.register(DiffResult)
+def diff_summary(r) -> list[tuple[str, str]]:
+    """f and f' at the point: without the trace, which the summary does not show."""
     args = ", ".join(fmt(v) for v in r.point.values())
-    names = ", ".join(r.point)
-    d = f"f'({args})" if list(r.point) == [x] else f"∂f/∂{x}({args})"
-    return Doc(f"f({names}) = {r.expression}    at {fmt_point(r.point)}", blocks,
-               [(f"f({args})", fmt(r.value)), (d, fmt(r.derivative))])
+    d = f"f'({args})" if list(r.point) == [r.variable] else f"∂f/∂{r.variable}({args})"
+    return [(f"f({args})", fmt(r.value)), (d, fmt(r.derivative))]
 
 
 @json_obj.register(DiffResult)

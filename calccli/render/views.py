@@ -65,3 +65,13 @@ def to_doc(result) -> Doc:
     """The document (title, tables, lines, summary) that rich and plain draw;
     one ``@to_doc.register`` per result type, in render/<command>.py."""
     return no_renderer(to_doc, result)
+
+
+@singledispatch
+def to_summary(result) -> list[tuple[str, str]]:
+    """The document's summary (label, value) pairs: batch mode's plain line. A result whose
+    document is costly to build (a trace) registers its summary alone."""
+    from calccli.render import load_renderers
+    if load_renderers(type(result)):   # the first of its type: its module may register one
+        return to_summary(result)
+    return to_doc(result).summary
