@@ -56,6 +56,9 @@ def printed_length(root: Node) -> int:
 
 
 def checked_text(node: Node, what: str = "the derivative") -> str:
+    known = known_text(node)   # printed by the simplifier already (then short enough)
+    if known is not None:
+        return known
     n = printed_length(node)
     if n > MAX_PRINTED:
         raise TooLarge(f"{what} is too large to print (about {n:,} characters); "
