@@ -20,6 +20,12 @@ def fmt_number(v: float) -> str:
     return repr(float(v))
 
 
+def short_number(v, digits: int = 6) -> str:
+    """``v`` in ``digits`` significant digits, for tables and labels (not data); -0.0 is
+    written 0 (adding 0.0 turns it into +0.0)."""
+    return f"{v + 0.0:.{digits}g}"
+
+
 def json_number(v):
     """A float for JSON, or a string for values JSON cannot hold."""
     v = float(v)

@@ -331,3 +331,13 @@ def test_plot_critical_points_exact_and_endpoints():
     assert [(c["kind"]) for c in r.critical] == [k for _, k in want]
     for c, (x, _) in zip(r.critical, want):
         assert abs(c["x"] - x) <= 4 * math.ulp(1.0)
+
+
+def test_no_negative_zero_in_tables_and_labels(cli):
+    """-0.0 is written 0 wherever numbers are shortened for people (plot notes, graph labels)."""
+    _, out, _ = cli("plot", "-x^2", "--from", "-1", "--to", "1", "--format", "plain")
+    assert "a maximum of f (f = 0)" in out and "f = -0" not in out
+    _, out, _ = cli("graph", "-x^2", "--at", "0", "--format", "dot")
+    assert "b = -a\\nvalue 0\\n" in out and "value -0" not in out
+    from calccli.numfmt import short_number
+    assert [short_number(v) for v in (-0.0, 0.0, -1.5e-7, 2 / 3)] == ["0", "0", "-1.5e-07", "0.666667"]

@@ -173,6 +173,23 @@ def test_nonsmooth_convention_every_api(text, at):
     assert math.isfinite(eval_expr(text, at).value)   # the value itself is fine
 
 
+def test_norm_at_zero_points_to_the_smooth_square():
+    with pytest.raises(NotDifferentiable) as e:
+        grad_at("norm(w)^2", "w=[0, 0]")
+    assert e.value.hint == "‖w‖ has no derivative at w = 0, but ‖w‖² has: write w^T w (or sum(w .^ 2))"
+    with pytest.raises(NotDifferentiable) as e:
+        grad_at("norm(w - [1, 1])", "w=[1, 1]")
+    assert "write (w - [1, 1])^T (w - [1, 1])" in e.value.hint
+    assert grad_at("w^T w", "w=[0, 0]").gradient == grad_at("sum(w .^ 2)", "w=[0, 0]").gradient == [0.0, 0.0]
+    with pytest.raises(NotDifferentiable) as e:
+        grad_at("abs(x)", "x=0")
+    assert e.value.hint is None
+    from calccli.commands.fit import fit_model
+    run = fit_model("w^T x + b", IRIS, "y", epochs=3, features=["x=petal_length,petal_width"],
+                    loss="(yhat - y)^2 + 0.01 norm(w)^2").run
+    assert run.reason.startswith("stopped in epoch 1: not differentiable") and "hint: ‖w‖ has no derivative" in run.reason
+
+
 def test_nonsmooth_convention_vectors_and_ties():
     with pytest.raises(NotDifferentiable):
         grad_at("sum(relu(x))", "x=[1, 0, 2]")

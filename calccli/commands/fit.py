@@ -243,7 +243,7 @@ def train(loss, theta0: list, mode: str, order: str, batch_size: int, epochs: in
             run.reason = (f"diverged in epoch {ep}: {e.message} — the learning rate {fmt_number(lr)} "
                           "is too large; try a smaller --lr")
         else:
-            run.reason = f"stopped in epoch {ep}: {e.message}"
+            run.reason = f"stopped in epoch {ep}: {e.message}" + (f"; hint: {e.hint}" if e.hint else "")
     return run
 
 

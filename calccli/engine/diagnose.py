@@ -77,8 +77,14 @@ def derivative_error(tape, i: int, k: int, vals, exc: BaseException) -> CalcErro
         return OverflowErr(f"the derivative overflows at {row} ({where}): the chain-rule product through "
                            f"∂{tape.names[i]}/∂{wrt} is beyond the range of float64 (about 1.8e308)")
     why = "is infinite or undefined"
+    hint = None
+    if tape.prims[i] is not None and tape.prims[i].name == "norm":   # at 0; its square is smooth there
+        from calccli.engine.printer import to_text
+        x = to_text(tape.nodes[j])
+        p = x if tape.nodes[j].op == "var" else f"({x})"
+        hint = f"‖{x}‖ has no derivative at {x} = 0, but ‖{x}‖² has: write {p}^T {p} (or sum({p} .^ 2))"
     return NotDifferentiable(
-        f"not differentiable at this point: {row} at {where}; ∂{tape.names[i]}/∂{wrt} {why} there")
+        f"not differentiable at this point: {row} at {where}; ∂{tape.names[i]}/∂{wrt} {why} there", hint=hint)
 
 
 def first_nonfinite(tape, vals, before: int | None = None) -> CalcError | None:

@@ -15,6 +15,10 @@ from calccli.engine.primitives import PRIMS, PREC_ADD, PREC_MUL, PREC_NEG, PREC_
 ATOM = 10
 _SIGN_START = ("-", "+")
 _NAME_END = re.compile(r"(?<![\w.])(?:\d+\.?\d*|\.\d+)?(?!\d)\w+$")   # text ending in a name (2x, f)
+# node → (text, precedence), shared by everything that prints through printed() (the simplifier
+# compares candidates by it; nodes are interned and immutable, so entries never go stale; the
+# simplifier bounds its size): to_text of a result the simplifier printed is a lookup
+TEXTS: dict = {}
 
 
 def _leaf(n: Node, names) -> tuple[str, int]:
@@ -86,6 +90,10 @@ def render_node(n: Node, sub: list[tuple[str, int]], unicode: bool = False) -> t
 
 def to_text(root: Node, names: dict[Node, str] | None = None) -> str:
     """Print ``root``; nodes in ``names`` print as those names (trace rows)."""
+    if names is None:
+        got = TEXTS.get(root)
+        if got is not None:
+            return got[0]
     from calccli.engine.tape import topo_order
     done: dict[Node, tuple[str, int]] = {}
     for n in topo_order(root, stop=names):
@@ -94,6 +102,12 @@ def to_text(root: Node, names: dict[Node, str] | None = None) -> str:
         else:
             done[n] = render_node(n, [done[a] for a in n.args])
     return done[root][0]
+
+
+def known_text(root: Node) -> str | None:
+    """``to_text(root)`` if it is in the shared memo :data:`TEXTS`, else None (no printing)."""
+    got = TEXTS.get(root)
+    return None if got is None else got[0]
 
 
 def printed(root: Node, memo: dict[Node, tuple[str, int]]) -> str:

@@ -65,9 +65,8 @@ def plan_from_lark(lark) -> dict:
                     unless.setdefault(str(r.name), {})[str(t.pattern.value)] = str(t.name)
                 continue
         lexed.append(t)
-    regex = "|".join(f"(?P<t{k}>{t.pattern.to_regexp()})" for k, t in enumerate(lexed))
-    groups = re.compile(regex).groupindex
-    names = {groups[f"t{k}"]: str(t.name) for k, t in enumerate(lexed)}
+    regex, names = lexer_regex([(str(t.name), t.pattern.to_regexp()) for t in lexed],
+                               {str(name) for name in conf.ignore})
 
     def action(rule, cb):
         """How a reduction by ``rule`` builds its value: [mode, rule name, [[child, expand, nones]…], nones after]."""
@@ -124,6 +123,142 @@ def plan_from_lark(lark) -> dict:
                 start=table.start_states["start"], end=table.end_states["start"], rules=plan_rules,
                 states=states)
     return _canonical(plan, {str(t.name): str(t.pattern.value) for t in conf.terminals if t.name.startswith("__")})
+
+
+# ---------------------------------------------------------------- the lexer's regex
+# One alternation of the terminals, first match wins, as Lark's order has it. Two
+# rewrites make it faster and cannot change a token (checked here, at plan time):
+# - a terminal is tried before terminals ahead of it in Lark's order only when no two
+#   of them can start with the same character: then at most one of them matches at any
+#   place, so which is tried first does not matter;
+# - ignored text (spaces) of the form [class]+, a class no terminal starts with, is
+#   folded into the next token's match, instead of being a match of its own.
+_COMMON = ("LPAR", "RPAR", "PLUS", "MINUS", "POW", "STAR", "SLASH")   # most of any expression
+
+
+class _Unsure(Exception):
+    """A construct the first-character analysis does not know: keep the terminal where it is."""
+
+
+def _sre():
+    try:
+        from re import _constants as constants, _parser as parser
+    except ImportError:   # Python 3.10
+        import sre_constants as constants
+        import sre_parse as parser
+    return constants, parser
+
+
+_CATEGORIES = {"CATEGORY_DIGIT": r"\d", "CATEGORY_NOT_DIGIT": r"\D", "CATEGORY_WORD": r"\w",
+               "CATEGORY_NOT_WORD": r"\W", "CATEGORY_SPACE": r"\s", "CATEGORY_NOT_SPACE": r"\S"}
+
+
+def _charset(items, c):
+    """A character class: a frozenset of its characters, or a predicate for an open one."""
+    chars, classes, negate = set(), [], False
+    for op, av in items:
+        if op is c.NEGATE:
+            negate = True
+        elif op is c.LITERAL:
+            chars.add(chr(av))
+        elif op is c.RANGE and av[1] - av[0] <= 256:
+            chars.update(map(chr, range(av[0], av[1] + 1)))
+        elif op is c.CATEGORY and getattr(av, "name", str(av)) in _CATEGORIES:
+            classes.append(_CATEGORIES[getattr(av, "name", str(av))])
+        else:
+            raise _Unsure
+    if not negate and not classes:
+        return frozenset(chars)
+    cls = re.compile("|".join(classes)) if classes else None
+
+    def test(ch: str) -> bool:
+        return (ch in chars or (cls is not None and cls.fullmatch(ch) is not None)) != negate
+    return test
+
+
+def _starts(seq, c):
+    """(classes, nullable): one of the classes holds the first character of any match of the
+    parsed ``seq`` that is not empty; nullable when the match can be empty. Lookaheads are
+    skipped, which can only widen the classes."""
+    out = []
+    for op, av in seq:
+        if op in (c.AT, c.ASSERT, c.ASSERT_NOT):
+            continue
+        if op is c.LITERAL:
+            first, nullable = [frozenset(chr(av))], False
+        elif op is c.IN:
+            first, nullable = [_charset(av, c)], False
+        elif op is c.SUBPATTERN and not av[1]:          # (no inline flags such as (?i:…))
+            first, nullable = _starts(av[-1], c)
+        elif op is c.BRANCH:
+            each = [_starts(s, c) for s in av[1]]
+            first, nullable = [x for f, _ in each for x in f], any(n for _, n in each)
+        elif op in (c.MAX_REPEAT, c.MIN_REPEAT):
+            first, nullable = _starts(av[2], c)
+            nullable = nullable or av[0] == 0
+        else:
+            raise _Unsure
+        out += first
+        if not nullable:
+            return out, False
+    return out, True
+
+
+def first_chars(regex: str):
+    """The classes the first character of a match of ``regex`` belongs to, or None if a
+    match can be empty or the regex is beyond this analysis."""
+    c, parser = _sre()
+    try:
+        classes, nullable = _starts(parser.parse(regex), c)
+    except _Unsure:
+        return None
+    return None if nullable else classes
+
+
+def may_start_alike(a, b) -> bool:
+    """Whether matches of two terminals (their first_chars) can start with the same character.
+    Two open classes (say \\w and \\d) are taken to meet."""
+    if a is None or b is None:
+        return True
+    sa = frozenset().union(*(x for x in a if isinstance(x, frozenset)))
+    sb = frozenset().union(*(x for x in b if isinstance(x, frozenset)))
+    pa = [x for x in a if not isinstance(x, frozenset)]
+    pb = [x for x in b if not isinstance(x, frozenset)]
+    return bool(sa & sb or (pa and pb) or any(p(ch) for p in pa for ch in sb) or any(p(ch) for p in pb for ch in sa))
+
+
+def _one_class_repeated(regex: str) -> bool:
+    c, parser = _sre()
+    seq = list(parser.parse(regex))
+    return (len(seq) == 1 and seq[0][0] is c.MAX_REPEAT and seq[0][1][0] == 1
+            and len(seq[0][1][2]) == 1 and seq[0][1][2][0][0] in (c.IN, c.LITERAL))
+
+
+def lexer_regex(terminals: list[tuple[str, str]], ignore: set[str]) -> tuple[str, dict[int, str]]:
+    """The lexer's regex for ``terminals`` ((name, regex) in Lark's order) and its group
+    number -> terminal name, reordered and folded as the comment above says."""
+    first = {name: first_chars(rx) for name, rx in terminals}
+    names = [name for name, _ in terminals]
+
+    def ready(name, placed):   # every terminal ahead of it that could start alike is placed
+        ahead = names[:names.index(name)]
+        return all(t in placed or not may_start_alike(first[t], first[name]) for t in ahead)
+    order: list[str] = []
+    for name in _COMMON:
+        if name in first and name not in ignore and ready(name, order):
+            order.append(name)
+    order += [n for n in names if n not in order]
+    fold = [n for n in ignore if n in first]
+    folded = (len(fold) == 1 and _one_class_repeated(dict(terminals)[fold[0]])
+              and not any(may_start_alike(first[fold[0]], first[n]) for n in names if n != fold[0]))
+    pattern = dict(terminals)
+    kinds = [n for n in order if not (folded and n == fold[0])]
+    regex = "|".join(f"(?P<t{k}>{pattern[n]})" for k, n in enumerate(kinds))
+    if folded:   # spaces, then a token; or spaces alone (at the end, or before a character no token takes)
+        regex = f"(?:{pattern[fold[0]]})?(?:{regex})|(?P<t{len(kinds)}>{pattern[fold[0]]})"
+        kinds.append(fold[0])
+    groups = re.compile(regex).groupindex
+    return regex, {groups[f"t{k}"]: n for k, n in enumerate(kinds)}
 
 
 def _canonical(plan: dict, anonymous: dict) -> dict:
@@ -236,19 +371,20 @@ class Driver:
                 if m is None:
                     kind, tok = "$END", None
                 else:
-                    lexed = info[m.lastindex]
+                    g = m.lastindex    # the terminal's group: its text is the token (spaces before it are not)
+                    lexed = info[g]
                     if not lexed:
                         if lexed is None:   # ignored (spaces)
                             continue
                         raise Fallback      # a gap (no terminal matches): Lark reports it
                     kind, keep, alts = lexed
                     if keep:
-                        value = m.group()
+                        value = m.group(g)
                         if alts is not None:   # NAME "T" is the T of x^T where the state (as lexed) takes T
                             alt = alts.get(value)
                             if alt is not None and alt in states[stack[-1]]:
                                 kind = alt
-                        tok = Tok(kind, value, m.start(), m.end())
+                        tok = Tok(kind, value, m.start(g), m.end(g))
                     else:
                         tok = None
                 while True:

@@ -6,7 +6,7 @@ import shutil
 
 from calccli.commands.fit import CompareResult, FitResult, Run, flat
 from calccli.commands.optimize import shown_rows
-from calccli.numfmt import fmt_number
+from calccli.numfmt import fmt_number, short_number
 from calccli.render.doc import Block, Doc, Lines, Table as DocTable
 from calccli.render.html import formulas_html, to_html
 from calccli.render.json import json_obj
@@ -33,7 +33,7 @@ def _param_words(names, theta) -> str:
 
 
 def _params_text(names, theta, short=False) -> str:
-    f = (lambda v: f"{v:.6g}") if short else fmt_number
+    f = short_number if short else fmt_number
     return ", ".join(f"{n} = {f(v)}" for n, v in zip(*flat(names, theta)))
 
 
@@ -41,8 +41,8 @@ def _epoch_table(run: Run):
     rows_all = [(0, run.init, run.initial_loss)] + [(e, th, run.history[e - 1])
                                                     for e, th in sorted(run.snapshots.items())]
     idx = shown_rows(len(rows_all), False, target=10)
-    rows = [[str(rows_all[i][0])] + [f"{v:.6g}" for v in flat(run.params, rows_all[i][1])[1]]
-            + [f"{rows_all[i][2]:.6g}"] for i in idx]
+    rows = [[str(rows_all[i][0])] + [short_number(v) for v in flat(run.params, rows_all[i][1])[1]]
+            + [short_number(rows_all[i][2])] for i in idx]
     return DocTable("Progress per epoch" + ("" if len(idx) == len(rows_all) else f" ({len(idx)} of {len(rows_all)} rows)"),
                     ["epoch"] + flat(run.params, run.init)[0] + ["J(θ)"], rows)
 
@@ -143,7 +143,7 @@ def fit_doc(res) -> Doc:
     s, r = res.setup, res.run
     blocks = [Lines("Setup", setup_lines(res)), _epoch_table(r),
               Block("", plot_lines([(r.mode, [r.initial_loss] + r.history)], "loss J(θ) per epoch"))]
-    done = [f"J(θ) went from {r.initial_loss:.6g} (start) to {r.loss:.6g} after {len(r.history)} "
+    done = [f"J(θ) went from {short_number(r.initial_loss)} (start) to {short_number(r.loss)} after {len(r.history)} "
            f"epoch{'s' if len(r.history) != 1 else ''}"]
     if r.reason:
         done.append(f"STOPPED: {r.reason}")
@@ -189,8 +189,8 @@ def compare_doc(res) -> Doc:
     for r in res.runs:
         label = r.mode + (f" ({r.batch_size})" if r.mode == "minibatch" else "")
         stopped = any(x.reason for x in res.runs)
-        rows.append([label, str(r.updates), f"{r.history[0]:.6g}" if r.history else "—", f"{r.loss:.6g}"]
-                    + [f"{v:.6g}" for v in flat(s.params, r.theta)[1]]
+        rows.append([label, str(r.updates), short_number(r.history[0]) if r.history else "—", short_number(r.loss)]
+                    + [short_number(v) for v in flat(s.params, r.theta)[1]]
                     + ([("diverged" if r.diverged else "stopped") if r.reason else ""] if stopped else []))
     cols = ["mode", "updates", "J after epoch 1", f"J after {r0.epochs}"] + flat(s.params, r0.init)[0] \
         + (["note"] if any(x.reason for x in res.runs) else [])

@@ -3,6 +3,7 @@ nodes drawn once), as Graphviz DOT, or as nodes and edges; with ``--at`` each
 node's value and adjoint ∂f/∂node (or tangent ∂node/∂x) (commands/graph.py)."""
 from __future__ import annotations
 
+from calccli.numfmt import short_number
 from calccli.commands.graph import GraphNode, GraphResult
 from calccli.render.doc import Block, Doc, Table
 from calccli.render.html import table_html, to_html
@@ -19,12 +20,12 @@ def derivative_label(g, node_name: str) -> str:
 def _short(v) -> str:
     """A value in 6 significant digits (DOT labels: pictures, not data)."""
     if isinstance(v, float | int):
-        return f"{float(v):.6g}"
+        return short_number(float(v))
     import numpy as np
     a = np.asarray(v, dtype=float)
     if a.ndim == 1:
-        return "[" + ", ".join(f"{x:.6g}" for x in a) + "]"
-    return "[" + ", ".join("[" + ", ".join(f"{x:.6g}" for x in r) + "]" for r in a) + "]"
+        return "[" + ", ".join(map(short_number, a)) + "]"
+    return "[" + ", ".join("[" + ", ".join(map(short_number, r)) + "]" for r in a) + "]"
 
 
 @json_obj.register(GraphResult)

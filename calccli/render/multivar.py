@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from calccli.commands.multivar import (ArrayDiffResult, GradResult, HessianResult, JacobianResult,
                                        _short_inline, inline, num)
-from calccli.numfmt import fmt_number
+from calccli.numfmt import fmt_number, short_number
 from calccli.render.doc import Block, Doc, Lines, Table, matrix_lines
 from calccli.render.html import derivation_html, formulas_html, to_html
 from calccli.render.json import flat_point, json_obj, steps_obj, trace_obj
@@ -211,7 +211,7 @@ def hessian_obj(r) -> dict:
 
 @to_doc.register(HessianResult)
 def hessian_doc(r) -> Doc:
-    ev = ", ".join(f"{x:.6g}" for x in r.eigenvalues)
+    ev = ", ".join(map(short_number, r.eigenvalues))
     notes = [f"symmetric (max |H − Hᵀ| = {r.asymmetry:.3g})",
              f"eigenvalues {ev}  →  {kind_text(r)}"]
     cells = [[num(x) for x in row] for row in r.hessian]

@@ -3,7 +3,7 @@ rows unless --trace), convergence and the kind of point (commands/optimize.py)."
 from __future__ import annotations
 
 from calccli.commands.optimize import DESCRIPTION, FIRST_ORDER, KIND_TEXT, MinimizeResult, shown_rows
-from calccli.numfmt import fmt_number
+from calccli.numfmt import fmt_number, short_number
 from calccli.render.doc import Doc, Lines, Table
 from calccli.render.html import formulas_html, to_html
 from calccli.render.json import json_obj
@@ -64,7 +64,7 @@ def minimize_doc(r) -> Doc:
         lines.append(f"NOT converged: {r.reason}")
         lines.append(f"last iterate: k = {r.iterations}, ‖∇J‖ = {_sci(r.last.gnorm)}")
     if r.eigenvalues is not None:
-        ev = ", ".join(f"{v:.6g}" for v in r.eigenvalues)
+        ev = ", ".join(map(short_number, r.eigenvalues))
         if r.converged:
             lines.append(f"Hessian eigenvalues at the argmin: {ev}  →  {KIND_TEXT[r.classification]}")
         elif r.last.gnorm <= r.tol or r.classification in ("maximum", "saddle"):

@@ -3,16 +3,12 @@ the critical points and the tangent line (commands/plot.py)."""
 from __future__ import annotations
 
 from calccli.commands.plot import MARKERS, TANGENT, PlotResult
-from calccli.numfmt import fmt_number
+from calccli.numfmt import fmt_number, short_number
 from calccli.render.doc import Block, Doc, Lines
 from calccli.render.html import formulas_html, to_html
 from calccli.render.json import json_obj
 from calccli.render.latex import expr_latex, name, number, to_latex
 from calccli.render.views import to_doc
-
-
-def _short(v: float) -> str:
-    return f"{v:.6g}"
 
 
 @json_obj.register(PlotResult)
@@ -33,28 +29,28 @@ def plot_doc(p) -> Doc:
     notes = []
     legend = "   ".join(f"{MARKERS[k % len(MARKERS)]} {lab}" for k, lab in enumerate(p.ys))
     if p.tangent:
-        legend += f"   {TANGENT} tangent at {x} = {_short(p.tangent['at'])}"
+        legend += f"   {TANGENT} tangent at {x} = {short_number(p.tangent['at'])}"
     notes.append(legend)
     for lab, text in p.derivative_expressions.items():
         notes.append(f"{lab}({x}) = {text}")
     for c in p.critical:
-        where = f"the endpoint {x} = {_short(c['x'])}" if c.get("endpoint") else f"{x} ≈ {_short(c['x'])}"
-        on = f" on [{_short(p.lo)}, {_short(p.hi)}]" if c.get("endpoint") else ""
-        notes.append(f"f'({x}) = 0 at {where}: {c['kind']} of f{on} (f = {_short(c['f'])})")
+        where = f"the endpoint {x} = {short_number(c['x'])}" if c.get("endpoint") else f"{x} ≈ {short_number(c['x'])}"
+        on = f" on [{short_number(p.lo)}, {short_number(p.hi)}]" if c.get("endpoint") else ""
+        notes.append(f"f'({x}) = 0 at {where}: {c['kind']} of f{on} (f = {short_number(c['f'])})")
     if p.order >= 1 and not p.critical:
-        notes.append(f"f' does not change sign on [{_short(p.lo)}, {_short(p.hi)}]: "
+        notes.append(f"f' does not change sign on [{short_number(p.lo)}, {short_number(p.hi)}]: "
                      "no extremum of f there")
     if p.tangent:
         t = p.tangent
-        notes.append(f"tangent at {x} = {_short(t['at'])}: y = {_short(t['value'])} "
-                     f"+ {_short(t['slope'])}·({x} - {_short(t['at'])})")
+        notes.append(f"tangent at {x} = {short_number(t['at'])}: y = {short_number(t['value'])} "
+                     f"+ {short_number(t['slope'])}·({x} - {short_number(t['at'])})")
     blocks.append(Lines("", notes))
-    title = f"f({x}) = {p.expression}    on [{_short(p.lo)}, {_short(p.hi)}]"
+    title = f"f({x}) = {p.expression}    on [{short_number(p.lo)}, {short_number(p.hi)}]"
     summary = []
     if p.critical:
-        summary.append((f"f'({x}) = 0 at {x}", ", ".join(_short(c["x"]) for c in p.critical)))
+        summary.append((f"f'({x}) = 0 at {x}", ", ".join(short_number(c["x"]) for c in p.critical)))
     if p.tangent:
-        summary.append((f"f'({_short(p.tangent['at'])})", fmt_number(p.tangent["slope"])))
+        summary.append((f"f'({short_number(p.tangent['at'])})", fmt_number(p.tangent["slope"])))
     return Doc(title, blocks, summary)
 
 
@@ -65,7 +61,7 @@ def plot_latex(p) -> str:
     for lab, text in p.derivative_expressions.items():
         parts.append(f"{lab}({x}) = {expr_latex(text)}")
     for c in p.critical:
-        parts.append(f"f'({x}) = 0 \\text{{ at }} {x} \\approx {number(float(_short(c['x'])))}"
+        parts.append(f"f'({x}) = 0 \\text{{ at }} {x} \\approx {number(float(short_number(c['x'])))}"
                      f" \\quad \\text{{({c['kind']})}}")
     if p.tangent:
         t = p.tangent

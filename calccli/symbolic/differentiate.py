@@ -25,7 +25,7 @@ from calccli.engine.forward import forward
 from calccli.engine.gcpause import collector_paused
 from calccli.engine.ops import NODE_EXACT
 from calccli.language.parse import parse
-from calccli.engine.printer import to_text
+from calccli.engine.printer import known_text, to_text
 from calccli.symbolic.simplify import replace_leaves, simplify
 from calccli.engine.tape import build_tape, topo_order
 
@@ -56,6 +56,9 @@ def printed_length(root: Node) -> int:
 
 
 def checked_text(node: Node, what: str = "the derivative") -> str:
+    known = known_text(node)   # printed by the simplifier already (then short enough)
+    if known is not None:
+        return known
     n = printed_length(node)
     if n > MAX_PRINTED:
         raise TooLarge(f"{what} is too large to print (about {n:,} characters); "
@@ -201,7 +204,7 @@ def derivative(node: Node, var: str, order: int = 1) -> list[Node]:
             if d is expr.ZERO:
                 out.extend([expr.ZERO] * (order - len(out)))
                 break
-            if printed_length(d) > MAX_PRINTED:
+            if known_text(d) is None and printed_length(d) > MAX_PRINTED:
                 checked_text(d, f"the derivative of order {len(out)}")
     return out
 

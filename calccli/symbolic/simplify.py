@@ -38,7 +38,7 @@ from calccli.engine import expr
 from calccli.engine.expr import Node, make
 from calccli.engine.gcpause import collector_paused
 from calccli.engine.primitives import PRIMS
-from calccli.engine.printer import printed
+from calccli.engine.printer import TEXTS as _TEXTS, printed
 from calccli.engine.tape import topo_order
 from calccli.errors import OverflowErr
 
@@ -78,7 +78,7 @@ _MAX_BITS = 2000       # larger exact numbers are rounded to floats
 # per interned node, shared by all simplifications (nodes are immutable, so these never go stale):
 _COST: dict = {}       # estimated printed length
 _LENGTHS: dict = {}    # printed length
-_TEXTS: dict = {}      # printed text and precedence (printer.printed's memo)
+# (and _TEXTS, printer.TEXTS: printed text and precedence, printer.printed's memo)
 _CACHE_MAX = 200_000   # entries; then the caches start again
 _ODD = frozenset({"sin", "tan", "asin", "atan", "sinh", "tanh"})
 _EVEN = frozenset({"cos", "cosh", "abs"})
@@ -1286,4 +1286,6 @@ def _simplify(root: Node, numbers: dict[Node, Node] | None) -> Node:
             left[a] = k
             if k == 0:
                 del forms[a]
-    return s.materialize(forms[root])
+    out = s.materialize(forms[root])
+    s._length(out)   # printed into the shared memo when not too long: to_text(out) is then a lookup
+    return out
