@@ -11,6 +11,7 @@ import re
 from calccli.engine.expr import Node
 from calccli.numfmt import fmt_number
 from calccli.engine.primitives import PRIMS, PREC_ADD, PREC_MUL, PREC_NEG, PREC_POW
+from calccli.engine.tape import topo_order   # at the top: an import in to_text cost a fifth of a small print
 
 ATOM = 10
 _SIGN_START = ("-", "+")
@@ -94,7 +95,6 @@ def to_text(root: Node, names: dict[Node, str] | None = None) -> str:
         got = TEXTS.get(root)
         if got is not None:
             return got[0]
-    from calccli.engine.tape import topo_order
     done: dict[Node, tuple[str, int]] = {}
     for n in topo_order(root, stop=names):
         if n.is_leaf or (names is not None and n in names):
@@ -129,7 +129,6 @@ def printed(root: Node, memo: dict[Node, tuple[str, int]]) -> str:
     else:
         got = memo[root] = render_node(root, sub)
         return got[0]
-    from calccli.engine.tape import topo_order
     for n in topo_order(root, stop=memo):
         if n not in memo:
             memo[n] = _leaf(n, None) if n.is_leaf else render_node(n, [memo[a] for a in n.args])
@@ -147,7 +146,6 @@ def definition(n: Node, names: dict[Node, str]) -> str:
 
 def notation(node) -> str:
     """A node in matrix notation: Aᵀ, X⁻¹, X⁻ᵀ, ‖x‖, products by juxtaposition."""
-    from calccli.engine.tape import topo_order
     done: dict = {}
     for n in topo_order(node):
         if n.is_leaf:

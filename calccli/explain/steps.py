@@ -13,6 +13,7 @@ from calccli.numfmt import fmt_number
 from calccli.engine.ops import FLOAT, NODE_EXACT
 from calccli.engine.primitives import PRIMS
 from calccli.engine.printer import to_text
+from calccli.engine.tape import topo_order
 from calccli.explain.records import Partial, Step, TraceRow
 
 DOT = "\u0307"  # combining dot above: ȧ is a tangent
@@ -77,7 +78,6 @@ def teacher_form(root):
     """``root`` with the primitives that have a teacher's spelling written that
     way: step(a) as 1[a > 0], step(a - b) as 1[a > b] (a name node holding the
     text, so the printer leaves it as it is)."""
-    from calccli.engine.tape import topo_order
     new = {}
     for n in topo_order(root):
         p = PRIMS.get(n.op)
