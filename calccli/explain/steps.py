@@ -196,20 +196,23 @@ def reverse_steps(tape, record, adj, wrt_idx: list[int]) -> list[Step]:
 
 def forward_steps(tape, record, tan, wrt_idx: list[int]) -> list[Step]:
     """One step per node, from the variable of differentiation to the output."""
-    steps = [Step(dotted(tape.name_of(j)), "1", "1", 1.0) for j in wrt_idx]
+    labels = tape.labels
+    steps = [Step(dotted(labels[j]), "1", "1", 1.0) for j in wrt_idx]
     by_row: dict[int, list] = {}
     for (i, k, j, d, c) in record:
         by_row.setdefault(i, []).append((k, j, d, c))
     for i in tape.rows:
         if i not in by_row:
             continue
+        key = _row_key(tape, i)
+        texts = _row_texts(key)
         formula, numeric = [], []
         for (k, j, d, c) in by_row[i]:
-            local = local_partial_expr(tape, i, k)
+            local = _partial_text(tape.prims[i], key, texts, k)
             if local not in ("1",) and (" " in local or "+" in local or "-" in local[1:]):
                 local = f"({local})" if not local.startswith("(") else local
-            formula.append(_times(local, dotted(tape.name_of(j))))
+            formula.append(_times(local, dotted(labels[j])))
             numeric.append(_times(_fmt(d), _fmt(tan[j])))
-        steps.append(Step(dotted(tape.name_of(i)), " + ".join(formula).replace("+ -", "- "),
+        steps.append(Step(dotted(labels[i]), " + ".join(formula).replace("+ -", "- "),
                           " + ".join(numeric), tan[i]))
     return steps
