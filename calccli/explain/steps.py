@@ -2,7 +2,8 @@
 
 Nothing here computes a derivative of its own: the numbers come from the
 forward/reverse interpreters' ``record``; the symbolic local derivatives come
-from the primitive table's rules applied to placeholder names.
+from the primitive table's rules applied to placeholder names. The passes here
+are on floats (arrays have their own views, in commands/multivar.py).
 """
 from __future__ import annotations
 
@@ -96,10 +97,6 @@ def teacher_form(root):
     return new[root]
 
 
-def _fmt(v) -> str:
-    return fmt_number(v) if isinstance(v, float | int) else str(v)
-
-
 def _local_value(rule, vals, args, i: int) -> float:
     """A local partial's value at the point (NaN where the rule fails there)."""
     try:
@@ -179,13 +176,13 @@ def reverse_steps(tape, record, adj, wrt_idx: list[int]) -> list[Step]:
             user = labels[i]
             if i == root:
                 formula.append(f"∂{user}/∂{name}")
-                numeric.append(_fmt(c))
+                numeric.append(fmt_number(c))
                 continue
             formula.append(f"∂{out}/∂{user}·∂{user}/∂{name}")
             a = adjoint_text.get(i)
             if a is None:
-                a = adjoint_text[i] = _fmt(adj[i])
-            numeric.append(_times(a, _fmt(d) if d is not None else "…"))
+                a = adjoint_text[i] = fmt_number(adj[i])
+            numeric.append(_times(a, fmt_number(d) if d is not None else "…"))
         note = ""
         if len(terms) > 1 and terms[0][0] != terms[-1][0]:
             users = list(dict.fromkeys(labels[t[0]] for t in terms))
@@ -212,7 +209,7 @@ def forward_steps(tape, record, tan, wrt_idx: list[int]) -> list[Step]:
             if local not in ("1",) and (" " in local or "+" in local or "-" in local[1:]):
                 local = f"({local})" if not local.startswith("(") else local
             formula.append(_times(local, dotted(labels[j])))
-            numeric.append(_times(_fmt(d), _fmt(tan[j])))
+            numeric.append(_times(fmt_number(d), fmt_number(tan[j])))
         steps.append(Step(dotted(labels[i]), " + ".join(formula).replace("+ -", "- "),
                           " + ".join(numeric), tan[i]))
     return steps
