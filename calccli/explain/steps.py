@@ -28,7 +28,7 @@ def dotted(name: str) -> str:
 # A row's texts depend only on its operation and what its arguments are called
 # (a name, or a leaf: x, 2): the same rows (b = exp(a), c = a + b) recur from one
 # batch line to the next, so they are printed once per process.
-_ROW_TEXTS: dict = {}   # row key -> [definition, ∂/∂argument 0, ∂/∂argument 1, …] (None until asked)
+_ROW_TEXTS: dict = {}   # row key -> [definition, ∂/∂argument 0, ∂/∂argument 1, …, the row on placeholders]
 _REMEMBERED = 65536
 # How the primitives with a teacher's spelling print as calls: step( (the table is
 # complete once calccli.engine.primitives is imported).
@@ -49,18 +49,20 @@ def _row_node(key: tuple):
 
 
 def _row_texts(key: tuple) -> list:
+    """The row's texts (the partials None until asked), and last the row they are printed from."""
     texts = _ROW_TEXTS.get(key)
     if texts is None:
-        texts = [to_text(_row_node(key))] + [None] * len(key[2])   # printer.definition's text
+        row = _row_node(key)
+        texts = [to_text(row)] + [None] * len(row.args) + [row]   # to_text(row): printer.definition's text
         if len(_ROW_TEXTS) < _REMEMBERED:
             _ROW_TEXTS[key] = texts
     return texts
 
 
-def _partial_text(prim, key: tuple, texts: list, k: int) -> str:
+def _partial_text(prim, texts: list, k: int) -> str:
     text = texts[k + 1]
     if text is None:
-        row = _row_node(key)
+        row = texts[-1]
         d = expr.lift(prim.partials[k](NODE_EXACT, *row.args, row))
         text = to_text(d)
         if any(call in text for call in _TEACHER_CALLS):   # else teacher_form has nothing to respell
@@ -71,8 +73,7 @@ def _partial_text(prim, key: tuple, texts: list, k: int) -> str:
 
 def local_partial_expr(tape, i: int, k: int) -> str:
     """∂(row i)/∂(argument k) in terms of the names: e.g. 'exp(a)' for b = exp(a)."""
-    key = _row_key(tape, i)
-    return _partial_text(tape.prims[i], key, _row_texts(key), k)
+    return _partial_text(tape.prims[i], _row_texts(_row_key(tape, i)), k)
 
 
 def teacher_form(root):
@@ -112,14 +113,13 @@ def trace_rows(tape, vals, need) -> list[TraceRow]:
     rows = []
     labels, args_of, prims = tape.labels, tape.args, tape.prims
     for i in tape.rows:
-        key = _row_key(tape, i)
-        texts = _row_texts(key)
+        texts = _row_texts(_row_key(tape, i))
         args = args_of[i]
         partials = []
         for k, j in enumerate(args):
             if need[j] and j not in args[:k]:   # x·x: one partial, with respect to x
                 p = prims[i]
-                partials.append(Partial(labels[j], _partial_text(p, key, texts, k),
+                partials.append(Partial(labels[j], _partial_text(p, texts, k),
                                         _local_value(p.partials[k], vals, args, i)))
         rows.append(TraceRow(labels[i], texts[0], vals[i], partials))
     return rows
@@ -201,11 +201,10 @@ def forward_steps(tape, record, tan, wrt_idx: list[int]) -> list[Step]:
     for i in tape.rows:
         if i not in by_row:
             continue
-        key = _row_key(tape, i)
-        texts = _row_texts(key)
+        texts = _row_texts(_row_key(tape, i))
         formula, numeric = [], []
         for (k, j, d, c) in by_row[i]:
-            local = _partial_text(tape.prims[i], key, texts, k)
+            local = _partial_text(tape.prims[i], texts, k)
             if local not in ("1",) and (" " in local or "+" in local or "-" in local[1:]):
                 local = f"({local})" if not local.startswith("(") else local
             formula.append(_times(local, dotted(labels[j])))
