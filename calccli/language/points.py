@@ -248,7 +248,8 @@ def resolve(node: Node, at: list[str] | None = None, let: list[str] | None = Non
                 raise UsageError(f"--wrt {n}: give its value with --at {n}=…")
     elif point:
         order = {v: k for k, v in enumerate(free)}
-        names = sorted((n for n in point if n in order), key=order.__getitem__)
+        # a constant line of a batch (2.5 with --at x=1.3) is differentiated by the --at names
+        names = sorted((n for n in point if n in order), key=order.__getitem__) or list(point)
     else:
         names = [v for v in free if v not in env] if differentiate else []
         if len(names) > 1:
