@@ -200,13 +200,14 @@ class Problem:
 
 def resolve(node: Node, at: list[str] | None = None, let: list[str] | None = None,
             wrt: str | list[str] | None = None, *, need_point: bool = True,
-            defaults: dict | None = None, parsed=None, differentiate: bool = True) -> Problem:
+            defaults: dict | None = None, parsed=None, differentiate: bool = True, tape=None) -> Problem:
     """Bind the expression's free variables and choose the variables of differentiation.
 
     ``parsed`` (a :class:`calccli.parse.Parsed`) lets errors about a variable
-    point at it in the input.
+    point at it in the input; ``tape``, the node's tape if it is built already,
+    saves a walk over the nodes (its variables are the free ones, in order).
     """
-    free = free_vars(node)
+    free = list(tape.variables) if tape is not None else free_vars(node)
     lets = parse_bindings(let, "--let")
     ats = parse_bindings(at, "--at")
     env = dict(defaults or {})
