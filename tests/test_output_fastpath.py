@@ -57,3 +57,25 @@ def test_plain_batch_builds_no_trace_and_json_keeps_it(cli, monkeypatch):
     first = json.loads(out.splitlines()[0])
     assert [t["definition"] for t in first["trace"]] == ["sin(x)", "a x"]
     assert first["steps"][-1]["value"] == first["derivative"] == got[0][1]
+
+
+@pytest.mark.parametrize("mode", ["reverse", "forward"])
+def test_plain_and_json_batch_lines_agree(cli, mode):
+    """The plain line (no trace built) and the JSON line (trace and steps built) carry the
+    same f and f' for every line, errors included, in both modes."""
+    import random
+    from exprgen import random_expr
+    rng = random.Random(11)
+    lines = [random_expr(rng, depth=rng.randint(1, 5))[0] for _ in range(150)] + ["log(x - 5)", "sqrt(x - 1.3)"]
+    args = ["diff", "-", "--at", "x=1.3", "--mode", mode]
+    code_p, plain, _ = cli(*args, "--format", "plain", input="\n".join(lines) + "\n")
+    code_j, js, _ = cli(*args, "--format", "json", input="\n".join(lines) + "\n")
+    assert code_p == code_j == 1
+    for line, p, j in zip(lines, plain.splitlines(), js.splitlines(), strict=True):
+        d = json.loads(j)
+        if "error" in d:
+            assert p.startswith("error\t") and p[6:] == d["error"]["message"]
+        else:
+            assert p == f"{d['value']!r}\t{d['derivative']!r}".replace(".0\t", "\t") or \
+                [float(v) for v in p.split("\t")] == [d["value"], d["derivative"]]
+            assert bool(d["steps"]) == bool(re.search(r"\bx\b", line)) and "trace" in d

@@ -174,6 +174,21 @@ def test_batch_plain_for_every_command_has_one_line_per_input():
 def test_batch_one_at_serves_every_line():
     code, out, _ = calc("eval", "-", "--at", "x=2,y=3", input="x\ny\n")
     assert (code, out) == (0, "2\n3\n")
+    # a constant line is differentiated by the --at variable: d/dx 2.5 = 0, not an error
+    code, out, _ = calc("diff", "-", "--at", "x=2", input="x^2\n2.5\nsin(1)\n")
+    assert (code, out.splitlines()) == (0, ["4\t4", "2.5\t0", "0.8414709848078965\t0"])
+    code, out, _ = calc("grad", "-", "--at", "x=2,y=3", input="x y\n2.5\n")
+    assert (code, out.splitlines()) == (0, ["6\t[3, 2]ᵀ", "2.5\t[0, 0]ᵀ"])
+
+
+def test_a_byte_order_mark_starts_a_stream_and_is_not_read():
+    """A file saved with a UTF-8 signature (Windows Notepad) and CRLF lines reads as its text."""
+    code, out, _ = calc("diff", "-", "--at", "x=1", input="\ufeffx^2\r\nsin(x)\r\n")
+    assert (code, out.splitlines()) == (0, ["1\t2", "0.8414709848078965\t0.5403023058681398"])
+    code, out, _ = calc("repl", input="\ufefff(x) = x^2\nf(2)\n")
+    assert (code, out) == (0, "4\n")
+    code, _, err = calc("eval", "-", input="1\n\ufeff2\n")      # elsewhere it is a character like any other
+    assert code == 2 and "U+FEFF" in err
 
 
 # ---- JSON is strict; output carries no escape codes when piped or with NO_COLOR ----------

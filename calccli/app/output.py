@@ -204,7 +204,8 @@ def _stdin_lines():
         raise read_fault()
     buf = getattr(sys.stdin, "buffer", None)
     if buf is None:  # a text stream without bytes underneath (tests, embedding)
-        yield from enumerate(sys.stdin, 1)
+        for lineno, line in enumerate(sys.stdin, 1):
+            yield lineno, line.removeprefix("\ufeff") if lineno == 1 else line
         return
     enc = getattr(sys.stdin, "encoding", None) or "utf-8"
     limit = 4 * MAX_INPUT + 2  # bytes: a character is at most 4 bytes in UTF-8
@@ -214,6 +215,8 @@ def _stdin_lines():
         if not raw:
             return
         lineno += 1
+        if lineno == 1 and raw.startswith(b"\xef\xbb\xbf"):   # a UTF-8 signature (Notepad's BOM), not text
+            raw = raw[3:]
         if len(raw) >= limit and not raw.endswith(b"\n"):
             total = len(raw)
             while True:

@@ -16,8 +16,8 @@ from calccli.engine.tape import build_tape
 def eval_expr(text: str, at=None, let=None) -> EvalResult:
     parsed = parse(text)
     node = parsed.node
-    prob = resolve(node, at, let, parsed=parsed, differentiate=False)   # (eval takes no --wrt)
     tape = build_tape(node)
+    prob = resolve(node, at, let, parsed=parsed, differentiate=False, tape=tape)   # (eval takes no --wrt)
     vals = evaluate(tape, prob.env, ops_for(tape, prob.env))
     return EvalResult(text, vals[-1], prob.point)
 
@@ -28,12 +28,12 @@ def diff_at(text: str, at, let=None, wrt=None, mode: str = "reverse", explain: b
         raise UsageError(f"unknown mode '{mode}': use forward or reverse")
     parsed = parse(text)
     node = parsed.node
-    prob = resolve(node, at, let, wrt, parsed=parsed)
+    tape = build_tape(node)
+    prob = resolve(node, at, let, wrt, parsed=parsed, tape=tape)
     if len(prob.wrt) != 1:
         raise UsageError(f"diff takes one variable, got {', '.join(prob.wrt) or 'none'}: "
                          "choose with --wrt (grad gives all partial derivatives)")
     var = prob.wrt[0]
-    tape = build_tape(node)
     ops = ops_for(tape, prob.env)
     if ops is not FLOAT:  # array values in the trace: multivar's view
         from calccli.commands.multivar import diff_with_arrays

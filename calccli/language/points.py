@@ -200,13 +200,14 @@ class Problem:
 
 def resolve(node: Node, at: list[str] | None = None, let: list[str] | None = None,
             wrt: str | list[str] | None = None, *, need_point: bool = True,
-            defaults: dict | None = None, parsed=None, differentiate: bool = True) -> Problem:
+            defaults: dict | None = None, parsed=None, differentiate: bool = True, tape=None) -> Problem:
     """Bind the expression's free variables and choose the variables of differentiation.
 
     ``parsed`` (a :class:`calccli.parse.Parsed`) lets errors about a variable
-    point at it in the input.
+    point at it in the input; ``tape``, the node's tape if it is built already,
+    saves a walk over the nodes (its variables are the free ones, in order).
     """
-    free = free_vars(node)
+    free = list(tape.variables) if tape is not None else free_vars(node)
     lets = parse_bindings(let, "--let")
     ats = parse_bindings(at, "--at")
     env = dict(defaults or {})
@@ -248,7 +249,8 @@ def resolve(node: Node, at: list[str] | None = None, let: list[str] | None = Non
                 raise UsageError(f"--wrt {n}: give its value with --at {n}=…")
     elif point:
         order = {v: k for k, v in enumerate(free)}
-        names = sorted((n for n in point if n in order), key=order.__getitem__)
+        # a constant line of a batch (2.5 with --at x=1.3) is differentiated by the --at names
+        names = sorted((n for n in point if n in order), key=order.__getitem__) or list(point)
     else:
         names = [v for v in free if v not in env] if differentiate else []
         if len(names) > 1:
