@@ -89,3 +89,10 @@ def test_steps_keep_a_rows_arguments_in_order(text):
     x = 1.3
     terms = diff_at(text, {"x": x}).steps[-1].numeric.split(" + ")   # [∂f/∂a·]∂a/∂x, twice
     assert [float(t.split("·")[-1]) for t in terms] == pytest.approx([x * x ** (x - 1), math.log(x) * x ** x])
+
+
+@pytest.mark.parametrize("text, out", [("2.5", "2.5"), ("pi", "pi"), ("x", "x")])
+def test_steps_of_an_output_that_is_a_leaf(cli, text, out):
+    """The output is named by its own text when it is a number, a constant or the variable."""
+    code, got, _ = cli("grad", text, "--at", "x=1.3", "--steps", "--format", "json")
+    assert code == 0 and json.loads(got)["steps"][0]["target"] == f"∂{out}/∂{out}"

@@ -95,8 +95,8 @@ class Tape:
     @property
     def labels(self) -> list[str | None]:
         """name_of by index for the rows and the variables, None for numbers and constants:
-        every node an explanation names (its partials and steps are taken with respect
-        to variables, through rows), in one list instead of a call per name."""
+        the nodes an explanation names over and over (its partials and steps are taken
+        with respect to variables, through rows), in one list instead of a call per name."""
         if self._labels is None:
             labels: list[str | None] = [None] * len(self.nodes)
             for name, i in self.variables.items():

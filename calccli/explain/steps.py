@@ -163,7 +163,7 @@ def reverse_steps(tape, record, adj, wrt_idx: list[int]) -> list[Step]:
     """One step per node, from the output back to the variables of differentiation."""
     root = len(tape.nodes) - 1
     labels = tape.labels
-    out = labels[root]
+    out = tape.name_of(root)   # a constant expression's output is a number, which has no label
     uses = _by_user(record)
     steps = [Step(_d(out, out), "1", "1", 1.0)]
     order = [j for j in reversed(tape.rows) if j != root and j in uses] + [j for j in wrt_idx if j in uses]
