@@ -8,6 +8,7 @@ are on floats (arrays have their own views, in commands/multivar.py).
 from __future__ import annotations
 
 import unicodedata
+from operator import itemgetter
 
 from calccli.engine import expr
 from calccli.numfmt import fmt_number
@@ -129,14 +130,14 @@ def _d(top: str, bottom: str) -> str:
     return f"∂{top}/∂{bottom}"
 
 
+_ONES = ("1", "1.0")
+
+
 def _times(a: str, b: str) -> str:
     """The product a·b as written in a step: factors of 1 left out."""
     if b in _ONES:
         return "1" if a in _ONES else a
     return b if a in _ONES else f"{a}·{b}"
-
-
-_ONES = ("1", "1.0")
 
 
 def _by_user(record) -> dict[int, list]:
@@ -151,12 +152,8 @@ def _by_user(record) -> dict[int, list]:
             uses[j] = [entry]
     for terms in uses.values():
         if len(terms) > 1:
-            terms.sort(key=_row_of)     # stable: one row's arguments stay in recorded order
+            terms.sort(key=itemgetter(0))   # by row; stable: a row's arguments stay in recorded order
     return uses
-
-
-def _row_of(entry) -> int:
-    return entry[0]
 
 
 def reverse_steps(tape, record, adj, wrt_idx: list[int]) -> list[Step]:
@@ -184,7 +181,7 @@ def reverse_steps(tape, record, adj, wrt_idx: list[int]) -> list[Step]:
                 a = adjoint_text[i] = fmt_number(adj[i])
             numeric.append(_times(a, fmt_number(d) if d is not None else "…"))
         note = ""
-        if len(terms) > 1 and terms[0][0] != terms[-1][0]:
+        if len(terms) > 1 and terms[0][0] != terms[-1][0]:   # users sorted: more than one row
             users = list(dict.fromkeys(labels[t[0]] for t in terms))
             note = f"{name} feeds {', '.join(users[:-1])} and {users[-1]}: contributions add"
         steps.append(Step(f"∂{out}/∂{name}", " + ".join(formula), " + ".join(numeric), adj[j], note))
