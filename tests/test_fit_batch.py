@@ -161,7 +161,12 @@ VECTOR_CASES = [("w^T x + b", "y", None, None, 0.1),
                 ("sigmoid(w^T x + b)", "label", LOGLOSS, None, 0.5),
                 ("v^T tanh(W x) + c", "y", None, "W=[[0.1,0.2],[0.3,-0.4],[0.5,0.1]],v=[0.1,0.2,0.3]", 0.05),
                 ("dot(w, x) + b*x1", "y", "(yhat - y)^2 + 0.1*w^T w", None, 0.1),     # a term without data
-                ("x^T A x + mean(w .* x) + (W x)[2]", "y", None, "A=[[0,0],[0,0]],W=[[1,0],[0,1]]", 0.02)]
+                ("x^T A x + mean(w .* x) + (W x)[2]", "y", None, "A=[[0,0],[0,0]],W=[[1,0],[0,1]]", 0.02),
+                # softmax, logsumexp, log_softmax and norm in entries, shifted by a mean without gradient
+                ("softmax([w^T x + b, 0])[1]", "label", LOGLOSS, None, 0.5),
+                ("logsumexp(W x) + b", "y", None, "W=[[0.1,0.2],[0.3,-0.4],[0.2,0.2]]", 0.05),
+                ("log_softmax([w^T x, b, 1])[2]", "y", None, None, 0.05),
+                ("norm(x - w) + b", "y", None, "w=[0.5,-0.5]", 0.05)]
 
 
 def prepared(path, model, target, loss=None, init=None, **kw):
@@ -206,7 +211,7 @@ def test_vector_batch_equals_a_numpy_loop(data, small_chunks):
     assert close(flat(r.theta), [*w, b], 1e-10)
 
 
-@pytest.mark.parametrize("model,init", [("logsumexp(W x)", "W=[[0.1,0.2],[0.3,-0.4]]"), ("norm(x - w) + b", None)])
+@pytest.mark.parametrize("model,init", [("max(W x)", "W=[[0.1,0.2],[0.3,-0.4]]"), ("min(x - w) + b", None)])
 def test_a_vector_loss_without_a_form_stays_per_sample(data, small_chunks, monkeypatch, model, init):
     assert prepared(data[0], model, "y", init=init).loss.form is None
     kw = dict(epochs=3, lr=0.01, init=init, features=["x=x1,x2"], mode="minibatch", order="shuffle", seed=2)

@@ -187,7 +187,7 @@ ARRAY = _build()
 # entries, reshapes and selections, so that it also runs on numpy object arrays
 # of expression nodes (x[2] runs "index[2]"; specialised, it is matched by prefix).
 SYMBOLIC_ARRAY_PRIMS = frozenset({"vector", "transpose", "matmul", "dot", "sum", "mean", "trace", "outer",
-                                  "diag", "index"})
+                                  "diag", "index", "softmax", "logsumexp", "log_softmax", "norm"})
 
 
 def symbolic_prim(name: str) -> bool:
@@ -214,11 +214,55 @@ def _entrywise_symbol(p: Prim):
     return fn
 
 
+def _softmax_family(o: Ops) -> None:
+    """softmax, logsumexp, log_softmax and norm of arrays of symbols, in entries. With
+    d = z - m, m = nograd(mean(z)): softmax(z) = exp(d)/Σ exp(d), logsumexp(z) =
+    m + log Σ exp(d), log_softmax(z) = d - log Σ exp(d). The shift changes none of them
+    and carries no gradient; it keeps exp(d) finite while z's entries are within about
+    700 of their mean (beyond, a chunk overflows and fit redoes it sample by sample) and
+    Σ exp(d) ≥ 1, so that the log never meets 0."""
+    from functools import reduce
+    from operator import add
+
+    def parts(z):   # m, d = z - m, exp(d), log Σ exp(d)
+        zs = list(np.ravel(z))
+        m = o.nograd(reduce(add, zs) / len(zs))
+        d = [zi - m for zi in zs]
+        e = [o.exp(di) for di in d]
+        return m, d, e, reduce(add, e)
+
+    def softmax(z):
+        if not isinstance(z, np.ndarray):
+            return 1.0
+        _, _, e, s = parts(z)
+        return np.array([ei / s for ei in e], dtype=object).reshape(z.shape)
+
+    def logsumexp(z):
+        if not isinstance(z, np.ndarray):
+            return z
+        m, _, _, s = parts(z)
+        return m + o.log(s)
+
+    def log_softmax(z):
+        if not isinstance(z, np.ndarray):
+            return 0.0
+        _, d, _, s = parts(z)
+        log_s = o.log(s)
+        return np.array([di - log_s for di in d], dtype=object).reshape(z.shape)
+
+    def norm(z):
+        if not isinstance(z, np.ndarray):
+            return o.abs(z)
+        return o.sqrt(reduce(add, [zi * zi for zi in np.ravel(z)]))
+    o.softmax, o.logsumexp, o.log_softmax, o.norm = softmax, logsumexp, log_softmax, norm
+
+
 def _build_symbols() -> Ops:
     from calccli.engine.expr import ONE, ZERO
     o = Ops(kind="symbols", zero=ZERO, one=ONE, build=lambda p: p.f)
     for name, p in PRIMS.items():
         setattr(o, name, p.f if p.array else _entrywise_symbol(p))
+    _softmax_family(o)
     o.pi = math.pi
     return o
 

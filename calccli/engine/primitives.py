@@ -234,6 +234,10 @@ _ML_TABLE = [
           lambda o, x, y, out: out * o.log(x)),
          np="power", infix=".^", prec=PREC_POW, latex=r"{0}^{{\circ {1}}}",
          domain="a base ≥ 0 unless the exponent is an integer"),
+    # The identity with derivative 0 (JAX's stop_gradient). Internal: the shift of fit's
+    # softmax and logsumexp written in components (engine/arrays.py), which they do not see.
+    Prim("nograd", 1, lambda x: x, (lambda o, x, out: 0.0,), np="positive", hidden=True,
+         float_partial=lambda k, consts: 0.0),
 ]
 _TABLE += _ML_TABLE
 
