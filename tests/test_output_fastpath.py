@@ -79,3 +79,12 @@ def test_plain_and_json_batch_lines_agree(cli, mode):
             assert p == f"{d['value']!r}\t{d['derivative']!r}".replace(".0\t", "\t") or \
                 [float(v) for v in p.split("\t")] == [d["value"], d["derivative"]]
             assert bool(d["steps"]) == bool(re.search(r"\bx\b", line)) and "trace" in d
+
+
+def test_json_writes_negative_zero_as_zero_on_every_path(cli):
+    """-0.0 is written 0.0 (jq would print -0), whether or not the line also needs cleaning."""
+    _, out, _ = cli("diff", "-x^2", "--at", "0", "--format", "json")
+    d = json.loads(out)
+    assert "-0.0" not in out and d["value"] == d["derivative"] == 0.0 and math.copysign(1, d["value"]) == 1
+    _, out, _ = cli("diff", "x^2", "--at", "-0.05", "--format", "json")
+    assert json.loads(out)["point"] == {"x": -0.05} and json.loads(out)["derivative"] == -0.1

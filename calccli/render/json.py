@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from dataclasses import asdict, is_dataclass
 from functools import singledispatch
 
@@ -64,12 +65,18 @@ _ENCODE = json.JSONEncoder(ensure_ascii=False, allow_nan=False, check_circular=F
 def dumps(result) -> str:
     """Most results are plain dicts of finite floats, strings and lists, which
     json encodes directly (in C); ``clean`` runs only when that fails (NaN or
-    infinity, numpy values, dataclasses)."""
+    infinity, numpy values, dataclasses) or a -0.0 shows."""
     raw = json_obj(result)
     try:
-        return line_safe(_ENCODE(raw))
+        text = _ENCODE(raw)
     except (TypeError, ValueError):
-        return line_safe(_ENCODE(clean(raw)))
+        text = None
+    if text is None or ("-0.0" in text and _NEGATIVE_ZERO.search(text)):
+        text = _ENCODE(clean(raw))         # (clean writes -0.0 as 0.0)
+    return line_safe(text)
+
+
+_NEGATIVE_ZERO = re.compile(r"-0\.0(?![0-9eE])")   # the float -0.0 (not -0.05); also in a string: then clean runs
 
 
 _LINE_BREAKS = {0x85: "\\u0085", 0x2028: "\\u2028", 0x2029: "\\u2029"}
