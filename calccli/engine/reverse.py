@@ -68,12 +68,21 @@ def _reverse_program(tape, wrt: list[int]):
     return prog
 
 
+# (id(prim), arity) -> (prim, its rules' kinds, its vjp), for every tape: a primitive's
+# rules are classified once per process (the prim is kept to tell a replaced one apart).
+_PRIM_RULES: dict = {}
+
+
+def _prim_rules(p, n: int):
+    kinds = tuple(rule_kind(p.partials[k], n) if k < len(p.partials) else (_RULE, None) for k in range(n))
+    return p, kinds, p.array.get("vjp")
+
+
 def _build_reverse_program(tape, wrt: list[int]):
     nkey = ("need", tuple(wrt))
     need = tape.cache.get(nkey)
     if need is None:
         need = tape.cache[nkey] = depends(tape, wrt)
-    per_prim: dict = {}
     rows = []
     targs, prims = tape.args, tape.prims
     for i in reversed(tape.rows):
@@ -81,12 +90,10 @@ def _build_reverse_program(tape, wrt: list[int]):
             continue  # never receives an adjoint
         p, args = prims[i], targs[i]
         n = len(args)
-        ent = per_prim.get((id(p), n))
-        if ent is None:
-            kinds = tuple(rule_kind(p.partials[k], n) if k < len(p.partials) else (_RULE, None)
-                          for k in range(n))
-            ent = per_prim[(id(p), n)] = (kinds, p.array.get("vjp"))
-        kinds, vjp = ent
+        ent = _PRIM_RULES.get((id(p), n))
+        if ent is None or ent[0] is not p:
+            ent = _PRIM_RULES[(id(p), n)] = _prim_rules(p, n)
+        _, kinds, vjp = ent
         if n == 2:
             a0, a1 = args
             (c0, r0), (c1, r1) = kinds
