@@ -75,6 +75,7 @@ def test_the_lexer_reorders_only_terminals_that_cannot_start_alike():
     assert may_start_alike(star, power) and may_start_alike(name, number)
     assert not may_start_alike(first_chars(r"\("), name) and not may_start_alike(first_chars(r"\."), name)
     assert may_start_alike(first_chars(r"\."), number) and first_chars(r"a*") is None
+    assert first_chars(r"(?i)x") is None and first_chars(r"(?i:x)") is None and first_chars("x") == [frozenset("x")]
     terms = [("NAME", r"(?!\d)[^\W²]+"), ("POW", r"(?:\*\*|\^)"), ("WS", r"[ \t]+"), ("STAR", r"\*"),
              ("LPAR", r"\(")]
     regex, names = lexer_regex(terms, {"WS"})

@@ -208,8 +208,11 @@ def first_chars(regex: str):
     """The classes the first character of a match of ``regex`` belongs to, or None if a
     match can be empty or the regex is beyond this analysis."""
     c, parser = _sre()
+    parsed = parser.parse(regex)
+    if getattr(getattr(parsed, "state", None), "flags", re.IGNORECASE) & (re.IGNORECASE | re.VERBOSE):
+        return None   # a flag for the whole regex ((?i) at its start) changes what a literal matches
     try:
-        classes, nullable = _starts(parser.parse(regex), c)
+        classes, nullable = _starts(parsed, c)
     except _Unsure:
         return None
     return None if nullable else classes
