@@ -51,12 +51,12 @@ class DiffResult(RichDisplay):
     output: str                       # the output's name in the trace (f)
     # () -> (trace, steps), called when a renderer first asks for them: printing the
     # rows costs more than the derivative itself, and the plain format shows neither.
-    explanation: Callable[[], tuple[list[TraceRow], list[Step]]] | None = field(
-        default=None, repr=False, compare=False)
+    _explanation: Callable[[], tuple[list[TraceRow], list[Step]]] | None = field(
+        default=None, repr=False, compare=False)   # (internal: not an attribute of the API's result)
 
     @cached_property
     def _explained(self) -> tuple[list[TraceRow], list[Step]]:
-        return self.explanation() if self.explanation is not None else ([], [])
+        return self._explanation() if self._explanation is not None else ([], [])
 
     @property
     def trace(self) -> list[TraceRow]:
