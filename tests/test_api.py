@@ -256,3 +256,16 @@ def test_text_formats_are_the_cli_output(cli):
     _, tex, _ = cli("diff", SEED, "--at", "1.0", "--format", "latex")
     assert r.to_text("latex") == tex
     assert repr(r) == "<calc DiffResult: f(1) = 1.0900122119747424, f'(1) = 5.983082595908695>"
+
+
+def test_results_pickle_and_copy_with_their_trace():
+    """A result crosses process boundaries (multiprocessing, caches): diff's trace and steps,
+    made on demand, are made when it is pickled or deep-copied."""
+    import copy
+    import pickle
+    r = calc.diff("sin(x)*x", at="x=1.3")
+    for back in (pickle.loads(pickle.dumps(r)), copy.deepcopy(r)):
+        assert back.derivative == r.derivative and back.trace == r.trace and back.steps == r.steps
+        assert back.to_json() == r.to_json()
+    g = calc.grad("x*y", at="x=1,y=2")
+    assert list(pickle.loads(pickle.dumps(g)).gradient) == [2.0, 1.0]
