@@ -78,11 +78,10 @@ def derivative_error(tape, i: int, k: int, vals, exc: BaseException) -> CalcErro
                            f"∂{tape.names[i]}/∂{wrt} is beyond the range of float64 (about 1.8e308)")
     why = "is infinite or undefined"
     hint = None
-    if tape.prims[i] is not None and tape.prims[i].name == "norm":   # at 0; its square is smooth there
+    if tape.prims[i] is not None and tape.prims[i].kink_hint:
         from calccli.engine.printer import to_text
         x = to_text(tape.nodes[j])
-        p = x if tape.nodes[j].op == "var" else f"({x})"
-        hint = f"‖{x}‖ has no derivative at {x} = 0, but ‖{x}‖² has: write {p}^T {p} (or sum({p} .^ 2))"
+        hint = tape.prims[i].kink_hint.format(x, p=x if tape.nodes[j].op == "var" else f"({x})")
     return NotDifferentiable(
         f"not differentiable at this point: {row} at {where}; ∂{tape.names[i]}/∂{wrt} {why} there", hint=hint)
 

@@ -36,6 +36,9 @@ class Prim:
     hidden: bool = False            # internal (vector, index, matmul): not callable by name
     spelled: str | None = None      # the name as written, when it differs (vmax is written max)
     teacher: str | None = None      # how the step-by-step views write it, {0} the operand: 1[{0} > 0]
+    # A hint where its derivative does not exist, {0} the operand as written, {p} the same
+    # in parentheses unless it is a name (norm: its square is smooth at 0).
+    kink_hint: str | None = None
     # Optional, for the float reverse pass: float_partial(k, consts) -> ∂out/∂args[k] as a
     # float function of args[k] alone (or a number), given the arguments that are numbers on
     # the tape (consts[m], None where not); None: use partials[k]. Same values as partials[k].
@@ -631,7 +634,8 @@ _ARRAY_TABLE = [
         "vjp": lambda o, k, g, args, out: o.fit(g * args[1 - k], args[k]),
         "adjoint": _adjoint_text("{g}·{1}", "{g}·{0}"),
         "tangent": _tangent_text("dot({t0}, {1})", "dot({0}, {t1})")}),
-    Prim("norm", 1, _norm_f, (), latex=r"\left\|{0}\right\|", array={
+    Prim("norm", 1, _norm_f, (), latex=r"\left\|{0}\right\|",
+         kink_hint="‖{0}‖ has no derivative at {0} = 0, but ‖{0}‖² has: write {p}^T {p} (or sum({p} .^ 2))", array={
         "shape": lambda shapes, names: (),
         "jvp": lambda o, args, out, tans: o.sum(args[0] * tans[0]) / out,
         "vjp": lambda o, k, g, args, out: o.fit((g / out) * args[0], args[0]),

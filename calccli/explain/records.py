@@ -62,10 +62,10 @@ class DiffResult(RichDisplay):
     def trace(self) -> list[TraceRow]:
         return self._explained[0]
 
-    def __getstate__(self) -> dict:
-        """Pickled (or deep-copied) with its trace and steps made: the closure does not pickle."""
-        return {**self.__dict__, "_explained": self._explained, "_explanation": None}
-
     @property
     def steps(self) -> list[Step]:
         return self._explained[1]
+
+    def __getstate__(self) -> dict:
+        """Pickled (or deep-copied) with its trace and steps made: the closure does not pickle."""
+        return {**self.__dict__, "_explained": self._explained, "_explanation": None}

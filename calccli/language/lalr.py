@@ -240,8 +240,9 @@ def _one_class_repeated(regex: str) -> bool:
 def lexer_regex(terminals: list[tuple[str, str]], ignore: set[str]) -> tuple[str, dict[int, str]]:
     """The lexer's regex for ``terminals`` ((name, regex) in Lark's order) and its group
     number -> terminal name, reordered and folded as the comment above says."""
+    pattern = dict(terminals)
     first = {name: first_chars(rx) for name, rx in terminals}
-    names = [name for name, _ in terminals]
+    names = list(pattern)
 
     def ready(name, placed):   # every terminal ahead of it that could start alike is placed
         ahead = names[:names.index(name)]
@@ -252,9 +253,8 @@ def lexer_regex(terminals: list[tuple[str, str]], ignore: set[str]) -> tuple[str
             order.append(name)
     order += [n for n in names if n not in order]
     fold = [n for n in ignore if n in first]
-    folded = (len(fold) == 1 and _one_class_repeated(dict(terminals)[fold[0]])
+    folded = (len(fold) == 1 and _one_class_repeated(pattern[fold[0]])
               and not any(may_start_alike(first[fold[0]], first[n]) for n in names if n != fold[0]))
-    pattern = dict(terminals)
     kinds = [n for n in order if not (folded and n == fold[0])]
     regex = "|".join(f"(?P<t{k}>{pattern[n]})" for k, n in enumerate(kinds))
     if folded:   # spaces, then a token; or spaces alone (at the end, or before a character no token takes)

@@ -60,6 +60,7 @@ def to_obj(result) -> dict:
 # Strict JSON, characters as they are; no check for cycles: a result's JSON object is
 # a tree made for this call (the check costs a dict insertion per object and list).
 _ENCODE = json.JSONEncoder(ensure_ascii=False, allow_nan=False, check_circular=False).encode
+_NEGATIVE_ZERO = re.compile(r"-0\.0(?![0-9eE])")   # the float -0.0 (not -0.05); also in a string: then clean runs
 
 
 def dumps(result) -> str:
@@ -74,9 +75,6 @@ def dumps(result) -> str:
     if text is None or ("-0.0" in text and _NEGATIVE_ZERO.search(text)):
         text = _ENCODE(clean(raw))         # (clean writes -0.0 as 0.0)
     return line_safe(text)
-
-
-_NEGATIVE_ZERO = re.compile(r"-0\.0(?![0-9eE])")   # the float -0.0 (not -0.05); also in a string: then clean runs
 
 
 _LINE_BREAKS = {0x85: "\\u0085", 0x2028: "\\u2028", 0x2029: "\\u2029"}
