@@ -60,16 +60,19 @@ class Node:
 
 
 _table: dict[tuple, Node] = {}
+# the slots' own setters: a new node is made without Node.__setattr__ (which refuses)
+# and without object.__setattr__'s lookup of each slot by name
+_new, _set_op, _set_args, _set_value = object.__new__, Node.op.__set__, Node.args.__set__, Node.value.__set__
 
 
 def make(op: str, args: tuple[Node, ...] = (), value: Any = None) -> Node:
     key = (op, args, value)
     node = _table.get(key)
     if node is None:
-        node = object.__new__(Node)
-        object.__setattr__(node, "op", op)
-        object.__setattr__(node, "args", args)
-        object.__setattr__(node, "value", value)
+        node = _new(Node)
+        _set_op(node, op)
+        _set_args(node, args)
+        _set_value(node, value)
         _table[key] = node
     return node
 
