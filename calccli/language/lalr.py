@@ -309,6 +309,8 @@ def _reducer(mode, name, include, after, builder):
         i = include[0][0]
         return lambda c: c[i]
     fn = getattr(builder, name) if mode == "call" else _Inline
+    if getattr(fn, "ends_only", False):     # reads its first and last child only: no filtering needed
+        return fn
     if not after and all(not ex and not nones for _, ex, nones in include):
         idx = [i for i, _, _ in include]
         if idx == list(range(len(idx))):
@@ -363,7 +365,8 @@ class Driver:
 
     def parse(self, text: str):
         states, chains, info = self._states, self._chains, self._info
-        stack = [self._start]
+        top = self._start          # the state on top of the stack (stack[-1])
+        stack = [top]
         values: list = []
         push, push_value = stack.append, values.append
         kind = None
@@ -385,27 +388,30 @@ class Driver:
                         value = m.group(g)
                         if alts is not None:   # NAME "T" is the T of x^T where the state (as lexed) takes T
                             alt = alts.get(value)
-                            if alt is not None and alt in states[stack[-1]]:
+                            if alt is not None and alt in states[top]:
                                 kind = alt
-                        tok = Tok(kind, value, m.start(g), m.end(g))
+                        s, e = m.span(g)
+                        tok = Tok(kind, value, s, e)
                     else:
                         tok = None
                 while True:
-                    shift, arg = states[stack[-1]][kind]
+                    shift, arg = states[top][kind]
                     if shift:
-                        push(arg)
+                        top = arg
+                        push(top)
                         push_value(tok)
                         break
                     size, build, goto = arg
                     if build is None:  # one child, passed up as it is: x is a postfix, a power, …
-                        key = (stack[-2], stack[-1], kind)
+                        key = (stack[-2], top, kind)
                         try:
-                            stack[-1] = chains[key]
+                            top = chains[key]
                         except KeyError:
-                            stack[-1] = chains[key] = self._chain(*key)
+                            top = chains[key] = self._chain(*key)
+                        stack[-1] = top
                     elif size == 1:    # NUMBER, NAME, …: the top replaced in place
                         values[-1] = build(values[-1:])
-                        stack[-1] = goto[stack[-2]]
+                        stack[-1] = top = goto[stack[-2]]
                     else:
                         if size:
                             children = values[-size:]
@@ -414,9 +420,10 @@ class Driver:
                         else:
                             children = []
                         push_value(build(children))
-                        push(goto[stack[-1]])
+                        top = goto[stack[-1]]
+                        push(top)
         except KeyError:
-            if kind == "$END" and stack[-1] == self._end:
+            if kind == "$END" and top == self._end:
                 return values[-1]
         raise Fallback
 

@@ -151,6 +151,7 @@ class _Build:
             t = (make(op, (a, b)), s, e)     # _t, inline: most of a long input's nodes are made here
             self._keep(t)
             return t
+        rule.ends_only = True    # the driver may pass the operator's place too (lalr._reducer)
         return rule
 
     add, sub, mul, div, emul = _bin("add"), _bin("sub"), _bin("mul"), _bin("div"), _bin("emul")
