@@ -24,10 +24,15 @@ def topo_order(root: Node, stop=None) -> list[Node]:
     stack until its children are done: it is looked at once to push them
     (rightmost first, so the leftmost is done first) and once more to emit it.
     """
+    return topo_indexed(root, stop)[0]
+
+
+def topo_indexed(root: Node, stop=None) -> tuple[list[Node], dict[Node, int]]:
+    """``topo_order`` and each node's place in it (the walk's own record of what it has seen)."""
     order: list[Node] = []
-    seen: set[Node] = set()   # nodes hash by identity
+    seen: dict[Node, int] = {}   # nodes hash by identity
     stack = [root]
-    push, pop, emit, done = stack.append, stack.pop, order.append, seen.add
+    push, pop, emit = stack.append, stack.pop, order.append
     while stack:
         node = stack[-1]
         if node in seen:
@@ -42,9 +47,9 @@ def topo_order(root: Node, stop=None) -> list[Node]:
                     pending = True
         if not pending:
             pop()
-            done(node)
+            seen[node] = len(order)
             emit(node)
-    return order
+    return order, seen
 
 
 def _names(avoid: set[str]):
@@ -111,25 +116,24 @@ class Tape:
 
 
 def build_tape(root: Node) -> Tape:
-    nodes = topo_order(root)
+    nodes, index = topo_indexed(root)
     with collector_paused(len(nodes) > 5000, lasting=True):
-        return _tape_of(root, nodes)
+        return _tape_of(root, nodes, index)
 
 
-def _tape_of(root: Node, nodes: list[Node]) -> Tape:
-    index = {n: i for i, n in enumerate(nodes)}
+def _tape_of(root: Node, nodes: list[Node], index: dict[Node, int]) -> Tape:
     at = index.__getitem__
     args, prims, rows, variables = [], [], [], {}
-    leaves = ("num", "const", "var")
+    push_args, push_prim, push_row, prim_of = args.append, prims.append, rows.append, PRIMS.get
     for i, n in enumerate(nodes):
-        op, a = n.op, n.args
+        a = n.args
+        k = len(a)
         # arities 2 and 1 spelled out: a third of a large tape's build time was map objects
-        args.append((at(a[0]), at(a[1])) if len(a) == 2 else (at(a[0]),) if len(a) == 1 else tuple(map(at, a)))
-        if op in leaves:
-            prims.append(None)
-            if op == "var":
-                variables[n.value] = i
-        else:
-            prims.append(PRIMS[op])
-            rows.append(i)
+        push_args((at(a[0]), at(a[1])) if k == 2 else (at(a[0]),) if k == 1 else tuple(map(at, a)) if k else ())
+        p = prim_of(n.op)     # None for a leaf (num, const, var): every other op is a primitive
+        push_prim(p)
+        if p is not None:
+            push_row(i)
+        elif n.op == "var":
+            variables[n.value] = i
     return Tape(root, nodes, index, args, prims, rows, variables)
