@@ -181,6 +181,35 @@ def test_batch_one_at_serves_every_line():
     assert (code, out.splitlines()) == (0, ["6\t[3, 2]ᵀ", "2.5\t[0, 0]ᵀ"])
 
 
+def test_batch_from_a_file_keeps_answers_and_messages_in_order(tmp_path):
+    """From a regular file the answers are not flushed one by one, but every one is
+    written, and an error's message (stderr) still follows the answers before it."""
+    lines = tmp_path / "lines.txt"
+    lines.write_text("x^2\nfoo(\nx^3\n" + "x + 1\n" * 3000, encoding="utf-8")
+    with open(lines, "rb") as f:
+        p = subprocess.run([sys.executable, "-m", "calccli", "diff", "-", "--at", "x=2", "--format", "plain"],
+                           stdin=f, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, cwd=str(ROOT),
+                           env=_env(), timeout=120)
+    out = p.stdout.decode().splitlines()
+    assert p.returncode == 2
+    assert out[:3] == ["4\t4", "error\texpected an expression after '('",
+                       "line 2: error: expected an expression after '('"]
+    assert out[5] == "8\t12" and out[6:] == ["3\t1"] * 3000
+
+
+def test_answers_are_flushed_for_a_pipe_not_for_a_file(tmp_path, monkeypatch):
+    from calccli.app.output import answers_awaited
+    f = tmp_path / "in.txt"
+    f.write_text("x\n", encoding="utf-8")
+    with open(f, encoding="utf-8") as stream:
+        monkeypatch.setattr(sys, "stdin", stream)
+        assert answers_awaited() is False
+    r, w = os.pipe()
+    with os.fdopen(r) as stream, os.fdopen(w, "w"):
+        monkeypatch.setattr(sys, "stdin", stream)
+        assert answers_awaited() is True
+
+
 def test_a_byte_order_mark_starts_a_stream_and_is_not_read():
     """A file saved with a UTF-8 signature (Windows Notepad) and CRLF lines reads as its text."""
     code, out, _ = calc("diff", "-", "--at", "x=1", input="\ufeffx^2\r\nsin(x)\r\n")

@@ -248,6 +248,7 @@ def run(expr: str, compute: Callable[[str], object], fmt: str | None, digits: in
             return report_error(e, fmt)
         return emit(result, fmt)
     status = 0
+    flush = answers_awaited()
     for lineno, line in stdin_lines():
         if not isinstance(line, CalcError):
             line = line.strip()
@@ -273,9 +274,24 @@ def run(expr: str, compute: Callable[[str], object], fmt: str | None, digits: in
                 write(json.dumps(obj, ensure_ascii=False) + "\n", json_mode=True)
             else:
                 write(f"error\t{e.message}\n")
+            sys.stdout.flush()   # the answers so far go out before the message (2>&1 keeps the order)
             write(f"line {lineno}: " + error_text(e) + "\n", stream=sys.stderr)
             continue
         write(text, json_mode=fmt == "json")
         status = max(status, getattr(result, "exit_code", 0))
-        sys.stdout.flush()
+        if flush:
+            sys.stdout.flush()
     return status
+
+
+def answers_awaited() -> bool:
+    """Does someone wait for each batch answer before sending the next line? Yes when
+    stdin is a pipe or a terminal (a coprocess, a person): every answer is flushed as
+    it is made. From a regular file (``< lines.txt``) the whole input is there
+    already, and the answers go out as the buffer fills (as grep and awk do), which
+    saves a write call per line."""
+    import stat
+    try:
+        return not stat.S_ISREG(os.fstat(sys.stdin.fileno()).st_mode)
+    except (AttributeError, OSError, ValueError):   # no descriptor (tests, embedding): flush
+        return True

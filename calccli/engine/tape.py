@@ -9,7 +9,6 @@ skipping names the expression itself uses.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from itertools import chain, count
 from string import ascii_lowercase
 
 from calccli.engine.expr import Node
@@ -52,11 +51,16 @@ def topo_indexed(root: Node, stop=None) -> tuple[list[Node], dict[Node, int]]:
     return order, seen
 
 
-def _names(avoid: set[str]):
-    for suffix in chain([""], map(str, count(1))):
-        for ch in ascii_lowercase:
-            if ch + suffix not in avoid:
-                yield ch + suffix
+_POOL: list[str] = []     # a, b, …, z, a1, …, z1, a2, …: made once, as far as a tape has needed
+
+
+def _first_names(k: int, avoid: set[str]) -> list[str]:
+    """The first ``k`` names of the pool that are not in ``avoid``."""
+    want = k + len(avoid)    # enough: each avoided name skips at most one
+    while len(_POOL) < want:
+        block = len(_POOL) // 26
+        _POOL.extend(ch + (str(block) if block else "") for ch in ascii_lowercase)
+    return [n for n in _POOL[:want] if n not in avoid][:k]
 
 
 @dataclass
@@ -82,8 +86,7 @@ class Tape:
         if self._names is None:
             avoid = set(self.variables)
             avoid |= {n.value for n in self.nodes if n.op == "const"}
-            gen = _names(avoid)
-            self._names = {i: next(gen) for i in self.rows}
+            self._names = dict(zip(self.rows, _first_names(len(self.rows), avoid)))
         return self._names
 
     def name_of(self, i: int) -> str:
