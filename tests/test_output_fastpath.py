@@ -39,12 +39,12 @@ def test_same_as_escaping_every_character(text, encoding):
 def test_plain_batch_builds_no_trace_and_json_keeps_it(cli, monkeypatch):
     """The trace and the steps are made when a renderer asks: batch mode's plain line
     (f and f') never does, JSON always does (the contract's trace and steps)."""
-    from calccli.commands import derivatives
+    from calccli.explain import steps
 
     lines = "sin(x)*x\nexp(x^2)\n"
-    real = derivatives.trace_rows
+    real = steps.trace_rows
     calls = []
-    monkeypatch.setattr(derivatives, "trace_rows", lambda *a: calls.append(a) or real(*a))
+    monkeypatch.setattr(steps, "trace_rows", lambda *a: calls.append(a) or real(*a))
     code, out, _ = cli("diff", "-", "--at", "x=1.3", "--format", "plain", input=lines)
     assert code == 0 and not calls
     x = 1.3

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from calccli.errors import UsageError
 from calccli.engine.evaluate import depends, evaluate, ops_for
-from calccli.explain.steps import forward_steps, reverse_steps, trace_rows
 from calccli.engine.forward import forward
 from calccli.engine.ops import FLOAT
 from calccli.language.parse import parse
@@ -53,17 +52,20 @@ def diff_at(text: str, at, let=None, wrt=None, mode: str = "reverse", explain: b
         derivative = adj[xi]
 
         def steps():
+            from calccli.explain.steps import reverse_steps
             return reverse_steps(tape, record, adj, wrt_idx)
     else:
         tan = forward(tape, vals, {xi: ops.one}, ops, record=record)
         derivative = tan[root] if tan[root] is not None else 0.0
 
         def steps():
+            from calccli.explain.steps import forward_steps
             return forward_steps(tape, record, tan, wrt_idx)
     if xi == root:
         derivative = 1.0
 
-    def explanation():
+    def explanation():   # the teacher's view is imported only where it is shown
+        from calccli.explain.steps import trace_rows
         return trace_rows(tape, vals, depends(tape, wrt_idx)), steps()
     return DiffResult(text, var, prob.point, mode, 1, vals[root], derivative,
                       tape.name_of(root) if tape.rows else "f", explanation if explain else None)

@@ -248,8 +248,7 @@ def array_trace_rows(tape, vals, need) -> list:
     """Trace rows for a tape with vectors and matrices: each row's definition and
     value; the local derivative symbolically for elementwise functions, and the
     adjoint rule in words for array operations (matrix product, det, …)."""
-    from calccli.explain.steps import local_partial_expr
-    from calccli.explain.records import Partial, TraceRow
+    from calccli.explain.steps import Partial, TraceRow, local_partial_expr
     from calccli.engine.printer import definition
     nn = tape.node_names()
     rows = []
@@ -293,7 +292,7 @@ def array_reverse_steps(tape, record, adj, wrt_idx) -> list:
     """One step per node, from the output back to the variables: the adjoint
     contributions (elementwise chain rule, or an array rule such as Aᵀ ∂f/∂c)
     and their values."""
-    from calccli.explain.records import Step
+    from calccli.explain.steps import Step
     root = len(tape.nodes) - 1
     out = tape.name_of(root)
     uses: dict[int, list] = {}
@@ -482,8 +481,7 @@ def hessian_at(text: str, at, let=None, wrt=None) -> HessianResult:
 def array_forward_steps(tape, record, tan, wrt_idx) -> list:
     """One step per row with a tangent, from the variable to the output: the
     elementwise chain rule (∂c/∂a·ȧ) or an array rule in words (ȧ·x + A·ẋ)."""
-    from calccli.explain.steps import dotted
-    from calccli.explain.records import Step
+    from calccli.explain.steps import Step, dotted
     by_row: dict[int, list] = {}
     for (i, k, j, d, c) in record:
         by_row.setdefault(i, []).append((k, j, d, c))

@@ -5,31 +5,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 
+from typing import TYPE_CHECKING
+
 from calccli.display import RichDisplay
 
-
-@dataclass
-class Partial:
-    wrt: str            # the argument's name (x, a, …)
-    expression: str     # the local derivative in terms of names, e.g. "exp(a)"
-    value: float
-
-
-@dataclass
-class TraceRow:
-    name: str
-    definition: str
-    value: object
-    partials: list[Partial] = field(default_factory=list)
-
-
-@dataclass
-class Step:
-    target: str         # "∂f/∂c" (reverse) or "ċ" (forward)
-    formula: str        # "∂f/∂d·∂d/∂c + ∂f/∂e·∂e/∂c"
-    numeric: str        # "0.2592978120665479 + 0.5452515566923345"
-    value: float
-    note: str = ""      # "c feeds d and e: contributions add"
+if TYPE_CHECKING:   # made by explain/steps.py, imported only when a result is explained
+    from calccli.explain.steps import Step, TraceRow
 
 
 @dataclass

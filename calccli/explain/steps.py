@@ -8,6 +8,7 @@ are on floats (arrays have their own views, in commands/multivar.py).
 from __future__ import annotations
 
 import unicodedata
+from dataclasses import dataclass, field
 from operator import itemgetter
 
 from calccli.engine import expr
@@ -16,7 +17,34 @@ from calccli.engine.ops import FLOAT, NODE_EXACT
 from calccli.engine.primitives import PRIMS
 from calccli.engine.printer import to_text
 from calccli.engine.tape import topo_order
-from calccli.explain.records import Partial, Step, TraceRow
+
+
+# ---------------------------------------------------------------- the records of an explanation
+# (data: renderers draw them; a result holds them once it is explained)
+
+@dataclass
+class Partial:
+    wrt: str            # the argument's name (x, a, …)
+    expression: str     # the local derivative in terms of names, e.g. "exp(a)"
+    value: float
+
+
+@dataclass
+class TraceRow:
+    name: str
+    definition: str
+    value: object
+    partials: list[Partial] = field(default_factory=list)
+
+
+@dataclass
+class Step:
+    target: str         # "∂f/∂c" (reverse) or "ċ" (forward)
+    formula: str        # "∂f/∂d·∂d/∂c + ∂f/∂e·∂e/∂c"
+    numeric: str        # "0.2592978120665479 + 0.5452515566923345"
+    value: float
+    note: str = ""      # "c feeds d and e: contributions add"
+
 
 DOT = "\u0307"  # combining dot above: ȧ is a tangent
 
