@@ -356,3 +356,16 @@ def test_the_cached_parser_parses_like_a_fresh_one(tmp_path, monkeypatch):
     for src in ["1+2*3", "-x^2", "x^T A x", "[1, 2][1]", "sin(x)cos(y)/2z", "2^3^2"]:
         assert cached.parse(src) == fresh.parse(src)
     assert _Build is not None
+
+
+def test_a_named_command_starts_with_that_command_alone(monkeypatch):
+    """``calc diff …`` builds only diff's Click command; help, completion, a bare
+    expression and unknown names get the whole app (so suggestions still work)."""
+    from calccli.app.cli import _app_for, app
+    one = _app_for(["diff", "x^2", "--at", "1"])
+    assert [c.name for c in one.registered_commands] == ["diff"]
+    assert one.registered_callback is app.registered_callback
+    for args in (["diff", "--help"], ["2+2"], ["dif", "x"], [], ["repl"]):
+        assert _app_for(args) is app
+    monkeypatch.setenv("_CALC_COMPLETE", "bash_complete")
+    assert _app_for(["diff", "x"]) is app

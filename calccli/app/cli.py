@@ -10,6 +10,7 @@ and the option parser's own errors read like calc's (JSON in JSON mode).
 from __future__ import annotations
 
 import inspect
+import os
 import sys
 from typing import List, Optional
 
@@ -63,12 +64,13 @@ def _fail(err: CalcError, args) -> None:
     raise typer.Exit(err.exit_code)
 
 
-app = typer.Typer(
+_APP = dict(
     cls=CalcGroup, add_completion=True, rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},
     help="calc: derivatives, gradients, Jacobians, Hessians and gradient descent, shown step by step. "
          "Run plain `calc` for the interactive REPL; `calc EXPR` evaluates EXPR.",
 )
+app = typer.Typer(**_APP)
 
 
 def _exit(code: int):
@@ -196,7 +198,22 @@ def main(argv: list[str] | None = None) -> None:
     from calccli.app.streams import guarded_streams
     with guarded_streams():            # closed, full or broken stdin/stdout: status 74 or SIGPIPE
         try:
-            app(args=args, prog_name="calc", standalone_mode=True)
+            _app_for(args)(args=args, prog_name="calc", standalone_mode=True)
         except KeyboardInterrupt:
             sys.stderr.write("interrupted\n")
             raise SystemExit(130)
+
+
+def _app_for(args: list[str]) -> typer.Typer:
+    """``app``, or for ``calc COMMAND …`` the same app with that command alone: Typer
+    makes a Click command of every command it has at each start (about 4 ms), and
+    only the one named is run. Help, completion and anything else get them all."""
+    name = args[0] if args else None
+    if name not in COMMANDS or any(a in ("-h", "--help") for a in args) or \
+            any(k.startswith("_CALC_COMPLETE") for k in os.environ):
+        return app
+    one = typer.Typer(**_APP)
+    one.registered_callback = app.registered_callback
+    one.registered_commands = [c for c in app.registered_commands if c.name == name]
+    return one
+
