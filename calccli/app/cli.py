@@ -216,4 +216,3 @@ def _app_for(args: list[str]) -> typer.Typer:
     one.registered_callback = app.registered_callback
     one.registered_commands = [c for c in app.registered_commands if c.name == name]
     return one
-
