@@ -150,3 +150,20 @@ def test_a_long_input_leaves_its_nodes_to_reference_counting():
     del a
     gc.collect()
     assert gone() is None
+
+
+def test_tape_index_and_names():
+    """The walk's own index is each node's place in the order; row names are a, b, …,
+    z, a1, … skipping the expression's variables and constants (here x, e and b1)."""
+    from calccli.engine.tape import build_tape, topo_indexed, topo_order
+    from calccli.language.parse import parse
+    text = " + ".join(f"sin({k} x + b1) e" for k in range(1, 40))
+    node = parse(text).node
+    order, index = topo_indexed(node)
+    assert order == topo_order(node) and index == {n: i for i, n in enumerate(order)}
+    tape = build_tape(node)
+    names = [tape.names[i] for i in tape.rows]
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    pool = [c + s for s in [""] + [str(k) for k in range(1, 9)] for c in letters]
+    assert names == [n for n in pool if n not in {"x", "e", "b1"}][:len(names)]
+    assert len(names) > 60 and tape.name_of(len(tape.nodes) - 1) == names[-1]
