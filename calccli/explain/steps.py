@@ -143,11 +143,10 @@ def trace_rows(tape, vals, need) -> list[TraceRow]:
     labels, args_of, prims = tape.labels, tape.args, tape.prims
     for i in tape.rows:
         texts = _row_texts(_row_key(tape, i))
-        args = args_of[i]
+        args, p = args_of[i], prims[i]
         partials = []
         for k, j in enumerate(args):
             if need[j] and j not in args[:k]:   # x·x: one partial, with respect to x
-                p = prims[i]
                 partials.append(Partial(labels[j], _partial_text(p, texts, k),
                                         _local_value(p.partials[k], vals, args, i)))
         rows.append(TraceRow(labels[i], texts[0], vals[i], partials))
