@@ -59,7 +59,8 @@ def rosenbrock(n: int, rounds: int) -> dict:
 
 
 def hessians(sizes: str, rounds: int) -> dict:
-    """Objective.hessian (forward-over-reverse: one dual pass with n-vector tangents) for the
+    """Objective.hessian (forward-over-reverse: one dual pass, its tangents compressed by the
+    Hessian's sparsity, 3 for this tridiagonal family) for the
     Rosenbrock family at each size, the sizes alternated round by round (A B C A B C …)."""
     from calccli.engine.objective import Objective
     from calccli.language.parse import parse

@@ -3,7 +3,8 @@
 The seam between the AD engine and everything that iterates (minimize, fit,
 Hessians, benchmarks): ``value``, ``value_and_grad`` (one reverse pass) and
 ``hessian`` (forward-over-reverse: one forward+reverse pass on dual numbers whose
-tangents are vectors, one entry per variable; no finite differences).
+tangents are vectors, one entry per variable, or per colour of a sparse
+Hessian's variables; no finite differences).
 
 Variables may be vectors or matrices (bound to arrays in ``env``): θ then
 lists their components row-major, named by ``names`` (``x[1]``, ``A[1,2]``);
@@ -86,28 +87,44 @@ class Objective:
         grad = [0.0 if i is None or adj[i] is None else float(adj[i]) for i in self.idx]
         return vals[-1], grad
 
-    def hessian(self, theta) -> tuple[float, list[float], list[list[float]]]:
+    def hessian(self, theta, compress: int = 16) -> tuple[float, list[float], list[list[float]]]:
         """Value, gradient and Hessian from one forward-over-reverse pass whose
-        tangents are vectors: variable j is seeded with the unit vector e_j, so
-        the tangent part of variable k's adjoint is row k of the Hessian."""
+        tangents are vectors: variable j is seeded with a unit vector, so the
+        tangent part of variable k's adjoint is row k of the Hessian.
+
+        From ``compress`` variables on, the seeds are compressed when the
+        Hessian is sparse: variables that never share a row of its sparsity
+        pattern share a tangent (``engine.sparsity``), so Rosenbrock-like
+        objectives need 3 tangents instead of n and the pass stays linear in
+        the tape's length. Below that, or when dense, e_j as it is."""
         value, grad = self.value_and_grad(theta)
         if self.ops is not FLOAT:  # array values: their tangents would need a tangent axis
             return value, grad, self._array_hessian(theta)
         import numpy as np
         n = len(self.wrt)
+        pattern = colors = None
+        if n >= compress:
+            from calccli.engine.sparsity import compression
+            pattern, colors = compression(self.tape, self.idx)
+        k = n if colors is None else max(colors, default=-1) + 1
+        seeds = np.eye(k) if colors is None else np.eye(k)[colors]
         dual = dual_over(self.ops)
         env = self._env(theta)
-        eye = np.eye(n)
         for j, (w, ij) in enumerate(zip(self.wrt, self.idx)):
             if ij is not None:
-                env[w] = Dual(env[w], eye[j], dual)
+                env[w] = Dual(env[w], seeds[j], dual)
         with np.errstate(all="ignore"):  # an inf or NaN entry is reported by the caller
             vals = evaluate(self.tape, env, dual)
             adj = reverse(self.tape, vals, self._wrt_idx, dual)
         H = []
-        for ik in self.idx:
+        for i, ik in enumerate(self.idx):
             a = None if ik is None else adj[ik]
-            H.append(a.t.tolist() if isinstance(a, Dual) else [0.0] * n)
+            if not isinstance(a, Dual):
+                H.append([0.0] * n)
+            elif colors is None:
+                H.append(a.t.tolist())
+            else:
+                H.append(_recover(a.t.tolist(), pattern[i], colors))
         return value, grad, H
 
     def _array_hessian(self, theta) -> list[list[float]]:
@@ -135,6 +152,18 @@ class Objective:
                 adj = reverse(self.tape, vals, self._wrt_idx, dual)
                 cols.append(self._flat(adj, "t"))
         return [[cols[j][k] for j in range(n)] for k in range(n)]
+
+
+def _recover(compressed: list[float], row: int, colors: list[int]) -> list[float]:
+    """Row i of H from row i of H·S: entry j is the tangent of j's colour where
+    the pattern allows a nonzero, else an exact zero."""
+    out = [0.0] * len(colors)
+    while row:
+        low = row & -row
+        j = low.bit_length() - 1
+        out[j] = compressed[colors[j]]
+        row ^= low
+    return out
 
 
 def _size(shape: tuple) -> int:
