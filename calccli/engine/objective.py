@@ -16,6 +16,7 @@ from calccli.errors import ShapeError
 from calccli.engine.evaluate import evaluate, ops_for
 from calccli.engine.ops import FLOAT, Dual, dual_ops
 from calccli.engine.reverse import reverse
+from calccli.engine.sparsity import bits, compression
 from calccli.engine.tape import build_tape
 
 _DUAL = {}
@@ -104,7 +105,6 @@ class Objective:
         n = len(self.wrt)
         pattern = colors = None
         if n >= compress:
-            from calccli.engine.sparsity import compression
             pattern, colors = compression(self.tape, self.idx)
         k = n if colors is None else max(colors, default=-1) + 1
         seeds = np.eye(k) if colors is None else np.eye(k)[colors]
@@ -158,11 +158,8 @@ def _recover(compressed: list[float], row: int, colors: list[int]) -> list[float
     """Row i of H from row i of H·S: entry j is the tangent of j's colour where
     the pattern allows a nonzero, else an exact zero."""
     out = [0.0] * len(colors)
-    while row:
-        low = row & -row
-        j = low.bit_length() - 1
+    for j in bits(row):
         out[j] = compressed[colors[j]]
-        row ^= low
     return out
 
 

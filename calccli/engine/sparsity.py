@@ -16,8 +16,8 @@ from __future__ import annotations
 
 from calccli.engine.reverse import _CONST, _PICK, _reverse_program
 
-# Beyond this many variables in one dependency set the Hessian has a dense
-# block at least as wide, and the plain n-tangent pass is the better buy.
+# When the arguments of one nonlinear row depend on this many variables, the
+# Hessian has a dense block at least as wide: the plain n-tangent pass is the better buy.
 DENSE_BLOCK = 48
 
 
@@ -68,12 +68,18 @@ def hessian_pattern(tape, idx: list[int | None], limit: int = DENSE_BLOCK) -> li
     return pattern
 
 
+def bits(mask: int):
+    """The positions of the set bits of ``mask``, lowest first."""
+    while mask:
+        low = mask & -mask
+        yield low.bit_length() - 1
+        mask ^= low
+
+
 def _cross(pattern: list[int], rows: int, cols: int) -> None:
     """pattern[i] |= cols for every bit i of rows."""
-    while rows:
-        low = rows & -rows
-        pattern[low.bit_length() - 1] |= cols
-        rows ^= low
+    for i in bits(rows):
+        pattern[i] |= cols
 
 
 def distance2_colors(pattern: list[int]) -> list[int]:
@@ -86,11 +92,8 @@ def distance2_colors(pattern: list[int]) -> list[int]:
     colors = []
     for j, row in enumerate(pattern):
         near = row | (1 << j)
-        rest = row
-        while rest:
-            low = rest & -rest
-            near |= pattern[low.bit_length() - 1]
-            rest ^= low
+        for i in bits(row):
+            near |= pattern[i]
         for c, m in enumerate(members):
             if not m & near:
                 members[c] |= 1 << j
