@@ -16,7 +16,7 @@ from calccli.errors import ShapeError
 from calccli.engine.evaluate import evaluate, ops_for
 from calccli.engine.ops import FLOAT, Dual, dual_ops
 from calccli.engine.reverse import reverse
-from calccli.engine.sparsity import bits, compression
+from calccli.engine.sparsity import compression, recover
 from calccli.engine.tape import build_tape
 
 _DUAL = {}
@@ -124,7 +124,7 @@ class Objective:
             elif colors is None:
                 H.append(a.t.tolist())
             else:
-                H.append(_recover(a.t.tolist(), pattern[i], colors))
+                H.append(recover(a.t.tolist(), pattern[i], colors))
         return value, grad, H
 
     def _array_hessian(self, theta) -> list[list[float]]:
@@ -152,15 +152,6 @@ class Objective:
                 adj = reverse(self.tape, vals, self._wrt_idx, dual)
                 cols.append(self._flat(adj, "t"))
         return [[cols[j][k] for j in range(n)] for k in range(n)]
-
-
-def _recover(compressed: list[float], row: int, colors: list[int]) -> list[float]:
-    """Row i of H from row i of H·S: entry j is the tangent of j's colour where
-    the pattern allows a nonzero, else an exact zero."""
-    out = [0.0] * len(colors)
-    for j in bits(row):
-        out[j] = compressed[colors[j]]
-    return out
 
 
 def _size(shape: tuple) -> int:

@@ -103,3 +103,13 @@ def distance2_colors(pattern: list[int]) -> list[int]:
             colors.append(len(members))
             members.append(1 << j)
     return colors
+
+
+def recover(compressed: list[float], row: int, colors: list[int]) -> list[float]:
+    """Row i of H from row i of H·S (S: the colour seeds) and the pattern's row i:
+    entry j is the tangent of j's colour where the pattern allows a nonzero, else
+    an exact zero."""
+    out = [0.0] * len(colors)
+    for j in bits(row):
+        out[j] = compressed[colors[j]]
+    return out
